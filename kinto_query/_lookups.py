@@ -1,0 +1,203 @@
+"""``field__op=value`` lookups, turned into Kinto querystring parameters that mean what was asked.
+
+Kinto JSON-decodes every filter value it can (``n=3`` is the number 3, ``s=true`` the boolean),
+so a string that would decode into something else is sent JSON-quoted; ``in``/``not_in`` values
+are comma-joined (a string holding a comma cannot be expressed: refused); ``contains`` and
+``contains_any`` take JSON arrays.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from collections.abc import Iterable
+
+from .exceptions import InvalidQuery
+
+__all__ = ["OPERATORS", "encode_filter", "field_path"]
+
+# Our lookup name -> Kinto's querystring prefix ("" for plain equality).
+OPERATORS: dict[str, str] = {
+    "eq": "",
+    "ne": "not",
+    "gt": "gt",
+    "gte": "min",
+    "lt": "lt",
+    "lte": "max",
+    "in": "in",
+    "not_in": "exclude",
+    "like": "like",
+    "has": "has",
+    "contains": "contains",
+    "contains_any": "contains_any",
+}
+
+# exclude(field__op=v) is sent as filter(field__<negation>=v); only exact negations are listed:
+# "not gt" is not "lte" in Kinto, since a record without the field is greater than any value.
+NEGATIONS: dict[str, str] = {"eq": "ne", "ne": "eq", "in": "not_in", "not_in": "in"}
+
+# Spellings users bring from Kinto's own querystring or other ORMs, and what they meant.
+_ALIASES = {
+    "min": "gte",
+    "max": "lte",
+    "ge": "gte",
+    "le": "lte",
+    "not": "ne",
+    "neq": "ne",
+    "exclude": "not_in",
+    "nin": "not_in",
+    "icontains": "like",
+    "startswith": "like",
+    "endswith": "like",
+    "isnull": "has",
+    "exists": "has",
+}
+
+# Kinto reads "<keyword>_<field>" as an operator on <field>; a field whose own name starts
+# like that must be sent as eq_<field>.
+_KINTO_KEYWORDS = ("lt", "min", "max", "not", "eq", "gt", "in", "exclude", "like", "has",
+                   "contains_any", "contains")
+_KEYWORD_PREFIX = re.compile(rf"^(?:{'|'.join(_KINTO_KEYWORDS)})_")
+_SEGMENT = re.compile(r"\w+\Z")
+Scalar = str | int | float | bool | None
+
+
+def _operator_hint(name: str) -> str:
+    valid = ", ".join(OPERATORS)
+    if name in _ALIASES:
+        return f"unknown lookup {name!r}: did you mean {_ALIASES[name]!r}? Valid lookups: {valid}"
+    guess = difflib.get_close_matches(name, OPERATORS, n=1, cutoff=0.75)
+    suggestion = f"did you mean {guess[0]!r}? " if guess else ""
+    return f"unknown lookup {name!r}: {suggestion}valid lookups: {valid}"
+
+
+def _looks_like_operator(name: str) -> bool:
+    return name in _ALIASES or bool(difflib.get_close_matches(name, OPERATORS, n=1, cutoff=0.75))
+
+
+def field_path(name: str) -> str:
+    """Check a field name (``author.name`` or ``author__name``) and return its dotted path.
+
+    >>> field_path("author__name")
+    'author.name'
+    """
+    segments = re.split(r"__|\.", name)
+    for segment in segments:
+        if not _SEGMENT.match(segment):
+            raise InvalidQuery(
+                f"invalid field name {name!r}: each part must be letters, digits or '_' "
+                "(nested fields as 'author__name' or 'author.name')"
+            )
+    if segments[0].startswith("_"):
+        raise InvalidQuery(
+            f"invalid field name {name!r}: names starting with '_' are Kinto's own parameters "
+            "(use since(), before(), sort(), fields(), limit() or page_size() instead)"
+        )
+    return ".".join(segments)
+
+
+def split_lookup(key: str) -> tuple[str, str]:
+    """``"author__age__gte"`` -> ``("author.age", "gte")``.
+
+    A last part that looks like a misspelt operator is refused rather than taken as a nested
+    field (the server would silently match nothing); write ``field__eq`` to mean the field.
+    """
+    head, sep, last = key.rpartition("__")
+    if sep and last in OPERATORS:
+        return field_path(head), last
+    if sep and _looks_like_operator(last):
+        raise InvalidQuery(_operator_hint(last) + f" (for a field named {last!r}, write "
+                           f"'{key}__eq')")
+    return field_path(key), "eq"
+
+
+def _encode_scalar(value: object, what: str) -> str:
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidQuery(f"{what}: {value!r} cannot be sent to Kinto")
+        return json.dumps(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidQuery(f"{what}: Kinto refuses the NUL character")
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+        # The server would decode it ("1.0" -> 1.0, "true" -> True): quote it to keep a string.
+        return json.dumps(value, ensure_ascii=False)
+    raise InvalidQuery(
+        f"{what}: expected a string, number, bool or None, got {type(value).__name__} "
+        "(for arrays use the contains or contains_any lookup)"
+    )
+
+
+def _elements(value: object, what: str) -> list[object]:
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
+        raise InvalidQuery(f"{what}: expected a list (or other iterable) of values, got {value!r}")
+    return list(value)
+
+
+def _encode_in(value: object, what: str) -> str:
+    elements = _elements(value, what)
+    if not elements:
+        raise InvalidQuery(f"{what}: an empty list cannot be sent (Kinto would ignore it)")
+    encoded = []
+    for element in elements:
+        text = _encode_scalar(element, what)
+        if "," in text:
+            raise InvalidQuery(
+                f"{what}: {element!r} holds a comma, which Kinto's in/not_in lists cannot carry"
+            )
+        encoded.append(text)
+    return ",".join(encoded)
+
+
+def encode_filter(key: str, value: object, *, negate: bool = False) -> tuple[str, str]:
+    """One lookup as a Kinto querystring ``(name, value)``.
+
+    >>> encode_filter("priority__gte", 3)
+    ('min_priority', '3')
+    >>> encode_filter("status", "done", negate=True)
+    ('not_status', 'done')
+    """
+    field, op = split_lookup(key)
+    if negate:
+        if op == "has":
+            if not isinstance(value, bool):
+                raise InvalidQuery(f"{key}: has takes True or False, got {value!r}")
+            value = not value
+        elif op in NEGATIONS:
+            op = NEGATIONS[op]
+        else:
+            raise InvalidQuery(
+                f"exclude({key}=...): Kinto has no exact negation of {op!r}; use filter() with "
+                "the opposite lookup (note that records lacking the field count as greater "
+                "than any value)"
+            )
+    what = f"{field}__{op}"
+    if op in ("in", "not_in"):
+        text = _encode_in(value, what)
+    elif op in ("contains", "contains_any"):
+        scalar = isinstance(value, (str, int, float, bool, dict)) or value is None
+        try:
+            text = json.dumps(value if scalar else _elements(value, what), allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise InvalidQuery(f"{what}: cannot be sent as JSON ({error})") from None
+    elif op == "has":
+        if not isinstance(value, bool):
+            raise InvalidQuery(f"{what}: has takes True or False, got {value!r}")
+        text = json.dumps(value)
+    elif op == "like":
+        if not isinstance(value, str):
+            raise InvalidQuery(f"{what}: like takes a string pattern ('*' is the wildcard)")
+        text = _encode_scalar(value, what)
+    else:
+        text = _encode_scalar(value, what)
+    prefix = OPERATORS[op]
+    if prefix:
+        return f"{prefix}_{field}", text
+    return (f"eq_{field}" if _KEYWORD_PREFIX.match(field) else field), text

@@ -1,0 +1,289 @@
+"""The lazy, immutable query over a Kinto list endpoint (records, collections, groups)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from urllib.parse import quote, urlencode
+
+from ._lookups import encode_filter, field_path
+from .exceptions import InvalidQuery
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ._client import Client
+
+__all__ = ["Page", "Query"]
+
+T = TypeVar("T")
+_ETAG = re.compile(r'^"?(\d+)"?\Z')
+
+
+@dataclasses.dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results as the server sent it (trimmed to the query's limit)."""
+
+    items: list[T]
+    etag: str | None
+    """The server's ``ETag``: the collection timestamp, quoted."""
+    total: int | None
+    """``Total-Objects`` when the server sent it."""
+    next_page: str | None
+    """The ``Next-Page`` URL, or None on the last page."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _State:
+    filters: tuple[tuple[str, str], ...] = ()
+    sort: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+    since: str | None = None
+    before: str | None = None
+    limit: int | None = None  # cap on the total, after skip
+    page_size: int | None = None
+    skip: int = 0  # client-side: Kinto has no offset
+
+
+def _timestamp(value: object, what: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and (match := _ETAG.match(value.strip())):
+        return match.group(1)
+    raise InvalidQuery(f"{what}() takes a timestamp in milliseconds or an ETag, got {value!r}")
+
+
+def _count(value: object, what: str, *, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise InvalidQuery(f"{what} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+class Query(Generic[T]):
+    """A lazy, immutable query on a Kinto list endpoint; iterate it to send requests.
+
+    >>> todo = Client().bucket("b").collection("todo")
+    >>> todo.filter(status="done").sort("-last_modified").limit(10).url
+    'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_sort=-last_modified&_limit=10'
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        path: str,
+        factory: Callable[[dict[str, Any]], T],
+        *,
+        item_path: Callable[[str], str] | None = None,
+        _state: _State | None = None,
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._factory = factory
+        self._item_path = item_path
+        self._state = _state or _State()
+
+    def _clone(self, **changes: Any) -> Self:
+        state = dataclasses.replace(self._state, **changes)
+        return type(self)(
+            self._client, self._path, self._factory, item_path=self._item_path, _state=state
+        )
+
+    # -- builders: each returns a new query -----------------------------------------------
+
+    def _add_filters(self, lookups: dict[str, Any], *, negate: bool) -> Self:
+        filters = list(self._state.filters)
+        for key, value in lookups.items():
+            name, text = encode_filter(key, value, negate=negate)
+            if any(name == existing for existing, _ in filters):
+                raise InvalidQuery(f"{name!r} is already filtered on; Kinto takes one value each")
+            filters.append((name, text))
+        return self._clone(filters=tuple(filters))
+
+    def filter(self, **lookups: Any) -> Self:
+        """Keep what matches every lookup: ``filter(status="done", priority__gte=3)``."""
+        return self._add_filters(lookups, negate=False)
+
+    def exclude(self, **lookups: Any) -> Self:
+        """Drop what matches: ``exclude(status="done")``, ``exclude(tag__in=["a", "b"])``."""
+        return self._add_filters(lookups, negate=True)
+
+    def sort(self, *fields: str) -> Self:
+        """Order by fields, ``-`` for descending: ``sort("-priority", "title")``."""
+        keys = []
+        for key in fields:
+            if not isinstance(key, str):
+                raise InvalidQuery(f"sort() takes field names, got {key!r}")
+            sign = "-" if key.startswith("-") else ""
+            keys.append(sign + field_path(key.lstrip("-+")))
+        return self._clone(sort=tuple(keys))
+
+    def fields(self, *names: str) -> Self:
+        """Return only these fields (``id`` and ``last_modified`` always come)."""
+        return self._clone(fields=tuple(field_path(name) for name in names))
+
+    def limit(self, n: int) -> Self:
+        """Stop after ``n`` results in total (the request asks no more than needed)."""
+        n = _count(n, "limit()", minimum=0)
+        current = self._state.limit
+        return self._clone(limit=n if current is None else min(n, current))
+
+    def page_size(self, k: int) -> Self:
+        """Ask the server for pages of ``k`` results (``_limit``); the total is not capped."""
+        return self._clone(page_size=_count(k, "page_size()", minimum=1))
+
+    def since(self, timestamp_or_etag: int | str) -> Self:
+        """Only what changed after this timestamp or ETag; deletions come back as tombstones."""
+        return self._clone(since=_timestamp(timestamp_or_etag, "since"))
+
+    def before(self, timestamp_or_etag: int | str) -> Self:
+        """Only what last changed before this timestamp or ETag."""
+        return self._clone(before=_timestamp(timestamp_or_etag, "before"))
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Self: ...
+
+    def __getitem__(self, index: int | slice) -> T | Self:
+        """``q[:10]`` caps the total; ``q[20:30]`` skips 20 client-side; ``q[3]`` is one result.
+
+        Kinto has no offset: skipped results are still fetched, so prefer filters to slices.
+        """
+        if isinstance(index, slice):
+            if index.step not in (None, 1):
+                raise InvalidQuery("slices take no step")
+            start = _count(0 if index.start is None else index.start, "slice start", minimum=0)
+            skip = self._state.skip + start
+            limit = self._state.limit
+            if limit is not None:
+                limit = max(0, limit - start)
+            if index.stop is not None:
+                stop = _count(index.stop, "slice stop", minimum=0)
+                width = max(0, stop - start)
+                limit = width if limit is None else min(limit, width)
+            return self._clone(skip=skip, limit=limit)
+        index = _count(index, "index", minimum=0)
+        for item in self[index : index + 1]:
+            return item
+        raise IndexError(f"query has no result at index {index}")
+
+    # -- description: pure, no I/O ---------------------------------------------------------
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The querystring of the first request, in the order it is sent."""
+        state = self._state
+        params = dict(state.filters)
+        if state.sort:
+            params["_sort"] = ",".join(state.sort)
+        if state.fields:
+            params["_fields"] = ",".join(state.fields)
+        if state.since is not None:
+            params["_since"] = state.since
+        if state.before is not None:
+            params["_before"] = state.before
+        wanted = None if state.limit is None else state.skip + state.limit
+        sizes = [n for n in (wanted, state.page_size) if n is not None]
+        if sizes:
+            # _limit=0 means "the maximum" to Kinto: an empty slice must not ask for everything.
+            params["_limit"] = str(max(1, min(sizes)))
+        return params
+
+    @property
+    def url(self) -> str:
+        """Exactly the URL of the first request."""
+        return self._url(self.params)
+
+    def _url(self, params: dict[str, str]) -> str:
+        url = self._client.url(self._path)
+        if params:
+            url += "?" + urlencode(params, quote_via=quote, safe=",*")
+        return url
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url}>"
+
+    # -- terminal operations: the only ones that send requests ----------------------------
+
+    def pages(self) -> Iterator[Page[T]]:
+        """Iterate page by page, following ``Next-Page`` as the server sent it."""
+        state = self._state
+        to_skip, remaining = state.skip, state.limit
+        if remaining == 0:
+            return
+        url: str | None = self.url
+        while url is not None:
+            response = self._client._request("GET", url)
+            objects: list[dict[str, Any]] = response.json()["data"]
+            url = response.headers.get("Next-Page")
+            if to_skip:
+                skipped = min(to_skip, len(objects))
+                objects, to_skip = objects[skipped:], to_skip - skipped
+            if remaining is not None:
+                objects = objects[:remaining]
+                remaining -= len(objects)
+                if remaining == 0:
+                    url = None
+            total = response.headers.get("Total-Objects")
+            page = Page(
+                [self._factory(obj) for obj in objects],
+                response.headers.get("ETag"),
+                int(total) if total else None,
+                url,
+            )
+            # Hold no reference to this page's raw JSON while the next one is fetched.
+            del objects, response
+            yield page
+            del page
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.pages():
+            yield from page.items
+
+    def count(self) -> int:
+        """How many results, from one ``HEAD`` (``Total-Objects``)."""
+        params = {k: v for k, v in self.params.items() if k not in ("_limit", "_sort", "_fields")}
+        response = self._client._request("HEAD", self._url(params))
+        total = max(0, int(response.headers["Total-Objects"]) - self._state.skip)
+        return total if self._state.limit is None else min(total, self._state.limit)
+
+    def exists(self) -> bool:
+        """Whether there is at least one result (one small ``GET``)."""
+        return self.first() is not None
+
+    def first(self) -> T | None:
+        """The first result, or None."""
+        return next(iter(self[:1]), None)
+
+    def get(self, object_id: str) -> T:
+        """One object by id, or ``NotFound``; ``fields()`` applies, filters cannot."""
+        if self._item_path is None:
+            raise InvalidQuery("this query has no get()")
+        if self._state.filters or self._state.since or self._state.before:
+            raise InvalidQuery(
+                "get(id) fetches by id and ignores filters: call it on the unfiltered query, "
+                "or use filter(id=...).first()"
+            )
+        params = {"_fields": ",".join(self._state.fields)} if self._state.fields else {}
+        url = self._client.url(self._item_path(object_id))
+        if params:
+            url += "?" + urlencode(params, quote_via=quote, safe=",*")
+        return self._factory(self._client._request("GET", url).json()["data"])
+
+    def delete(self) -> int:
+        """Delete every match (Kinto deletes a page per call: repeated until none is left).
+
+        Returns how many were deleted.
+        """
+        if self._state.limit is not None or self._state.skip:
+            raise InvalidQuery("delete() deletes every match: remove limit() and slices first")
+        params = {k: v for k, v in self.params.items() if k not in ("_sort", "_fields")}
+        deleted = 0
+        while True:
+            response = self._client._request("DELETE", self._url(params))
+            deleted += len(response.json()["data"])
+            if "Next-Page" not in response.headers:
+                return deleted
