@@ -206,6 +206,8 @@ def _message_for(status: int, body: dict[str, Any], response: requests.Response)
         first = details[0]
         where = ".".join(str(first[k]) for k in ("location", "name") if first.get(k))
         described = f"{where}: {first.get('description')}" if where else str(first)
+        if message and str(first.get("description")) in message:
+            return str(message)
         return f"{message} ({described})" if message else described
     if status == 403:
         return f"{message or 'forbidden'} ({_FORBIDDEN_HINT})"

@@ -273,6 +273,10 @@ def _register_betamax_extensions() -> None:
             return os.path.join(cassette_library_dir, f"{cassette_name}.json")
 
         def serialize(self, cassette_data: Any) -> str:
+            # Placeholders change body lengths (the live port, credentials), so a recorded
+            # Content-Length would be wrong on replay; the body's own length is used instead.
+            for interaction in cassette_data.get("http_interactions", []):
+                interaction["response"]["headers"].pop("Content-Length", None)
             return json.dumps(cassette_data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
         def deserialize(self, cassette_data: str) -> Any:

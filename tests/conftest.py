@@ -1,0 +1,63 @@
+"""Our suite is the first user of the kinto_query.testing plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+import requests
+
+from kinto_query import Client
+
+pytest_plugins = ["kinto_query.testing"]
+
+
+class RequestLog:
+    """Every request a session sends, as (method, path and query below the server URL)."""
+
+    def __init__(self, session: requests.Session, server_url: str) -> None:
+        self.server_url = server_url
+        self.sent: list[tuple[str, str]] = []
+        session.hooks["response"].append(self._hook)
+
+    def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        request = response.request
+        self.sent.append((request.method or "", (request.url or "").replace(self.server_url, "")))
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
+class NoNetwork(requests.Session):
+    """A session that fails the test on any request: building a query must send nothing."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        pytest.fail(f"unexpected request: {args[:2]}")
+
+
+@pytest.fixture
+def offline_client() -> Client:
+    return Client("http://localhost:8888/v1", auth=("alice", "s3cret"), session=NoNetwork())
+
+
+@pytest.fixture
+def request_log(kinto_client: Client) -> RequestLog:
+    return RequestLog(kinto_client.session, kinto_client.server_url)
+
+
+def put(client: Client, path: str, data: dict[str, Any] | None = None, **extra: Any) -> Any:
+    """Create or replace an object through the client's own request path."""
+    body: dict[str, Any] = {"data": data or {}}
+    body.update(extra)
+    return client._request("PUT", path, body=body).json()
+
+
+def load_records(
+    client: Client, bucket: str, collection: str, records: Iterable[dict[str, Any]]
+) -> None:
+    """A bucket, a collection and its records, each by id."""
+    put(client, f"/buckets/{bucket}")
+    put(client, f"/buckets/{bucket}/collections/{collection}")
+    for record in records:
+        put(client, f"/buckets/{bucket}/collections/{collection}/records/{record['id']}", record)
