@@ -13,7 +13,6 @@ from ._resources import Bucket, Collection, Record, RecordQuery
 from .exceptions import (
     AlreadyExists,
     BadRequest,
-    BatchError,
     Conflict,
     Forbidden,
     HTTPError,
@@ -35,7 +34,6 @@ __all__ = [
     "DEFAULT_SERVER_URL",
     "AlreadyExists",
     "BadRequest",
-    "BatchError",
     "Bucket",
     "Client",
     "Collection",

@@ -176,7 +176,9 @@ class Query(Generic[T]):
     def params(self) -> dict[str, str]:
         """The querystring of the first request, in the order it is sent."""
         state = self._state
-        params = dict(state.filters)
+        # has_ filters go first: Kinto's memory backend lets a has_ filter overwrite the
+        # filters before it (has_a=true&min_n=3 works, min_n=3&has_a=true ignores min_n).
+        params = dict(sorted(state.filters, key=lambda item: not item[0].startswith("has_")))
         if state.sort:
             params["_sort"] = ",".join(state.sort)
         if state.fields:
@@ -241,7 +243,13 @@ class Query(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         for page in self.pages():
-            yield from page.items
+            items = page.items
+            del page
+            # Hand results over one by one, keeping none we have given: while the next page
+            # is fetched, only what the caller still holds of this one is in memory.
+            items.reverse()
+            while items:
+                yield items.pop()
 
     def count(self) -> int:
         """How many results, from one ``HEAD`` (``Total-Objects``)."""

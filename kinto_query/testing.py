@@ -24,6 +24,7 @@ The ``kinto_cassette_dir`` ini option (default ``cassettes``) says where cassett
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -55,7 +56,8 @@ RECORD_MODE_ENV = "KINTO_QUERY_RECORD_MODE"
 # What a cassette's server address becomes on replay: a reserved name, never a real host.
 REPLAY_SERVER_URL = "http://kinto.test/v1"
 _ORIGIN_PLACEHOLDER = "<KINTO_ORIGIN>"
-_RECORD_MODES = ("none", "once", "new_episodes", "all")
+# none: replay only. once: record the cassettes that do not exist yet. all: re-record every one.
+_RECORD_MODES = ("none", "once", "all")
 
 _INI = """\
 [app:main]
@@ -273,10 +275,6 @@ def _register_betamax_extensions() -> None:
             return os.path.join(cassette_library_dir, f"{cassette_name}.json")
 
         def serialize(self, cassette_data: Any) -> str:
-            # Placeholders change body lengths (the live port, credentials), so a recorded
-            # Content-Length would be wrong on replay; the body's own length is used instead.
-            for interaction in cassette_data.get("http_interactions", []):
-                interaction["response"]["headers"].pop("Content-Length", None)
             return json.dumps(cassette_data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
         def deserialize(self, cassette_data: str) -> Any:
@@ -285,8 +283,18 @@ def _register_betamax_extensions() -> None:
             except ValueError:
                 return {}
 
+    def drop_content_length(interaction: Any, cassette: Any) -> None:
+        # Placeholders change body lengths (the live port, credentials), and betamax replays
+        # a HEAD with its Content-Length but no body (IncompleteRead): the body's own length
+        # is right in both cases. Only our cassettes are touched (betamax hooks are global).
+        proxied = getattr(cassette.serializer, "proxied_serializer", None)
+        if isinstance(proxied, PrettyJSONSerializer):
+            interaction.data["response"]["headers"].pop("Content-Length", None)
+
     Betamax.register_request_matcher(JSONBodyMatcher)
     Betamax.register_serializer(PrettyJSONSerializer)
+    with Betamax.configure() as config:
+        config.before_record(callback=drop_content_length)
     _betamax_ready = True
 
 
@@ -304,7 +312,7 @@ class Recorder:
         from betamax import Betamax
 
         self.mode = record_mode()
-        self.recording = self.mode != "none"
+        self.recording = self.will_record(cassette_dir, name)
         if self.recording and live_url is None:
             raise ValueError("recording needs a live server URL")
         self.server_url = live_url if self.recording and live_url else REPLAY_SERVER_URL
@@ -315,18 +323,28 @@ class Recorder:
                 f"{RECORD_MODE_ENV}=all (make record)"
             )
         Path(cassette_dir).mkdir(parents=True, exist_ok=True)
+        if self.mode == "all":
+            # betamax's own "all" replaces an earlier identical request by a later one, losing
+            # e.g. a GET before a change; recording anew into an empty cassette keeps both.
+            self.cassette_path.unlink(missing_ok=True)
         self.session = requests.Session()
         origin = re.sub(r"/v1$", "", self.server_url)
         self._betamax = Betamax(self.session, cassette_library_dir=str(cassette_dir))
         self._betamax.use_cassette(
             name,
-            record=self.mode,
+            record="none" if self.mode == "none" else "once",
             serialize_with="kinto-pretty-json",
             match_requests_on=["method", "uri", "kinto-json-body"],
             placeholders=[{"placeholder": _ORIGIN_PLACEHOLDER, "replace": origin}],
         )
         self._secrets: list[str] = []
         self._betamax.start()
+
+    @staticmethod
+    def will_record(cassette_dir: str | os.PathLike[str], name: str) -> bool:
+        """Whether this cassette is recorded (and so needs a live server) in the current mode."""
+        mode = record_mode()
+        return mode == "all" or (mode == "once" and not Path(cassette_dir, f"{name}.json").exists())
 
     def client(self, *, auth: AuthLike = None, **options: Any) -> Client:
         """A Client on the recorded session; its credentials become a placeholder."""
@@ -392,12 +410,13 @@ def kinto_credentials() -> tuple[str, str]:
 @pytest.fixture
 def kinto_recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     """A betamax recorder for this test, replaying by default."""
-    live_url = None
-    if record_mode() != "none":
-        live_url = request.getfixturevalue("kinto_fresh_server")
     cassette_dir = Path(str(request.config.rootpath), request.config.getini("kinto_cassette_dir"))
+    name = _cassette_name(request.node)
+    live_url = None
+    if Recorder.will_record(cassette_dir, name):
+        live_url = request.getfixturevalue("kinto_fresh_server")
     try:
-        recorder = Recorder(cassette_dir, _cassette_name(request.node), live_url=live_url)
+        recorder = Recorder(cassette_dir, name, live_url=live_url)
     except FileNotFoundError as error:
         pytest.fail(str(error), pytrace=False)
     try:
@@ -421,10 +440,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with KintoServer(port=args.port) as server:
         print(f"Kinto at {server.url} (any user:password over Basic auth); Ctrl-C stops it")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.process.wait()  # type: ignore[union-attr]
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

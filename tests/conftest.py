@@ -61,3 +61,20 @@ def load_records(
     put(client, f"/buckets/{bucket}/collections/{collection}")
     for record in records:
         put(client, f"/buckets/{bucket}/collections/{collection}/records/{record['id']}", record)
+
+
+def batch_put(client: Client, path: str, records: Iterable[dict[str, Any]]) -> None:
+    """Load many records fast: PUT each by id, 25 to a POST /batch (the default maximum)."""
+    chunk: list[dict[str, Any]] = []
+
+    def send() -> None:
+        answer = client._request("POST", "/batch", body={"requests": chunk}).json()
+        assert all(r["status"] in (200, 201) for r in answer["responses"])
+        chunk.clear()
+
+    for record in records:
+        chunk.append({"method": "PUT", "path": f"{path}/{record['id']}", "body": {"data": record}})
+        if len(chunk) == 25:
+            send()
+    if chunk:
+        send()

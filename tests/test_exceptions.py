@@ -17,7 +17,7 @@ from kinto_query import Client, HTTPError, KintoError, ServerError, TooManyReque
 
 
 class ProxyHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's spelling
+    def do_GET(self) -> None:
         if self.path.endswith("/html"):
             body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
             self.send_response(502)
