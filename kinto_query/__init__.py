@@ -6,13 +6,18 @@
 'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_limit=10'
 """
 
+from ._batch import BatchReport, ItemFailure
+from ._bucket import Bucket, Group
 from ._client import DEFAULT_SERVER_URL, Client, TokenAuth
+from ._collection import Collection, RecordQuery
 from ._data import Data
+from ._permissions import Permissions
 from ._query import Page, Query
-from ._resources import Bucket, Collection, Record, RecordQuery
+from ._record import Record
 from .exceptions import (
     AlreadyExists,
     BadRequest,
+    BatchError,
     Conflict,
     Forbidden,
     HTTPError,
@@ -34,19 +39,24 @@ __all__ = [
     "DEFAULT_SERVER_URL",
     "AlreadyExists",
     "BadRequest",
+    "BatchError",
+    "BatchReport",
     "Bucket",
     "Client",
     "Collection",
     "Conflict",
     "Data",
     "Forbidden",
+    "Group",
     "HTTPError",
     "InvalidId",
     "InvalidQuery",
+    "ItemFailure",
     "KintoConnectionError",
     "KintoError",
     "NotFound",
     "Page",
+    "Permissions",
     "PreconditionFailed",
     "Query",
     "Record",

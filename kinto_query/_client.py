@@ -17,7 +17,7 @@ from ._endpoints import endpoint_path
 from .exceptions import KintoConnectionError, UnsafeURL, raise_for_response
 
 if TYPE_CHECKING:
-    from ._resources import Bucket
+    from ._bucket import Bucket
 
 __all__ = ["DEFAULT_SERVER_URL", "DEFAULT_TIMEOUT", "AuthLike", "Client", "TokenAuth"]
 
@@ -163,7 +163,7 @@ class Client:
         >>> Client().bucket("b")
         <Bucket '/buckets/b'>
         """
-        from ._resources import Bucket  # the resources import the client, not the reverse
+        from ._bucket import Bucket  # the resources import the client, not the reverse
 
         return Bucket(bucket_id, client=self)
 

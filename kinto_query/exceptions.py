@@ -15,6 +15,7 @@
     │   └── ServerError            5xx (.retry_after)
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── UnsafeURL                  the server pointed us to another origin
+    ├── BatchError                 some items of a bulk write failed (.report)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
     └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
 
@@ -24,14 +25,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 
+if TYPE_CHECKING:
+    from ._batch import BatchReport
+
 __all__ = [
     "AlreadyExists",
     "BadRequest",
+    "BatchError",
     "Conflict",
     "Forbidden",
     "HTTPError",
@@ -165,6 +170,14 @@ class TooManyRequests(HTTPError):
 
 class ServerError(HTTPError):
     """5xx: the server (or a proxy before it) failed."""
+
+
+class BatchError(KintoError):
+    """Some items of a bulk write were not applied; ``.report`` says which and why."""
+
+    def __init__(self, report: BatchReport) -> None:
+        self.report = report
+        super().__init__(report.summary())
 
 
 _BY_STATUS: dict[int, type[HTTPError]] = {

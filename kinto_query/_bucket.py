@@ -1,0 +1,152 @@
+"""Bucket and Group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._base import Resource
+from ._client import AuthLike, Client
+from ._collection import Collection
+from ._endpoints import endpoint_path, validate_id
+from ._query import Query
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["Bucket", "Group"]
+
+Permissions = Mapping[str, list[str]]
+
+
+def _prepared(
+    obj: Resource, data: Mapping[str, Any] | None, permissions: Permissions | None
+) -> None:
+    obj.data = data or {}
+    if permissions:
+        obj._permissions = obj._new_permissions({})
+        obj.permissions = permissions
+
+
+class Group(Resource):
+    """A group of principals; ``members`` is a list to change in place, then ``save()``."""
+
+    kind = "group"
+
+    def __init__(self, bucket: Bucket, group_id: str) -> None:
+        validate_id(group_id, "group")
+        path = endpoint_path("group", bucket=bucket.id, group=group_id)
+        super().__init__(bucket.client, path, bucket.id, group_id)
+        self.bucket = bucket
+
+    @property
+    def members(self) -> list[str]:
+        """The group's principals (part of its data)."""
+        members = self.data.to_dict().setdefault("members", [])
+        if not isinstance(members, list):
+            raise TypeError(f"{self!r} has members that are not a list: {members!r}")
+        return members
+
+    @members.setter
+    def members(self, principals: list[str]) -> None:
+        self.data["members"] = list(principals)
+
+
+class Bucket(Resource):
+    """A bucket, root of collections and groups. Constructing one sends no request, unless
+    ``create=True``: then the bucket is created if missing, or loaded (never overwritten).
+
+    >>> Bucket("b", server_url="http://localhost:8888/v1", auth=("alice", "s3cret"))
+    <Bucket '/buckets/b'>
+    """
+
+    kind = "bucket"
+
+    def __init__(
+        self,
+        id: str,  # the seed's spelling
+        *,
+        server_url: str | None = None,
+        auth: AuthLike = None,
+        session: requests.Session | None = None,
+        client: Client | None = None,
+        create: bool = False,
+    ) -> None:
+        validate_id(id, "bucket")
+        if client is None:
+            client = Client(server_url, auth=auth, session=session)
+        elif server_url is not None or auth is not None or session is not None:
+            raise TypeError("pass either client= or server_url/auth/session, not both")
+        super().__init__(client, endpoint_path("bucket", bucket=id), id, id)
+        if create:
+            self.data = {}
+            self.create(exist_ok=True)
+
+    # -- collections ------------------------------------------------------------------------
+
+    def collection(self, collection_id: str) -> Collection:
+        """A handle on a collection of this bucket; no request is made."""
+        return Collection(self, collection_id)
+
+    get_collection = collection
+
+    def create_collection(
+        self,
+        collection_id: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        permissions: Permissions | None = None,
+        exist_ok: bool = False,
+    ) -> Collection:
+        """Create a collection; ``AlreadyExists`` if it exists, unless ``exist_ok=True``."""
+        collection = Collection(self, collection_id)
+        _prepared(collection, data, permissions)
+        return collection.create(exist_ok=exist_ok)
+
+    def delete_collection(self, collection_id: str) -> None:
+        """Delete a collection and its records."""
+        Collection(self, collection_id).delete()
+
+    def collections(self) -> Query[Collection]:
+        """The lazy query of this bucket's collections (same builders as records)."""
+        return Query(
+            self.client,
+            endpoint_path("collections", bucket=self.id),
+            lambda obj: Collection(self, obj["id"])._loaded_from_list(obj),
+            item_path=lambda cid: endpoint_path("collection", bucket=self.id, collection=cid),
+        )
+
+    # -- groups -------------------------------------------------------------------------------
+
+    def group(self, group_id: str) -> Group:
+        """A handle on a group of this bucket; no request is made."""
+        return Group(self, group_id)
+
+    get_group = group
+
+    def create_group(
+        self,
+        group_id: str,
+        members: list[str] | None = None,
+        *,
+        data: Mapping[str, Any] | None = None,
+        permissions: Permissions | None = None,
+        exist_ok: bool = False,
+    ) -> Group:
+        """Create a group; ``AlreadyExists`` if it exists, unless ``exist_ok=True``."""
+        group = Group(self, group_id)
+        _prepared(group, {**(data or {}), "members": list(members or [])}, permissions)
+        return group.create(exist_ok=exist_ok)
+
+    def delete_group(self, group_id: str) -> None:
+        """Delete a group."""
+        Group(self, group_id).delete()
+
+    def groups(self) -> Query[Group]:
+        """The lazy query of this bucket's groups."""
+        return Query(
+            self.client,
+            endpoint_path("groups", bucket=self.id),
+            lambda obj: Group(self, obj["id"])._loaded_from_list(obj),
+            item_path=lambda gid: endpoint_path("group", bucket=self.id, group=gid),
+        )

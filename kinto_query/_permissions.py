@@ -1,0 +1,141 @@
+"""Mutable permissions of one Kinto object, and what changed since they were loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["PERMISSIONS", "Permissions", "PrincipalList"]
+
+# Kinto's permission names for each kind of object.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "bucket": ("read", "write", "collection:create", "group:create"),
+    "collection": ("read", "write", "record:create"),
+    "group": ("read", "write"),
+    "record": ("read", "write"),
+}
+
+
+def _attribute(permission: str) -> str:
+    return permission.replace(":", "_")
+
+
+def _seed_spelling(permission: str) -> str | None:
+    # The seed README writes create_collection for collection:create.
+    kind, sep, action = permission.partition(":")
+    return f"{action}_{kind}" if sep else None
+
+
+class PrincipalList(list[str]):
+    """The principals holding one permission; a plain list, changed in place."""
+
+
+class Permissions:
+    """``obj.permissions.read``, ``.write``, ``.collection_create`` (or ``.create_collection``)...
+
+    Each is a list to change in place (``+=``, ``append``, ``remove``); ``obj.save()`` sends only
+    what changed. ``group:ID`` stands for the group ``/buckets/<this bucket>/groups/ID``.
+    """
+
+    _kind: str
+    _bucket_id: str
+    _aliases: dict[str, str]
+    _lists: dict[str, PrincipalList]
+    _loaded: dict[str, list[str]]
+
+    def __init__(
+        self, kind: str, bucket_id: str, current: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
+        names = PERMISSIONS[kind]
+        aliases: dict[str, str] = {}
+        for name in names:
+            aliases[_attribute(name)] = name
+            seed = _seed_spelling(name)
+            if seed:
+                aliases[seed] = name
+        object.__setattr__(self, "_kind", kind)
+        object.__setattr__(self, "_bucket_id", bucket_id)
+        object.__setattr__(self, "_aliases", aliases)
+        object.__setattr__(self, "_lists", {})
+        object.__setattr__(self, "_loaded", {})
+        self._reset(current or {})
+
+    def _reset(self, current: Mapping[str, Iterable[str]]) -> None:
+        """Take the server's permissions as the new starting point."""
+        for name in PERMISSIONS[self._kind]:
+            principals = [self.expand(p) for p in current.get(name, ())]
+            self._lists[name] = PrincipalList(principals)
+            self._loaded[name] = list(principals)
+
+    def expand(self, principal: str) -> str:
+        """``group:friends`` -> ``/buckets/<bucket>/groups/friends``; others unchanged."""
+        if not isinstance(principal, str):
+            raise TypeError(f"a principal is a string, not {type(principal).__name__}")
+        if principal.startswith("group:"):
+            return f"/buckets/{self._bucket_id}/groups/{principal[len('group:'):]}"
+        return principal
+
+    def _name(self, attribute: str) -> str:
+        try:
+            return self._aliases[attribute]
+        except KeyError:
+            valid = ", ".join(sorted(self._aliases))
+            raise AttributeError(
+                f"a {self._kind} has no permission {attribute!r}; valid: {valid}"
+            ) from None
+
+    def __getattr__(self, attribute: str) -> PrincipalList:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return self._lists[self._name(attribute)]
+
+    def __setattr__(self, attribute: str, principals: Iterable[str]) -> None:
+        # `perms.write += friends` reads the list, extends it in place, then assigns it back.
+        name = self._name(attribute)
+        self._lists[name] = PrincipalList(principals)
+
+    def __getitem__(self, permission: str) -> PrincipalList:
+        return getattr(self, _attribute(permission))  # type: ignore[no-any-return]
+
+    def to_dict(self) -> dict[str, list[str]]:
+        """Every permission that has principals, as Kinto spells them."""
+        return {
+            name: self._normalized(name) for name in PERMISSIONS[self._kind] if self._lists[name]
+        }
+
+    def _normalized(self, name: str) -> list[str]:
+        seen: dict[str, None] = {}
+        for principal in self._lists[name]:
+            seen[self.expand(principal)] = None
+        return list(seen)
+
+    def changes(self) -> dict[str, tuple[list[str], list[str]]]:
+        """``{permission: (added, removed)}`` since loaded, for the permissions that changed."""
+        result = {}
+        for name in PERMISSIONS[self._kind]:
+            now, before = self._normalized(name), self._loaded[name]
+            added = [p for p in now if p not in before]
+            removed = [p for p in before if p not in now]
+            if added or removed:
+                result[name] = (added, removed)
+        return result
+
+    def rebased(self, server: dict[str, Any]) -> dict[str, list[str]]:
+        """Our changes applied to the server's current permissions (for a retried save)."""
+        merged = {}
+        for name, (added, removed) in self.changes().items():
+            current = [p for p in server.get(name, []) if p not in removed]
+            merged[name] = current + [p for p in added if p not in current]
+        return merged
+
+    def __repr__(self) -> str:
+        return f"Permissions({self.to_dict()!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Permissions):
+            return self.to_dict() == other.to_dict()
+        if isinstance(other, dict):
+            return self.to_dict() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]

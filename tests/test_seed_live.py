@@ -1,0 +1,113 @@
+"""The seed README is the user's contract: each of its code blocks runs as written (with
+kinto_query for kinto_client) against a real Kinto on localhost:8888, and the server's state
+is then checked with raw HTTP.
+
+The blocks share one namespace, in order. Where a block uses names it never defines
+(record1, record2, a record with id 89881454-...) or a collection the previous block deleted,
+a setup step below provides them; the blocks themselves are never edited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from kinto_query.testing import KintoServer
+
+HERE = Path(__file__).parent
+SEED = HERE / "seed" / "README.rst"
+SHARED_SEED = HERE.parent.parent / "shared" / "seed" / "README.rst"
+URL = "http://localhost:8888/v1"
+ALEXIS = ("alexis", "p4ssw0rd")
+KNOWN_ID = "89881454-e4e9-4ef0-99a9-404d95900352"
+
+
+def code_blocks(text: str) -> list[str]:
+    """The python code blocks of an reStructuredText file, dedented."""
+    blocks = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        if line.strip() != ".. code-block:: python":
+            continue
+        body: list[str] = []
+        for following in lines[number + 1 :]:
+            if following.strip() and len(following) - len(following.lstrip()) <= len(line) - len(
+                line.lstrip()
+            ):
+                break
+            body.append(following)
+        indent = min(len(b) - len(b.lstrip()) for b in body if b.strip())
+        blocks.append("\n".join(b[indent:] for b in body).strip() + "\n")
+    return blocks
+
+
+BLOCKS = code_blocks(SEED.read_text().replace("kinto_client", "kinto_query"))
+
+
+def raw(method: str, path: str, **kwargs: Any) -> requests.Response:
+    return requests.request(method, URL + path, auth=ALEXIS, timeout=10, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def server_on_8888() -> Iterator[str]:
+    with KintoServer(host="localhost", port=8888) as server:
+        yield server.url
+
+
+def test_our_copy_is_the_shared_seed() -> None:
+    if SHARED_SEED.exists():
+        assert SEED.read_text() == SHARED_SEED.read_text()
+    assert len(BLOCKS) == 6
+
+
+@pytest.mark.live
+def test_every_seed_block_runs_as_written(
+    server_on_8888: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KINTO_SERVER_URL", raising=False)
+    namespace: dict[str, Any] = {}
+
+    # Setup for block 1: a few records in the personal (default) bucket's todo collection.
+    for i in range(3):
+        raw("PUT", f"/buckets/default/collections/todo/records/t{i}", json={"data": {"n": i}})
+    exec(BLOCKS[0], namespace)
+    titles = {r["id"]: r["title"] for r in raw(
+        "GET", "/buckets/default/collections/todo/records").json()["data"]}
+    assert sorted(titles.values()) == ["Todo #0", "Todo #1", "Todo #2"]
+
+    exec(BLOCKS[1], namespace)
+    assert raw("GET", "/buckets/payments").status_code == 200
+
+    exec(BLOCKS[2], namespace)
+    assert raw("GET", "/buckets/payments/collections/receipts").status_code == 404
+
+    # Setup for block 4: block 3 deleted 'receipts'; bring it back with the records the block
+    # names but never defines.
+    raw("PUT", "/buckets/payments/collections/receipts", json={"data": {}})
+    raw("PUT", f"/buckets/payments/collections/receipts/records/{KNOWN_ID}",
+        json={"data": {"title": "known"}})
+    receipts = namespace["bucket"].get_collection("receipts")
+    namespace["record1"] = receipts.create_record({"id": "one", "title": "first"})
+    namespace["record2"] = receipts.create_record({"id": "two", "title": "second"})
+    exec(BLOCKS[3], namespace)
+    left = {r["id"]: r for r in raw(
+        "GET", "/buckets/payments/collections/receipts/records").json()["data"]}
+    assert set(left) == {"XXX"}
+    assert (left["XXX"]["status"], left["XXX"]["title"]) == ("done", "Todo #1")
+
+    exec(BLOCKS[4], namespace)
+    created = namespace["record"]
+    answer = raw("GET", f"/buckets/payments/collections/receipts/records/{created.id}").json()
+    assert answer["permissions"]["read"] == ["/buckets/payments/groups/groupid"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", created.id)
+
+    exec(BLOCKS[5], namespace)
+    permissions = raw("GET", "/buckets/default").json()["permissions"]
+    friends = ["natim", "niko", "mat", "tarek"]
+    assert set(friends) <= set(permissions["write"])
+    assert sorted(permissions["collection:create"]) == sorted(friends)
