@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._data import Data
 from ._permissions import Permissions
-from .exceptions import AlreadyExists, PreconditionFailed
+from .exceptions import AlreadyExists, BadRequest, PreconditionFailed
 
 if TYPE_CHECKING:
     import requests
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["Resource", "WriteRequest"]
 
 # (method, path, body, headers): one write, sent alone or inside a batch.
-WriteRequest = tuple[str, str, "dict[str, Any] | None", dict[str, str]]
+WriteRequest = tuple[str, str, Any, dict[str, str]]
 _SERVER_FIELDS = ("id", "last_modified")
-# A permissions-only save that lost a race is re-applied on the new version this many times.
+# A permission change that met a stale view is re-applied on a fresh one this many times.
 _PERMISSION_RETRIES = 3
 
 
@@ -39,10 +39,10 @@ def split_server_fields(obj: Mapping[str, Any]) -> tuple[dict[str, Any], int | N
 class Resource:
     """A Kinto object: ``.data`` and ``.permissions`` load on first use; ``save()`` is safe.
 
-    Saves send ``If-Match`` with the known ``last_modified``: if the object changed meanwhile
-    the server refuses and ``PreconditionFailed.existing`` holds its version. A save that only
-    changes permissions is re-applied on the newer version instead, so concurrent grants of
-    different principals all win.
+    Data is saved with ``If-Match`` and the known ``last_modified``: if the object changed
+    meanwhile the server refuses and ``PreconditionFailed.existing`` holds its version.
+    Permissions are saved as grants and revocations of single principals (JSON-Patch), so
+    concurrent grants of different principals all win.
     """
 
     kind: ClassVar[str]
@@ -101,12 +101,18 @@ class Resource:
         return Permissions(self.kind, self._bucket_id, current)
 
     def _load(self, body: Mapping[str, Any]) -> None:
-        """Take an answer of the server ({data, permissions}) as the known state."""
+        """Take an answer of the server ({data, permissions}) as the known state.
+
+        Permission changes not yet saved stay pending, on top of the server's permissions.
+        """
         data, self.last_modified = split_server_fields(body.get("data") or {})
         self._data = Data(data)
         self._fingerprint = _fingerprint(data)
         if "permissions" in body:
-            self._permissions = self._new_permissions(body["permissions"])
+            if self._permissions is not None:
+                self._permissions = self._permissions.rebased(body["permissions"])
+            else:
+                self._permissions = self._new_permissions(body["permissions"])
 
     def _loaded_from_list(self, obj: Mapping[str, Any]) -> Self:
         """Fill from an item of a list answer (data only: permissions stay lazy)."""
@@ -116,40 +122,42 @@ class Resource:
     def refresh(self) -> Self:
         """Reload data and permissions from the server, dropping unsaved changes."""
         self._ready()
-        self._load(self.client._request("GET", self.path).json())
+        body = self.client._request("GET", self.path).json()
+        self._permissions = None
+        self._load(body)
         return self
 
     # -- writes ----------------------------------------------------------------------------
 
-    def _body(self, *, with_permissions: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {"data": self._data.to_dict() if self._data is not None else {}}
-        if with_permissions and self._permissions is not None:
-            body["permissions"] = self._permissions.to_dict()
-        return body
-
     def _create_request(self) -> WriteRequest:
-        return ("PUT", self.path, self._body(with_permissions=True), {"If-None-Match": "*"})
+        body: dict[str, Any] = {"data": self._data.to_dict() if self._data is not None else {}}
+        if self._permissions is not None:
+            body["permissions"] = self._permissions.to_dict()
+        return ("PUT", self.path, body, {"If-None-Match": "*"})
 
-    def _save_request(self, *, force: bool = False) -> WriteRequest | None:
-        """The one request that saves this object, or None when nothing changed."""
+    def _data_request(self, *, force: bool = False) -> WriteRequest | None:
+        """The request saving this object's data (creating it if new), or None if unchanged."""
         if self.last_modified is None:
             if self._data is None and self._permissions is None:
                 return None
             return self._create_request()
+        if self._data is None:
+            return None
+        if not force and _fingerprint(self._data.to_dict()) == self._fingerprint:
+            return None
         headers = {} if force else {"If-Match": f'"{self.last_modified}"'}
-        changes = self._permissions.changes() if self._permissions is not None else {}
-        data_changed = self._data is not None and (
-            force or _fingerprint(self._data.to_dict()) != self._fingerprint
-        )
-        if data_changed:
-            # PUT replaces data, and all permissions when given: send them only if changed.
-            return ("PUT", self.path, self._body(with_permissions=bool(changes)), headers)
-        if changes:
-            assert self._permissions is not None
-            to_dict = self._permissions.to_dict()
-            body = {"permissions": {name: to_dict.get(name, []) for name in changes}}
-            return ("PATCH", self.path, body, headers)
-        return None
+        # PUT without permissions keeps the server's: they are changed by _permissions_request.
+        return ("PUT", self.path, {"data": self._data.to_dict()}, headers)
+
+    def _permissions_request(self) -> WriteRequest | None:
+        """The JSON-Patch request granting and revoking what changed, or None."""
+        if self._permissions is None or not self._permissions.changes():
+            return None
+        ops, needs_match = self._permissions.patch()
+        headers = {"Content-Type": "application/json-patch+json"}
+        if needs_match:
+            headers["If-Match"] = f'"{self.last_modified}"'
+        return ("PATCH", self.path, ops, headers)
 
     def _send(self, request: WriteRequest) -> requests.Response:
         method, path, body, headers = request
@@ -169,26 +177,24 @@ class Resource:
         return self
 
     def save(self, *, force: bool = False) -> Self:
-        """Send what changed. ``force=True`` overwrites whatever the server holds."""
+        """Send what changed: data safely (``force=True`` overwrites), then permissions."""
         self._ready()
-        request = self._save_request(force=force)
-        if request is None:
-            return self
+        request = self._data_request(force=force)
+        if request is not None:
+            self._load(self._send(request).json())
         retries = 0
-        while True:
+        while (request := self._permissions_request()) is not None:
             try:
                 self._load(self._send(request).json())
-                return self
-            except PreconditionFailed:
-                if request[0] != "PATCH" or retries == _PERMISSION_RETRIES:
+            except (PreconditionFailed, BadRequest) as error:
+                # Our view of the permissions is stale (a member created or a principal
+                # removed meanwhile): re-apply our changes on the server's current ones.
+                stale = isinstance(error, PreconditionFailed) or "JSON Patch" in error.message
+                if not stale or retries == _PERMISSION_RETRIES:
                     raise
                 retries += 1
-            # Only permissions changed and someone saved meanwhile: re-apply ours on theirs.
-            current = self.client._request("GET", self.path).json()
-            assert self._permissions is not None
-            body = {"permissions": self._permissions.rebased(current.get("permissions", {}))}
-            headers = {"If-Match": f'"{current["data"]["last_modified"]}"'}
-            request = ("PATCH", self.path, body, headers)
+                self._load(self.client._request("GET", self.path).json())
+        return self
 
     def delete(self, *, force: bool = False) -> None:
         """Delete the object; if it changed since loaded, ``PreconditionFailed`` unless forced."""

@@ -24,7 +24,7 @@ def _prepared(
 ) -> None:
     obj.data = data or {}
     if permissions:
-        obj._permissions = obj._new_permissions({})
+        obj._permissions = obj._new_permissions(None)
         obj.permissions = permissions
 
 

@@ -203,15 +203,18 @@ class Collection(Resource):
         """Save many records safely through ``POST /batch``; each saved Record is updated.
 
         A record changed meanwhile is reported in ``conflicts`` (with the server's version) and
-        left untouched on the server. By default a report with failures raises ``BatchError``.
+        its data left untouched on the server; permission changes are separate grants and
+        revocations (one more item each). By default a report with failures raises
+        ``BatchError``.
         """
 
         def items() -> Iterator[BatchItem]:
             for data in records:
                 record = self._record(data)
-                request = record._save_request(force=force)
-                if request is not None:
-                    yield BatchItem(request, record.id, record._load)
+                # Records have only read and write: their permission patch is always relative.
+                for request in (record._data_request(force=force), record._permissions_request()):
+                    if request is not None:
+                        yield BatchItem(request, record.id, record._load)
 
         return self._bulk(items(), raise_on_error, chunk_size)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .exceptions import KintoError
+
 __all__ = ["PERMISSIONS", "Permissions", "PrincipalList"]
 
 # Kinto's permission names for each kind of object.
@@ -14,6 +16,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "group": ("read", "write"),
     "record": ("read", "write"),
 }
+
+
+def _pointer(principal: str) -> str:
+    # A JSON-Pointer segment: group URIs hold slashes.
+    return principal.replace("~", "~0").replace("/", "~1")
 
 
 def _attribute(permission: str) -> str:
@@ -42,6 +49,7 @@ class Permissions:
     _aliases: dict[str, str]
     _lists: dict[str, PrincipalList]
     _loaded: dict[str, list[str]]
+    _from_server: bool
 
     def __init__(
         self, kind: str, bucket_id: str, current: Mapping[str, Iterable[str]] | None = None
@@ -58,10 +66,8 @@ class Permissions:
         object.__setattr__(self, "_aliases", aliases)
         object.__setattr__(self, "_lists", {})
         object.__setattr__(self, "_loaded", {})
-        self._reset(current or {})
-
-    def _reset(self, current: Mapping[str, Iterable[str]]) -> None:
-        """Take the server's permissions as the new starting point."""
+        object.__setattr__(self, "_from_server", current is not None)
+        current = current or {}
         for name in PERMISSIONS[self._kind]:
             principals = [self.expand(p) for p in current.get(name, ())]
             self._lists[name] = PrincipalList(principals)
@@ -120,13 +126,48 @@ class Permissions:
                 result[name] = (added, removed)
         return result
 
-    def rebased(self, server: dict[str, Any]) -> dict[str, list[str]]:
-        """Our changes applied to the server's current permissions (for a retried save)."""
-        merged = {}
+    @property
+    def hidden(self) -> bool:
+        """True when the server hid them: Kinto shows permissions only to the object's writers."""
+        return self._from_server and not self._loaded["write"]
+
+    def rebased(self, server: Mapping[str, Iterable[str]]) -> Permissions:
+        """The server's permissions with our unsaved changes applied on top."""
+        fresh = Permissions(self._kind, self._bucket_id, server)
         for name, (added, removed) in self.changes().items():
-            current = [p for p in server.get(name, []) if p not in removed]
-            merged[name] = current + [p for p in added if p not in current]
-        return merged
+            principals = fresh._lists[name]
+            principals[:] = [p for p in principals if p not in removed]
+            principals.extend(p for p in added if p not in principals)
+        return fresh
+
+    def patch(self) -> tuple[list[dict[str, Any]], bool]:
+        """Our changes as JSON-Patch operations, and whether they need ``If-Match``.
+
+        Adding or removing one principal is relative, so concurrent grants all win. Kinto can
+        only create a missing ``*:create`` member whole, which is safe only on the version we
+        saw: that case asks for ``If-Match``.
+        """
+        if self.hidden:
+            # Kinto applies a patch to the permissions the caller sees: from a hidden (empty)
+            # view it would replace every principal we cannot see (measured on Kinto 26.5).
+            raise KintoError(
+                f"cannot save permission changes: Kinto hides this {self._kind}'s permissions "
+                "from you (you are not one of its writers), and saving would drop the "
+                "principals you cannot see"
+            )
+        ops: list[dict[str, Any]] = []
+        needs_match = False
+        for name, (added, removed) in self.changes().items():
+            if name not in ("read", "write") and not self._loaded[name] and added:
+                ops.append({"op": "add", "path": f"/permissions/{name}",
+                            "value": {p: p for p in added}})
+                needs_match = True
+            else:
+                ops.extend({"op": "add", "path": f"/permissions/{name}/{_pointer(p)}", "value": p}
+                           for p in added)
+            ops.extend({"op": "remove", "path": f"/permissions/{name}/{_pointer(p)}"}
+                       for p in removed)
+        return ops, needs_match
 
     def __repr__(self) -> str:
         return f"Permissions({self.to_dict()!r})"

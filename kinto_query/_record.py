@@ -62,7 +62,7 @@ class Record(Resource):
             "record", bucket=collection.bucket.id, collection=collection.id, record=self.id
         )
         if self._pending_permissions:
-            self._permissions = self._new_permissions({})
+            self._permissions = self._new_permissions(None)
             self.permissions = self._pending_permissions
             self._pending_permissions = {}
 
