@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from ._client import Client
 
-__all__ = ["Resource", "WriteRequest"]
+__all__ = ["Resource", "WriteRequest", "fingerprint", "split_server_fields"]
 
 # (method, path, body, headers): one write, sent alone or inside a batch.
 WriteRequest = tuple[str, str, Any, dict[str, str]]
@@ -25,7 +25,7 @@ _SERVER_FIELDS = ("id", "last_modified")
 _PERMISSION_RETRIES = 3
 
 
-def _fingerprint(data: dict[str, Any]) -> str:
+def fingerprint(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, default=str)
 
 
@@ -107,7 +107,7 @@ class Resource:
         """
         data, self.last_modified = split_server_fields(body.get("data") or {})
         self._data = Data(data)
-        self._fingerprint = _fingerprint(data)
+        self._fingerprint = fingerprint(data)
         if "permissions" in body:
             if self._permissions is not None:
                 self._permissions = self._permissions.rebased(body["permissions"])
@@ -143,7 +143,7 @@ class Resource:
             return self._create_request()
         if self._data is None:
             return None
-        if not force and _fingerprint(self._data.to_dict()) == self._fingerprint:
+        if not force and fingerprint(self._data.to_dict()) == self._fingerprint:
             return None
         headers = {} if force else {"If-Match": f'"{self.last_modified}"'}
         # PUT without permissions keeps the server's: they are changed by _permissions_request.

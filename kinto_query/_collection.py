@@ -45,13 +45,14 @@ class Collection(Resource):
         path = endpoint_path("collection", bucket=bucket.id, collection=collection_id)
         super().__init__(bucket.client, path, bucket.id, collection_id)
         self.bucket = bucket
+        self.records_path = endpoint_path("records", bucket=bucket.id, collection=collection_id)
 
     def records(self) -> RecordQuery:
         """The lazy query of every record; the other query methods start from it."""
         bucket, collection = self.bucket.id, self.id
         return Query(
             self.client,
-            endpoint_path("records", bucket=bucket, collection=collection),
+            self.records_path,
             lambda obj: Record._from_server(obj, self),
             item_path=lambda rid: endpoint_path(
                 "record", bucket=bucket, collection=collection, record=rid

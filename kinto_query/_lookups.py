@@ -184,7 +184,12 @@ def encode_filter(key: str, value: object, *, negate: bool = False) -> tuple[str
     elif op in ("contains", "contains_any"):
         scalar = isinstance(value, (str, int, float, bool, dict)) or value is None
         try:
-            text = json.dumps(value if scalar else _elements(value, what), allow_nan=False)
+            text = json.dumps(
+                value if scalar else _elements(value, what),
+                allow_nan=False,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
         except (TypeError, ValueError) as error:
             raise InvalidQuery(f"{what}: cannot be sent as JSON ({error})") from None
     elif op == "has":

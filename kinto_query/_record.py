@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import Resource, split_server_fields
+from ._base import Resource, fingerprint, split_server_fields
 from ._data import Data
-from ._endpoints import endpoint_path, validate_id
+from ._endpoints import validate_id
 
 if TYPE_CHECKING:
     from ._collection import Collection
@@ -58,9 +58,9 @@ class Record(Resource):
         self.collection = collection
         self.client = collection.client
         self._bucket_id = collection.bucket.id
-        self.path = endpoint_path(
-            "record", bucket=collection.bucket.id, collection=collection.id, record=self.id
-        )
+        # The records template is expanded once per collection: expanding it per record
+        # dominated the cost of a scan (the id itself is already checked).
+        self.path = f"{collection.records_path}/{self.id}"
         if self._pending_permissions:
             self._permissions = self._new_permissions(None)
             self.permissions = self._pending_permissions
@@ -68,11 +68,13 @@ class Record(Resource):
 
     @classmethod
     def _from_server(cls, obj: Mapping[str, Any], collection: Collection) -> Record:
-        record = cls(id=obj["id"], collection=collection)
-        record._loaded_from_list(obj)
         if obj.get("deleted") is True and set(obj) <= {"id", "last_modified", "deleted"}:
+            record = cls({"id": obj["id"], "last_modified": obj["last_modified"]},
+                         collection=collection)
             record.deleted = True
-            record._data = Data({})
+        else:
+            record = cls(obj, collection=collection)
+        record._fingerprint = fingerprint(record.data.to_dict())
         return record
 
     def __repr__(self) -> str:

@@ -23,7 +23,7 @@ from kinto_query._lookups import encode_filter, field_path
         ("title__like", "milk*", ("like_title", "milk*")),
         ("author__has", True, ("has_author", "true")),
         ("author__has", False, ("has_author", "false")),
-        ("tags__contains", ["a", "b"], ("contains_tags", '["a", "b"]')),
+        ("tags__contains", ["a", "b"], ("contains_tags", '["a","b"]')),
         ("tags__contains_any", ["work"], ("contains_any_tags", '["work"]')),
         ("tags__contains", "a", ("contains_tags", '"a"')),
         ("author__name", "ann", ("author.name", "ann")),
