@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -78,3 +79,35 @@ def batch_put(client: Client, path: str, records: Iterable[dict[str, Any]]) -> N
             send()
     if chunk:
         send()
+
+
+@pytest.fixture(scope="session")
+def server_on_8888() -> Iterator[str]:
+    """A Kinto on localhost:8888, where the README and the seed README's examples point."""
+    from kinto_query.testing import KintoServer  # the plugin module: imported after pytest's
+
+    with KintoServer(host="localhost", port=8888) as server:
+        yield server.url
+
+
+def code_blocks(text: str, marker: str = ".. code-block:: python") -> list[str]:
+    """The python code blocks of a reStructuredText file (indented after the marker)."""
+    blocks = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        if line.strip() != marker:
+            continue
+        depth = len(line) - len(line.lstrip())
+        body: list[str] = []
+        for following in lines[number + 1 :]:
+            if following.strip() and len(following) - len(following.lstrip()) <= depth:
+                break
+            body.append(following)
+        indent = min(len(b) - len(b.lstrip()) for b in body if b.strip())
+        blocks.append("\n".join(b[indent:] for b in body).strip() + "\n")
+    return blocks
+
+
+def markdown_blocks(text: str) -> list[str]:
+    """The ```python fenced blocks of a Markdown file."""
+    return re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)

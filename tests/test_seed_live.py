@@ -10,14 +10,13 @@ a setup step below provides them; the blocks themselves are never edited.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from kinto_query.testing import KintoServer
+from .conftest import code_blocks
 
 HERE = Path(__file__).parent
 SEED = HERE / "seed" / "README.rst"
@@ -27,36 +26,11 @@ ALEXIS = ("alexis", "p4ssw0rd")
 KNOWN_ID = "89881454-e4e9-4ef0-99a9-404d95900352"
 
 
-def code_blocks(text: str) -> list[str]:
-    """The python code blocks of an reStructuredText file, dedented."""
-    blocks = []
-    lines = text.splitlines()
-    for number, line in enumerate(lines):
-        if line.strip() != ".. code-block:: python":
-            continue
-        body: list[str] = []
-        for following in lines[number + 1 :]:
-            if following.strip() and len(following) - len(following.lstrip()) <= len(line) - len(
-                line.lstrip()
-            ):
-                break
-            body.append(following)
-        indent = min(len(b) - len(b.lstrip()) for b in body if b.strip())
-        blocks.append("\n".join(b[indent:] for b in body).strip() + "\n")
-    return blocks
-
-
 BLOCKS = code_blocks(SEED.read_text().replace("kinto_client", "kinto_query"))
 
 
 def raw(method: str, path: str, **kwargs: Any) -> requests.Response:
     return requests.request(method, URL + path, auth=ALEXIS, timeout=10, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def server_on_8888() -> Iterator[str]:
-    with KintoServer(host="localhost", port=8888) as server:
-        yield server.url
 
 
 def test_our_copy_is_the_shared_seed() -> None:
