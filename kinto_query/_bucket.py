@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Bucket", "Group"]
 
-Permissions = Mapping[str, list[str]]
+PermissionLists = Mapping[str, list[str]]
 
 
 def _prepared(
-    obj: Resource, data: Mapping[str, Any] | None, permissions: Permissions | None
+    obj: Resource, data: Mapping[str, Any] | None, permissions: PermissionLists | None
 ) -> None:
     obj.data = data or {}
     if permissions:
@@ -54,7 +54,8 @@ class Group(Resource):
 
 class Bucket(Resource):
     """A bucket, root of collections and groups. Constructing one sends no request, unless
-    ``create=True``: then the bucket is created if missing, or loaded (never overwritten).
+    ``create=True``: then the bucket is created (with ``data=`` and ``permissions=``) if
+    missing, or loaded as it is (never overwritten).
 
     >>> Bucket("b", server_url="http://localhost:8888/v1", auth=("alice", "s3cret"))
     <Bucket '/buckets/b'>
@@ -71,15 +72,19 @@ class Bucket(Resource):
         session: requests.Session | None = None,
         client: Client | None = None,
         create: bool = False,
+        data: Mapping[str, Any] | None = None,
+        permissions: PermissionLists | None = None,
     ) -> None:
         validate_id(id, "bucket")
         if client is None:
             client = Client(server_url, auth=auth, session=session)
         elif server_url is not None or auth is not None or session is not None:
             raise TypeError("pass either client= or server_url/auth/session, not both")
+        if not create and (data is not None or permissions is not None):
+            raise TypeError("data= and permissions= go with create=True; else change them, save()")
         super().__init__(client, endpoint_path("bucket", bucket=id), id, id)
         if create:
-            self.data = {}
+            _prepared(self, data, permissions)
             self.create(exist_ok=True)
 
     # -- collections ------------------------------------------------------------------------
@@ -95,7 +100,7 @@ class Bucket(Resource):
         collection_id: str,
         *,
         data: Mapping[str, Any] | None = None,
-        permissions: Permissions | None = None,
+        permissions: PermissionLists | None = None,
         exist_ok: bool = False,
     ) -> Collection:
         """Create a collection; ``AlreadyExists`` if it exists, unless ``exist_ok=True``."""
@@ -130,7 +135,7 @@ class Bucket(Resource):
         members: list[str] | None = None,
         *,
         data: Mapping[str, Any] | None = None,
-        permissions: Permissions | None = None,
+        permissions: PermissionLists | None = None,
         exist_ok: bool = False,
     ) -> Group:
         """Create a group; ``AlreadyExists`` if it exists, unless ``exist_ok=True``."""

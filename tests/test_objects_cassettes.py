@@ -37,12 +37,14 @@ def test_construction_sends_nothing_until_used(kinto_client: Client,
 
 
 def test_create_true_creates_once_and_never_overwrites(kinto_client: Client) -> None:
-    first = Bucket("shop", client=kinto_client, create=True)
-    first.data.title = "Shop"
-    first.save()
-    again = Bucket("shop", client=kinto_client, create=True)
+    first = Bucket("shop", client=kinto_client, create=True, data={"title": "Shop"},
+                   permissions={"read": ["system.Everyone"]})
+    assert first.permissions.read == ["system.Everyone"]
+    again = Bucket("shop", client=kinto_client, create=True, data={"title": "Other"})
     assert again.data.title == "Shop"
     assert again.last_modified == first.last_modified
+    with pytest.raises(TypeError, match="go with create=True"):
+        Bucket("shop", client=kinto_client, data={"title": "x"})
 
 
 def test_lazy_data_refresh_and_safe_save(kinto_client: Client, bucket: Bucket) -> None:

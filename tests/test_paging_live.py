@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from kinto_query import Client
+from kinto_query import Client, UnsafeURL
 
 from .conftest import batch_put, put
 
@@ -70,3 +70,16 @@ def test_a_thousand_pages_in_order(live_client: Client) -> None:
         assert record.data.n == previous + 1
         previous = record.data.n
     assert (pages, previous) == (1050, 1049)
+
+
+def test_next_page_on_another_host_is_not_followed(live_client: Client, kinto_server: str) -> None:
+    # Kinto builds Next-Page from the Host header it received: a real server, told it is
+    # "elsewhere.example", sends a Next-Page pointing there (as a proxy misconfiguration would).
+    put(live_client, "/buckets/live/collections/two")
+    batch_put(live_client, RECORDS_PATH.format("two"), ({"id": f"t{i}"} for i in range(2)))
+    fooled = Client(kinto_server, auth=("alice", "s3cret"), headers={"Host": "elsewhere.example"})
+    pages = fooled.bucket("live").collection("two").page_size(1).pages()
+    first = next(pages)
+    assert first.next_page is not None and first.next_page.startswith("http://elsewhere.example/")
+    with pytest.raises(UnsafeURL, match="would send your credentials elsewhere"):
+        next(pages)
