@@ -75,7 +75,7 @@ class Query(Generic[T]):
         path: str,
         factory: Callable[[dict[str, Any]], T],
         *,
-        item_path: Callable[[str], str] | None = None,
+        item_path: Callable[[str], str],
         _state: _State | None = None,
     ) -> None:
         self._client = client
@@ -268,8 +268,6 @@ class Query(Generic[T]):
 
     def get(self, object_id: str) -> T:
         """One object by id, or ``NotFound``; ``fields()`` applies, filters cannot."""
-        if self._item_path is None:
-            raise InvalidQuery("this query has no get()")
         if self._state.filters or self._state.since or self._state.before:
             raise InvalidQuery(
                 "get(id) fetches by id and ignores filters: call it on the unfiltered query, "

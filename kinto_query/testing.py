@@ -283,18 +283,24 @@ def _register_betamax_extensions() -> None:
             except ValueError:
                 return {}
 
-    def drop_content_length(interaction: Any, cassette: Any) -> None:
-        # Placeholders change body lengths (the live port, credentials), and betamax replays
-        # a HEAD with its Content-Length but no body (IncompleteRead): the body's own length
-        # is right in both cases. Only our cassettes are touched (betamax hooks are global).
-        proxied = getattr(cassette.serializer, "proxied_serializer", None)
-        if isinstance(proxied, PrettyJSONSerializer):
-            interaction.data["response"]["headers"].pop("Content-Length", None)
+    def before_record(interaction: Any, cassette: Any) -> None:
+        # Betamax hooks are global: only our cassettes are touched.
+        if not isinstance(getattr(cassette.serializer, "proxied_serializer", None),
+                          PrettyJSONSerializer):
+            return
+        # Whatever set it (Recorder.client, the session's own auth, a header), no
+        # Authorization value is written; requests are never matched on it.
+        headers = interaction.data["request"]["headers"]
+        if "Authorization" in headers:
+            headers["Authorization"] = ["<AUTHORIZATION>"]
+        # Placeholders change body lengths (the live port), and betamax replays a HEAD with
+        # its Content-Length but no body (IncompleteRead): the body's own length is right.
+        interaction.data["response"]["headers"].pop("Content-Length", None)
 
     Betamax.register_request_matcher(JSONBodyMatcher)
     Betamax.register_serializer(PrettyJSONSerializer)
     with Betamax.configure() as config:
-        config.before_record(callback=drop_content_length)
+        config.before_record(callback=before_record)
     _betamax_ready = True
 
 
@@ -347,13 +353,17 @@ class Recorder:
         return mode == "all" or (mode == "once" and not Path(cassette_dir, f"{name}.json").exists())
 
     def client(self, *, auth: AuthLike = None, **options: Any) -> Client:
-        """A Client on the recorded session; its credentials become a placeholder."""
+        """A Client on the recorded session.
+
+        Every Authorization header is written as ``<AUTHORIZATION>``; the credentials given
+        here are also replaced wherever else they would appear (``<CREDENTIALS-n>``).
+        """
         header = _authorization_header(auth)
         if header is not None and header not in self._secrets:
             from betamax.cassette.cassette import Placeholder
 
             self._secrets.append(header)
-            placeholder = f"<AUTHORIZATION-{len(self._secrets)}>"
+            placeholder = f"<CREDENTIALS-{len(self._secrets)}>"
             cassette = self._betamax.current_cassette
             cassette.placeholders.append(Placeholder(placeholder=placeholder, replace=header))
         return Client(self.server_url, auth=auth, session=self.session, **options)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 CASSETTES = sorted(Path(__file__).parent.parent.joinpath("cassettes").glob("*.json"))
-SECRETS = ["s3cret", "hunter22", "p4ssw0rd"]
+SECRETS = ["s3cret", "hunter22", "p4ssw0rd", "c4r0l-pw", "t0ken-xyz"]
 ENCODED = [base64.b64encode(f"{u}:{p}".encode()).decode() for u, p in
-           [("alice", "s3cret"), ("bob", "hunter22"), ("alexis", "p4ssw0rd")]]
+           [("alice", "s3cret"), ("bob", "hunter22"), ("alexis", "p4ssw0rd"),
+            ("carol", "c4r0l-pw")]]
 
 
 def test_there_are_cassettes() -> None:
@@ -27,4 +28,4 @@ def test_cassette_holds_no_credential_and_no_port(path: Path) -> None:
     assert not re.search(r"127\.0\.0\.1:\d+", text)
     for interaction in json.loads(text)["http_interactions"]:
         for value in interaction["request"]["headers"].get("Authorization", []):
-            assert re.fullmatch(r"<AUTHORIZATION-\d+>", value)
+            assert value == "<AUTHORIZATION>"

@@ -99,3 +99,16 @@ def test_precondition_failed_carries_the_existing_object(kinto_client: Client) -
     assert (error.status, error.errno) == (412, 114)
     assert error.existing is not None and error.existing["v"] == 2
     assert kinto_client._request("GET", "/buckets/b/collections/c").json()["data"]["v"] == 2
+
+
+def test_credentials_set_outside_the_recorder_are_scrubbed(kinto_recorder: Recorder) -> None:
+    # Auth set on the session itself, and a token sent as a plain header: neither is written
+    # to the cassette (test_cassette_hygiene scans for both).
+    kinto_recorder.session.auth = ("carol", "c4r0l-pw")
+    session_auth = Client(kinto_recorder.server_url, session=kinto_recorder.session)
+    assert session_auth.server_info()["user"]["id"].startswith("basicauth:")
+    kinto_recorder.session.auth = None
+    header_token = Client(kinto_recorder.server_url, session=kinto_recorder.session,
+                          headers={"Authorization": "Bearer t0ken-xyz"})
+    with pytest.raises(Unauthorized):
+        header_token._request("PUT", "/buckets/b", body={"data": {}})
