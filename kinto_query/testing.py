@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -448,6 +449,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run a throwaway Kinto (memory backend).")
     parser.add_argument("--port", type=int, default=8888)
     args = parser.parse_args(argv)
+    # On SIGTERM too, leave through the with-block so the server child is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with KintoServer(port=args.port) as server:
         print(f"Kinto at {server.url} (any user:password over Basic auth); Ctrl-C stops it")
         with contextlib.suppress(KeyboardInterrupt):

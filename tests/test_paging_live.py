@@ -10,7 +10,7 @@ import pytest
 
 from kinto_query import Client, UnsafeURL
 
-from .conftest import batch_put, put
+from .conftest import RequestLog, batch_put, put
 
 RECORDS_PATH = "/buckets/live/collections/{}/records"
 
@@ -70,6 +70,15 @@ def test_a_thousand_pages_in_order(live_client: Client) -> None:
         assert record.data.n == previous + 1
         previous = record.data.n
     assert (pages, previous) == (1050, 1049)
+
+    # The request counts, on this larger collection.
+    log = RequestLog(live_client.session, live_client.server_url)
+    many = live_client.bucket("live").collection("many")
+    assert [r.data.n for r in many.sort("n").page_size(10).limit(25)] == list(range(25))
+    assert len(log.sent) == 3
+    log.clear()
+    assert len(list(many.sort("n").limit(10))) == 10
+    assert log.sent == [("GET", "/buckets/live/collections/many/records?_sort=n&_limit=10")]
 
 
 def test_next_page_on_another_host_is_not_followed(live_client: Client, kinto_server: str) -> None:
