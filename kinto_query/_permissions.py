@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ._endpoints import validate_id
 from .exceptions import KintoError
 
 __all__ = ["PERMISSIONS", "Permissions", "PrincipalList"]
@@ -78,7 +79,8 @@ class Permissions:
         if not isinstance(principal, str):
             raise TypeError(f"a principal is a string, not {type(principal).__name__}")
         if principal.startswith("group:"):
-            return f"/buckets/{self._bucket_id}/groups/{principal[len('group:'):]}"
+            group_id = validate_id(principal[len("group:") :], "group")
+            return f"/buckets/{self._bucket_id}/groups/{group_id}"
         return principal
 
     def _name(self, attribute: str) -> str:
