@@ -151,9 +151,11 @@ class Resource:
 
     def _permissions_request(self) -> WriteRequest | None:
         """The JSON-Patch request granting and revoking what changed, or None."""
-        if self._permissions is None or not self._permissions.changes():
+        if self._permissions is None:
             return None
         ops, needs_match = self._permissions.patch()
+        if not ops:
+            return None
         headers = {"Content-Type": "application/json-patch+json"}
         if needs_match:
             headers["If-Match"] = f'"{self.last_modified}"'

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._base import Resource
 from ._client import AuthLike, Client
 from ._collection import Collection
-from ._endpoints import endpoint_path, validate_id
+from ._endpoints import Endpoint, endpoint_path
 from ._query import Query
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["Bucket", "Group"]
 
 PermissionLists = Mapping[str, list[str]]
+R = TypeVar("R", bound=Resource)
 
 
 def _prepared(
@@ -34,7 +35,6 @@ class Group(Resource):
     kind = "group"
 
     def __init__(self, bucket: Bucket, group_id: str) -> None:
-        validate_id(group_id, "group")
         path = endpoint_path("group", bucket=bucket.id, group=group_id)
         super().__init__(bucket.client, path, bucket.id, group_id)
         self.bucket = bucket
@@ -75,14 +75,14 @@ class Bucket(Resource):
         data: Mapping[str, Any] | None = None,
         permissions: PermissionLists | None = None,
     ) -> None:
-        validate_id(id, "bucket")
+        path = endpoint_path("bucket", bucket=id)  # checks the id before anything else
         if client is None:
             client = Client(server_url, auth=auth, session=session)
         elif server_url is not None or auth is not None or session is not None:
             raise TypeError("pass either client= or server_url/auth/session, not both")
         if not create and (data is not None or permissions is not None):
             raise TypeError("data= and permissions= go with create=True; else change them, save()")
-        super().__init__(client, endpoint_path("bucket", bucket=id), id, id)
+        super().__init__(client, path, id, id)
         if create:
             _prepared(self, data, permissions)
             self.create(exist_ok=True)
@@ -114,12 +114,7 @@ class Bucket(Resource):
 
     def collections(self) -> Query[Collection]:
         """The lazy query of this bucket's collections (same builders as records)."""
-        return Query(
-            self.client,
-            endpoint_path("collections", bucket=self.id),
-            lambda obj: Collection(self, obj["id"])._loaded_from_list(obj),
-            item_path=lambda cid: endpoint_path("collection", bucket=self.id, collection=cid),
-        )
+        return self._children("collections", self.collection)
 
     # -- groups -------------------------------------------------------------------------------
 
@@ -149,9 +144,12 @@ class Bucket(Resource):
 
     def groups(self) -> Query[Group]:
         """The lazy query of this bucket's groups."""
+        return self._children("groups", self.group)
+
+    def _children(self, plural: Endpoint, handle: Callable[[str], R]) -> Query[R]:
         return Query(
             self.client,
-            endpoint_path("groups", bucket=self.id),
-            lambda obj: Group(self, obj["id"])._loaded_from_list(obj),
-            item_path=lambda gid: endpoint_path("group", bucket=self.id, group=gid),
+            endpoint_path(plural, bucket=self.id),
+            lambda obj: handle(obj["id"])._loaded_from_list(obj),
+            item_path=lambda child_id: handle(child_id).path,
         )

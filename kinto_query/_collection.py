@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ._base import Resource
 from ._batch import BatchItem, BatchReport, send_batch
-from ._endpoints import endpoint_path, validate_id
+from ._endpoints import endpoint_path
 from ._query import Page, Query
 from ._record import Record
 from .exceptions import BatchError
@@ -41,7 +41,6 @@ class Collection(Resource):
     kind = "collection"
 
     def __init__(self, bucket: Bucket, collection_id: str) -> None:
-        validate_id(collection_id, "collection")
         path = endpoint_path("collection", bucket=bucket.id, collection=collection_id)
         super().__init__(bucket.client, path, bucket.id, collection_id)
         self.bucket = bucket

@@ -8,7 +8,7 @@ from typing import Any
 from ._endpoints import validate_id
 from .exceptions import KintoError
 
-__all__ = ["PERMISSIONS", "Permissions", "PrincipalList"]
+__all__ = ["PERMISSIONS", "Permissions"]
 
 # Kinto's permission names for each kind of object.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -34,10 +34,6 @@ def _seed_spelling(permission: str) -> str | None:
     return f"{action}_{kind}" if sep else None
 
 
-class PrincipalList(list[str]):
-    """The principals holding one permission; a plain list, changed in place."""
-
-
 class Permissions:
     """``obj.permissions.read``, ``.write``, ``.collection_create`` (or ``.create_collection``)...
 
@@ -48,7 +44,7 @@ class Permissions:
     _kind: str
     _bucket_id: str
     _aliases: dict[str, str]
-    _lists: dict[str, PrincipalList]
+    _lists: dict[str, list[str]]
     _loaded: dict[str, list[str]]
     _from_server: bool
 
@@ -71,7 +67,7 @@ class Permissions:
         current = current or {}
         for name in PERMISSIONS[self._kind]:
             principals = [self.expand(p) for p in current.get(name, ())]
-            self._lists[name] = PrincipalList(principals)
+            self._lists[name] = principals
             self._loaded[name] = list(principals)
 
     def expand(self, principal: str) -> str:
@@ -92,7 +88,7 @@ class Permissions:
                 f"a {self._kind} has no permission {attribute!r}; valid: {valid}"
             ) from None
 
-    def __getattr__(self, attribute: str) -> PrincipalList:
+    def __getattr__(self, attribute: str) -> list[str]:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
         return self._lists[self._name(attribute)]
@@ -100,9 +96,9 @@ class Permissions:
     def __setattr__(self, attribute: str, principals: Iterable[str]) -> None:
         # `perms.write += friends` reads the list, extends it in place, then assigns it back.
         name = self._name(attribute)
-        self._lists[name] = PrincipalList(principals)
+        self._lists[name] = list(principals)
 
-    def __getitem__(self, permission: str) -> PrincipalList:
+    def __getitem__(self, permission: str) -> list[str]:
         return getattr(self, _attribute(permission))  # type: ignore[no-any-return]
 
     def to_dict(self) -> dict[str, list[str]]:
@@ -149,6 +145,9 @@ class Permissions:
         only create a missing ``*:create`` member whole, which is safe only on the version we
         saw: that case asks for ``If-Match``.
         """
+        changes = self.changes()
+        if not changes:
+            return [], False
         if self.hidden:
             # Kinto applies a patch to the permissions the caller sees: from a hidden (empty)
             # view it would replace every principal we cannot see (measured on Kinto 26.5).
@@ -159,7 +158,7 @@ class Permissions:
             )
         ops: list[dict[str, Any]] = []
         needs_match = False
-        for name, (added, removed) in self.changes().items():
+        for name, (added, removed) in changes.items():
             if name not in ("read", "write") and not self._loaded[name] and added:
                 ops.append({"op": "add", "path": f"/permissions/{name}",
                             "value": {p: p for p in added}})
@@ -173,12 +172,3 @@ class Permissions:
 
     def __repr__(self) -> str:
         return f"Permissions({self.to_dict()!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Permissions):
-            return self.to_dict() == other.to_dict()
-        if isinstance(other, dict):
-            return self.to_dict() == other
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]

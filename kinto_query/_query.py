@@ -194,13 +194,16 @@ class Query(Generic[T]):
             params["_limit"] = str(max(1, min(sizes)))
         return params
 
+    def _params_without(self, *names: str) -> dict[str, str]:
+        return {k: v for k, v in self.params.items() if k not in names}
+
     @property
     def url(self) -> str:
         """Exactly the URL of the first request."""
         return self._url(self.params)
 
-    def _url(self, params: dict[str, str]) -> str:
-        url = self._client.url(self._path)
+    def _url(self, params: dict[str, str], path: str | None = None) -> str:
+        url = self._client.url(path or self._path)
         if params:
             url += "?" + urlencode(params, quote_via=quote, safe=",*")
         return url
@@ -253,8 +256,8 @@ class Query(Generic[T]):
 
     def count(self) -> int:
         """How many results, from one ``HEAD`` (``Total-Objects``)."""
-        params = {k: v for k, v in self.params.items() if k not in ("_limit", "_sort", "_fields")}
-        response = self._client._request("HEAD", self._url(params))
+        url = self._url(self._params_without("_limit", "_sort", "_fields"))
+        response = self._client._request("HEAD", url)
         total = max(0, int(response.headers["Total-Objects"]) - self._state.skip)
         return total if self._state.limit is None else min(total, self._state.limit)
 
@@ -273,10 +276,7 @@ class Query(Generic[T]):
                 "get(id) fetches by id and ignores filters: call it on the unfiltered query, "
                 "or use filter(id=...).first()"
             )
-        params = {"_fields": ",".join(self._state.fields)} if self._state.fields else {}
-        url = self._client.url(self._item_path(object_id))
-        if params:
-            url += "?" + urlencode(params, quote_via=quote, safe=",*")
+        url = self._url(self._params_without("_sort", "_limit"), self._item_path(object_id))
         return self._factory(self._client._request("GET", url).json()["data"])
 
     def delete(self) -> int:
@@ -286,10 +286,10 @@ class Query(Generic[T]):
         """
         if self._state.limit is not None or self._state.skip:
             raise InvalidQuery("delete() deletes every match: remove limit() and slices first")
-        params = {k: v for k, v in self.params.items() if k not in ("_sort", "_fields")}
+        url = self._url(self._params_without("_sort", "_fields"))
         deleted = 0
         while True:
-            response = self._client._request("DELETE", self._url(params))
+            response = self._client._request("DELETE", url)
             deleted += len(response.json()["data"])
             if "Next-Page" not in response.headers:
                 return deleted

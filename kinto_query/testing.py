@@ -43,7 +43,7 @@ from typing import Any
 import pytest
 import requests
 
-from ._client import AuthLike, Client, parse_auth
+from ._client import AuthLike, Client
 
 __all__ = [
     "RECORD_MODE_ENV",
@@ -232,14 +232,6 @@ def record_mode() -> str:
     return mode
 
 
-def _authorization_header(auth: AuthLike) -> str | None:
-    parsed = parse_auth(auth)
-    if parsed is None:
-        return None
-    request = requests.Request("GET", "http://kinto.test/", auth=parsed).prepare()
-    return request.headers.get("Authorization")
-
-
 _betamax_ready = False
 
 
@@ -308,8 +300,7 @@ def _register_betamax_extensions() -> None:
 class Recorder:
     """One cassette around one ``requests.Session``, recording or replaying.
 
-    ``server_url`` is the live server while recording and ``REPLAY_SERVER_URL`` on replay;
-    build clients with :meth:`client` so their credentials are scrubbed from the cassette.
+    ``server_url`` is the live server while recording and ``REPLAY_SERVER_URL`` on replay.
     """
 
     def __init__(
@@ -344,7 +335,6 @@ class Recorder:
             match_requests_on=["method", "uri", "kinto-json-body"],
             placeholders=[{"placeholder": _ORIGIN_PLACEHOLDER, "replace": origin}],
         )
-        self._secrets: list[str] = []
         self._betamax.start()
 
     @staticmethod
@@ -354,19 +344,9 @@ class Recorder:
         return mode == "all" or (mode == "once" and not Path(cassette_dir, f"{name}.json").exists())
 
     def client(self, *, auth: AuthLike = None, **options: Any) -> Client:
-        """A Client on the recorded session.
-
-        Every Authorization header is written as ``<AUTHORIZATION>``; the credentials given
-        here are also replaced wherever else they would appear (``<CREDENTIALS-n>``).
+        """A Client on the recorded session (every Authorization header is written as
+        ``<AUTHORIZATION>``, however it was set).
         """
-        header = _authorization_header(auth)
-        if header is not None and header not in self._secrets:
-            from betamax.cassette.cassette import Placeholder
-
-            self._secrets.append(header)
-            placeholder = f"<CREDENTIALS-{len(self._secrets)}>"
-            cassette = self._betamax.current_cassette
-            cassette.placeholders.append(Placeholder(placeholder=placeholder, replace=header))
         return Client(self.server_url, auth=auth, session=self.session, **options)
 
     def stop(self) -> None:

@@ -14,9 +14,7 @@ from kinto_query import (
     Forbidden,
     NotFound,
     PreconditionFailed,
-    Record,
 )
-from kinto_query.testing import Recorder
 
 from .conftest import RequestLog, put
 
@@ -193,7 +191,3 @@ def test_bulk_create_save_delete_reports(kinto_client: Client, bucket: Bucket,
     assert [(m.id, m.status) for m in report.missing] == [("nope", 404)]
     assert todo.count() == 28
 
-
-def test_records_need_a_collection(kinto_recorder: Recorder) -> None:
-    with pytest.raises(ValueError, match="belongs to no collection"):
-        Record({"title": "x"}).save()

@@ -88,3 +88,8 @@ def test_record_data_and_ids() -> None:
     with pytest.raises(InvalidId):
         Record({"id": "no/slash"})
     assert Data({"a": 1}) == {"a": 1}
+
+
+def test_records_need_a_collection() -> None:
+    with pytest.raises(ValueError, match="belongs to no collection"):
+        Record({"title": "x"}).save()
