@@ -74,6 +74,15 @@ def main(count: int = 2000) -> None:
              .sort("priority").limit(1))
         print(f"  {first.id}: {first.data.title!r}" if first else "  none")
 
+        doing = todo.filter(status="doing").fields("status")
+        show("Close every todo in progress, loading only its status:", doing)
+        records = list(doing)
+        for record in records:
+            record.data.status = "done"
+        saved = todo.save_records(records)
+        print(f"  {len(saved.succeeded)} saved as merges in {saved.requests_sent} batch requests;"
+              f" the fields not loaded are intact: {todo.get(records[0].id).data.title!r}")
+
         paged = todo.sort("id").page_size(500)
         show("Every record, 500 per request, one page in memory at a time:", paged)
         sizes = [len(page.items) for page in paged.pages()]

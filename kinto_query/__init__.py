@@ -6,23 +6,28 @@
 'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_limit=10'
 """
 
+from ._auth import TokenAuth
 from ._batch import BatchReport, ItemFailure
-from ._bucket import Bucket, Group
-from ._client import DEFAULT_SERVER_URL, Client, TokenAuth
+from ._bucket import Bucket
+from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
+from ._group import Group
 from ._permissions import Permissions
 from ._query import Page, Query
 from ._record import Record
+from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
     BadRequest,
     BatchError,
+    ConfigurationError,
     Conflict,
     Forbidden,
     HTTPError,
     InvalidId,
     InvalidQuery,
+    InvalidResponse,
     KintoConnectionError,
     KintoError,
     NotFound,
@@ -44,6 +49,7 @@ __all__ = [
     "Bucket",
     "Client",
     "Collection",
+    "ConfigurationError",
     "Conflict",
     "Data",
     "Forbidden",
@@ -51,6 +57,7 @@ __all__ = [
     "HTTPError",
     "InvalidId",
     "InvalidQuery",
+    "InvalidResponse",
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
@@ -61,9 +68,12 @@ __all__ = [
     "Query",
     "Record",
     "RecordQuery",
+    "Request",
+    "Response",
     "ServerError",
     "TokenAuth",
     "TooManyRequests",
+    "Transport",
     "Unauthorized",
     "UnsafeURL",
     "__version__",

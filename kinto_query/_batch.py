@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urlsplit
 
-from .exceptions import HTTPError, KintoConnectionError, ServerError
-
-if TYPE_CHECKING:
-    from ._base import WriteRequest
-    from ._client import Client
+from ._transport import Request, Transport
+from .exceptions import HTTPError, KintoConnectionError, ServerError, describe
 
 __all__ = ["BatchItem", "BatchReport", "ItemFailure", "send_batch"]
 
 # Longest pause before retrying a chunk the server rolled back, whatever Retry-After says.
 _MAX_RETRY_DELAY = 10.0
+# Kinto's default batch_max_requests, used when the server advertises none (0 or absent).
+DEFAULT_CHUNK_SIZE = 25
 
 
 @dataclasses.dataclass(frozen=True)
 class BatchItem:
     """One write of a bulk operation; ``on_success`` receives the server's answer body."""
 
-    request: WriteRequest
+    request: Request
     id: str | None
     on_success: Callable[[dict[str, Any]], None] | None = None
+    missing_ok: bool = False
+    """A 404 counts as done (a delete of what is already gone)."""
+
+    @property
+    def kind(self) -> str:
+        """What the request writes: ``record``, ``collection``..."""
+        segments = urlsplit(self.request.path).path.rstrip("/").split("/")
+        return segments[-2].removesuffix("s") if len(segments) > 1 else "object"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +82,8 @@ class BatchReport:
             if items:
                 shown = [item.id for item in items[:5]] + (["..."] if len(items) > 5 else [])
                 text += f"; {len(items)} {label} {shown}"
+                if len({item.message for item in items}) == 1:
+                    text += f" ({items[0].message})"
         return text
 
     def __repr__(self) -> str:
@@ -82,19 +91,24 @@ class BatchReport:
 
     def _record(self, index: int, item: BatchItem, status: int, body: Any) -> None:
         body = body if isinstance(body, dict) else {}
-        if status < 400:
+        if status < 400 or (status == 404 and item.missing_ok):
             self.succeeded.append(item.id)
-            if item.on_success is not None:
+            if item.on_success is not None and status < 400:
                 item.on_success(body)
             return
-        message = str(body.get("message") or body.get("error") or f"status {status}")
+        message = describe(status, body, item.request.path) or f"status {status}"
         details = body.get("details")
         if status == 412:
+            if item.request.headers.get("If-None-Match") == "*":
+                message = f"{item.kind} {item.id!r} already exists"
             existing = details.get("existing") if isinstance(details, dict) else None
             self.conflicts.append(ItemFailure(index, item.id, status, message, existing))
-        elif status == 404:
-            self.missing.append(ItemFailure(index, item.id, status, "not found"))
+        elif status == 404 and isinstance(details, dict) and details.get(
+            "resource_name", item.kind
+        ) == item.kind:
+            self.missing.append(ItemFailure(index, item.id, status, message))
         else:
+            # Includes a 404 of the collection or bucket the item was to be written in.
             self.failed.append(ItemFailure(index, item.id, status, message))
 
     def _fail_all(self, start: int, chunk: list[BatchItem], status: int | None, why: str) -> None:
@@ -107,12 +121,14 @@ def _retry_delay(error: HTTPError | None) -> float:
     return min(float(after), _MAX_RETRY_DELAY) if after is not None else 0.5
 
 
-def _send_chunk(client: Client, chunk: list[BatchItem], start: int, report: BatchReport) -> None:
+def _send_chunk(
+    transport: Transport, chunk: list[BatchItem], start: int, report: BatchReport
+) -> None:
     payload = {
         "requests": [
-            {"method": method, "path": path, "headers": headers}
-            | ({"body": body} if body is not None else {})
-            for method, path, body, headers in (item.request for item in chunk)
+            {"method": r.method, "path": r.path, "headers": dict(r.headers)}
+            | ({"body": r.body} if r.body is not None else {})
+            for r in (item.request for item in chunk)
         ]
     }
     # Kinto runs a batch as one transaction, rolled back on any 5xx: such a chunk was not
@@ -121,7 +137,7 @@ def _send_chunk(client: Client, chunk: list[BatchItem], start: int, report: Batc
         report.requests_sent += 1
         error: HTTPError | None = None
         try:
-            responses = client._request("POST", "/batch", body=payload).json()["responses"]
+            responses = transport.send(Request("POST", "/batch", payload)).json()["responses"]
         except ServerError as server_error:
             error, responses = server_error, None
         except KintoConnectionError as lost:
@@ -141,15 +157,50 @@ def _send_chunk(client: Client, chunk: list[BatchItem], start: int, report: Batc
     )
 
 
+def _send_alone(transport: Transport, item: BatchItem, index: int, report: BatchReport) -> None:
+    """A write ``POST /batch`` cannot carry (a JSON-Patch), sent on its own at its place."""
+    report.requests_sent += 1
+    try:
+        answer = transport.send(item.request)
+    except HTTPError as error:
+        report._record(index, item, error.status, error.response.json_or_none())
+    except KintoConnectionError as lost:
+        report._fail_all(index, [item], None, f"outcome unknown, no answer: {lost}")
+    else:
+        report._record(index, item, answer.status, answer.json_or_none())
+
+
+def chunk_size_of(transport: Transport) -> int:
+    """The server's ``batch_max_requests`` (Kinto's default when it advertises none)."""
+    settings = transport.server_info().get("settings") or {}
+    size = settings.get("batch_max_requests") if isinstance(settings, dict) else None
+    return size if isinstance(size, int) and size > 0 else DEFAULT_CHUNK_SIZE
+
+
 def send_batch(
-    client: Client, items: Iterable[BatchItem], *, chunk_size: int | None = None
+    transport: Transport, items: Iterable[BatchItem], *, chunk_size: int | None = None
 ) -> BatchReport:
-    """Send writes in chunks of the server's ``batch_max_requests``, reading ``items`` lazily."""
-    size = chunk_size or client.batch_max_requests
+    """Send writes in chunks of the server's ``batch_max_requests``, reading ``items`` lazily.
+
+    Each item is one request, so an object's data and permission changes land together.
+    """
+    size = chunk_size or chunk_size_of(transport)
     report = BatchReport()
-    iterator = iter(items)
+    chunk: list[BatchItem] = []
     start = 0
-    while chunk := list(itertools.islice(iterator, size)):
-        _send_chunk(client, chunk, start, report)
-        start += len(chunk)
+    for index, item in enumerate(items):
+        if not item.request.batchable():
+            if chunk:
+                _send_chunk(transport, chunk, start, report)
+                chunk = []
+            _send_alone(transport, item, index, report)
+            continue
+        if not chunk:
+            start = index
+        chunk.append(item)
+        if len(chunk) == size:
+            _send_chunk(transport, chunk, start, report)
+            chunk = []
+    if chunk:
+        _send_chunk(transport, chunk, start, report)
     return report

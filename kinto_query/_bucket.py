@@ -1,55 +1,30 @@
-"""Bucket and Group."""
+"""Bucket: the root of collections and groups."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ._base import Resource
-from ._client import AuthLike, Client
+from ._auth import AuthLike
 from ._collection import Collection
 from ._endpoints import Endpoint, endpoint_path
+from ._group import Group
 from ._query import Query
+from ._resource import Resource, loader
+from ._transport import Transport
+from .exceptions import Forbidden
 
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["Bucket", "Group"]
+__all__ = ["Bucket"]
 
 PermissionLists = Mapping[str, list[str]]
 R = TypeVar("R", bound=Resource)
 
 
-def _prepared(
-    obj: Resource, data: Mapping[str, Any] | None, permissions: PermissionLists | None
-) -> None:
-    obj.data = data or {}
-    if permissions:
-        obj._permissions = obj._new_permissions(None)
-        obj.permissions = permissions
-
-
-class Group(Resource):
-    """A group of principals; ``members`` is a list to change in place, then ``save()``."""
-
-    kind = "group"
-
-    def __init__(self, bucket: Bucket, group_id: str) -> None:
-        path = endpoint_path("group", bucket=bucket.id, group=group_id)
-        super().__init__(bucket.client, path, bucket.id, group_id)
-        self.bucket = bucket
-
-    @property
-    def members(self) -> list[str]:
-        """The group's principals (part of its data)."""
-        members = self.data.to_dict().setdefault("members", [])
-        if not isinstance(members, list):
-            raise TypeError(f"{self!r} has members that are not a list: {members!r}")
-        return members
-
-    @members.setter
-    def members(self, principals: list[str]) -> None:
-        self.data["members"] = list(principals)
+class _HasTransport(Protocol):
+    transport: Transport
 
 
 class Bucket(Resource):
@@ -70,22 +45,38 @@ class Bucket(Resource):
         server_url: str | None = None,
         auth: AuthLike = None,
         session: requests.Session | None = None,
-        client: Client | None = None,
+        client: _HasTransport | None = None,
         create: bool = False,
         data: Mapping[str, Any] | None = None,
         permissions: PermissionLists | None = None,
     ) -> None:
         path = endpoint_path("bucket", bucket=id)  # checks the id before anything else
-        if client is None:
-            client = Client(server_url, auth=auth, session=session)
-        elif server_url is not None or auth is not None or session is not None:
+        if client is not None and (server_url or auth is not None or session is not None):
             raise TypeError("pass either client= or server_url/auth/session, not both")
         if not create and (data is not None or permissions is not None):
             raise TypeError("data= and permissions= go with create=True; else change them, save()")
-        super().__init__(client, path, id, id)
+        transport = (
+            client.transport
+            if client is not None
+            else Transport(server_url, auth=auth, session=session)
+        )
         if create:
-            _prepared(self, data, permissions)
+            super().__init__(transport, path, id, id, data=data or {}, permissions=permissions)
             self.create(exist_ok=True)
+        else:
+            super().__init__(transport, path, id, id)
+
+    def delete(self, *, force: bool = False, missing_ok: bool = False) -> None:
+        """Delete the bucket and everything in it.
+
+        Kinto answers 403 both for a bucket that does not exist and for one you may not
+        access, and does not say which: ``missing_ok=True`` accepts both.
+        """
+        try:
+            super().delete(force=force, missing_ok=missing_ok)
+        except Forbidden:
+            if not missing_ok:
+                raise
 
     # -- collections ------------------------------------------------------------------------
 
@@ -104,13 +95,13 @@ class Bucket(Resource):
         exist_ok: bool = False,
     ) -> Collection:
         """Create a collection; ``AlreadyExists`` if it exists, unless ``exist_ok=True``."""
-        collection = Collection(self, collection_id)
-        _prepared(collection, data, permissions)
+        collection = Collection(self, collection_id, data=data or {}, permissions=permissions)
         return collection.create(exist_ok=exist_ok)
 
-    def delete_collection(self, collection_id: str) -> None:
-        """Delete a collection and its records."""
-        Collection(self, collection_id).delete()
+    def delete_collection(self, collection_id: str, *, missing_ok: bool = False) -> None:
+        """Delete a collection and its records; ``NotFound`` if missing, unless
+        ``missing_ok=True``."""
+        Collection(self, collection_id).delete(missing_ok=missing_ok)
 
     def collections(self) -> Query[Collection]:
         """The lazy query of this bucket's collections (same builders as records)."""
@@ -133,14 +124,18 @@ class Bucket(Resource):
         permissions: PermissionLists | None = None,
         exist_ok: bool = False,
     ) -> Group:
-        """Create a group; ``AlreadyExists`` if it exists, unless ``exist_ok=True``."""
-        group = Group(self, group_id)
-        _prepared(group, {**(data or {}), "members": list(members or [])}, permissions)
+        """Create a group (members as an argument or in ``data``); ``AlreadyExists`` if it
+        exists, unless ``exist_ok=True``."""
+        fields = dict(data or {})
+        if members is not None:
+            fields["members"] = members
+        fields["members"] = list(dict.fromkeys(fields.get("members") or []))
+        group = Group(self, group_id, data=fields, permissions=permissions)
         return group.create(exist_ok=exist_ok)
 
-    def delete_group(self, group_id: str) -> None:
-        """Delete a group."""
-        Group(self, group_id).delete()
+    def delete_group(self, group_id: str, *, missing_ok: bool = False) -> None:
+        """Delete a group; ``NotFound`` if missing, unless ``missing_ok=True``."""
+        Group(self, group_id).delete(missing_ok=missing_ok)
 
     def groups(self) -> Query[Group]:
         """The lazy query of this bucket's groups."""
@@ -148,8 +143,8 @@ class Bucket(Resource):
 
     def _children(self, plural: Endpoint, handle: Callable[[str], R]) -> Query[R]:
         return Query(
-            self.client,
+            self.transport,
             endpoint_path(plural, bucket=self.id),
-            lambda obj: handle(obj["id"])._loaded_from_list(obj),
+            loader(handle),
             item_path=lambda child_id: handle(child_id).path,
         )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, overload
 
-from ._base import Resource
 from ._batch import BatchItem, BatchReport, send_batch
 from ._endpoints import endpoint_path
 from ._query import Page, Query
 from ._record import Record
+from ._resource import Resource
 from .exceptions import BatchError
 
 if TYPE_CHECKING:
@@ -18,12 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["Collection", "RecordQuery"]
 
 RecordQuery = Query[Record]
-
-
-def _checked(report: BatchReport, raise_on_error: bool) -> BatchReport:
-    if raise_on_error and not report.ok:
-        raise BatchError(report)
-    return report
 
 
 class Collection(Resource):
@@ -40,22 +35,36 @@ class Collection(Resource):
 
     kind = "collection"
 
-    def __init__(self, bucket: Bucket, collection_id: str) -> None:
+    def __init__(
+        self,
+        bucket: Bucket,
+        collection_id: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, list[str]] | None = None,
+    ) -> None:
         path = endpoint_path("collection", bucket=bucket.id, collection=collection_id)
-        super().__init__(bucket.client, path, bucket.id, collection_id)
+        super().__init__(
+            bucket.transport, path, bucket.id, collection_id, data=data, permissions=permissions
+        )
         self.bucket = bucket
         self.records_path = endpoint_path("records", bucket=bucket.id, collection=collection_id)
 
+    def _from_server(
+        self,
+        obj: dict[str, Any],
+        fields: tuple[str, ...] | None,
+        permissions: dict[str, Any] | None,
+    ) -> Record:
+        return Record.from_server(self, obj, fields, permissions)
+
     def records(self) -> RecordQuery:
         """The lazy query of every record; the other query methods start from it."""
-        bucket, collection = self.bucket.id, self.id
         return Query(
-            self.client,
+            self.transport,
             self.records_path,
-            lambda obj: Record._from_server(obj, self),
-            item_path=lambda rid: endpoint_path(
-                "record", bucket=bucket, collection=collection, record=rid
-            ),
+            self._from_server,
+            item_path=lambda record_id: self.record(id=record_id).path,
         )
 
     # -- the collection as its unfiltered query (see Query for each) -------------------------
@@ -73,7 +82,7 @@ class Collection(Resource):
         return self.records().sort(*fields)
 
     def fields(self, *names: str) -> RecordQuery:
-        """Records with only these fields."""
+        """Records with only these fields (saving them changes only those)."""
         return self.records().fields(*names)
 
     def limit(self, n: int) -> RecordQuery:
@@ -84,12 +93,12 @@ class Collection(Resource):
         """Records fetched ``k`` per request."""
         return self.records().page_size(k)
 
-    def since(self, timestamp_or_etag: int | str) -> RecordQuery:
-        """Records changed (or deleted) after a timestamp or ETag."""
+    def since(self, timestamp_or_etag: int | str | datetime.datetime) -> RecordQuery:
+        """Records changed (or deleted) after a datetime, timestamp or ETag."""
         return self.records().since(timestamp_or_etag)
 
-    def before(self, timestamp_or_etag: int | str) -> RecordQuery:
-        """Records last changed before a timestamp or ETag."""
+    def before(self, timestamp_or_etag: int | str | datetime.datetime) -> RecordQuery:
+        """Records last changed before a datetime, timestamp or ETag."""
         return self.records().before(timestamp_or_etag)
 
     @overload
@@ -121,16 +130,38 @@ class Collection(Resource):
         return self.records().first()
 
     def get(self, record_id: str) -> Record:
-        """One record by id (data only), or ``NotFound``."""
+        """One record by id, with its permissions (one GET), or ``NotFound``."""
         return self.records().get(record_id)
 
-    # -- the seed's record methods ------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, str]:
+        """The querystring of the records query (empty: no filter)."""
+        return self.records().params
 
-    def _record(self, data: Mapping[str, Any] | Record) -> Record:
-        if isinstance(data, Record):
-            data._attach(self)
-            return data
-        return Record(data, collection=self)
+    @property
+    def url(self) -> str:
+        """The URL of the records query."""
+        return self.records().url
+
+    # -- records ------------------------------------------------------------------------------
+
+    def record(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,  # the seed's spelling
+        permissions: Mapping[str, list[str]] | None = None,
+    ) -> Record:
+        """A Record of this collection, no request made: ``record(id="r1")`` is a handle on an
+        existing one; ``record({"title": "milk"})`` a new one to save (a UUID4 id if none)."""
+        return Record(self, data, id=id, permissions=permissions)
+
+    def _own(self, record: Record | Mapping[str, Any]) -> Record:
+        if not isinstance(record, Record):
+            return self.record(record)
+        if record.collection.path != self.path:
+            raise ValueError(f"{record!r} belongs to {record.collection!r}, not {self!r}")
+        return record
 
     def create_record(
         self,
@@ -138,12 +169,14 @@ class Collection(Resource):
         *,
         id: str | None = None,  # the seed's spelling
         permissions: Mapping[str, list[str]] | None = None,
+        exist_ok: bool = False,
     ) -> Record:
-        """Create one record (a UUID4 id if none given); ``AlreadyExists`` if the id is taken.
+        """Create one record (a UUID4 id if none given); ``AlreadyExists`` if the id is taken,
+        unless ``exist_ok=True``: then the existing record is returned, unchanged.
 
         >>> todo.create_record({"id": "r1", "title": "milk"})        # doctest: +SKIP
         """
-        return Record(data, id=id, permissions=permissions, collection=self).create()
+        return self.record(data, id=id, permissions=permissions).create(exist_ok=exist_ok)
 
     def get_records(self) -> list[Record]:
         """Every record, as a list (to change and save); iterate the collection to stream."""
@@ -151,27 +184,46 @@ class Collection(Resource):
 
     def get_record(self, id: str) -> Record:  # the seed's spelling
         """One record with its permissions, or ``NotFound``."""
-        return Record(id=id, collection=self).refresh()
+        return self.get(id)
 
     def save_record(self, record: Record | Mapping[str, Any], *, force: bool = False) -> Record:
-        """Save one record safely (``PreconditionFailed`` if it changed meanwhile)."""
-        return self._record(record).save(force=force)
+        """Save one record safely (``PreconditionFailed`` if it changed meanwhile);
+        ``force=True`` overwrites, or creates it if missing."""
+        return self._own(record).save(force=force)
+
+    def update_record(self, id: str, changes: Mapping[str, Any]) -> Record:
+        """Set some top-level fields of a record without reading it first (one ``PATCH``);
+        the other fields stay as they are. ``NotFound`` if there is no such record.
+
+        >>> todo.update_record("r1", {"status": "done"})        # doctest: +SKIP
+        """
+        return self.record(id=id).patch(changes)
 
     def delete_record(
-        self, record: Record | str | None = None, *, id: str | None = None, force: bool = False
+        self,
+        record: Record | str | None = None,
+        *,
+        id: str | None = None,
+        force: bool = False,
+        missing_ok: bool = False,
     ) -> None:
-        """Delete one record, by id or Record (a Record is deleted only if unchanged)."""
+        """Delete one record, by id or Record (a Record is deleted only if unchanged, unless
+        ``force``); ``NotFound`` if it does not exist, unless ``missing_ok=True``."""
         target = record if record is not None else id
         if target is None:
             raise TypeError("delete_record() needs a record or id=")
-        if isinstance(target, str):
-            target = Record(id=target, collection=self)
-        self._record(target).delete(force=force)
+        handle = self.record(id=target) if isinstance(target, str) else self._own(target)
+        handle.delete(force=force, missing_ok=missing_ok)
+
+    # -- bulk writes ----------------------------------------------------------------------------
 
     def _bulk(
         self, items: Iterable[BatchItem], raise_on_error: bool, chunk_size: int | None
     ) -> BatchReport:
-        return _checked(send_batch(self.client, items, chunk_size=chunk_size), raise_on_error)
+        report = send_batch(self.transport, items, chunk_size=chunk_size)
+        if raise_on_error and not report.ok:
+            raise BatchError(report)
+        return report
 
     def create_records(
         self,
@@ -180,15 +232,16 @@ class Collection(Resource):
         raise_on_error: bool = True,
         chunk_size: int | None = None,
     ) -> BatchReport:
-        """Create many records through ``POST /batch``, reading ``records`` lazily.
+        """Create many records through ``POST /batch``, reading ``records`` lazily; each Record
+        given is updated with what the server stored.
 
         Returns a report; by default raises ``BatchError`` (carrying it) if any item failed.
         """
 
         def items() -> Iterator[BatchItem]:
             for data in records:
-                record = self._record(data)
-                yield BatchItem(record._create_request(), record.id, None)
+                record = self._own(data)
+                yield BatchItem(record.create_request(), record.id, record.take_answer)
 
         return self._bulk(items(), raise_on_error, chunk_size)
 
@@ -202,19 +255,18 @@ class Collection(Resource):
     ) -> BatchReport:
         """Save many records safely through ``POST /batch``; each saved Record is updated.
 
-        A record changed meanwhile is reported in ``conflicts`` (with the server's version) and
-        its data left untouched on the server; permission changes are separate grants and
-        revocations (one more item each). By default a report with failures raises
-        ``BatchError``.
+        Each record is one request carrying its data and permission changes together: a record
+        changed meanwhile is reported in ``conflicts`` (with the server's version) and none of
+        its changes is applied. Records loaded with ``fields()`` save only what changed. By
+        default a report with failures raises ``BatchError``.
         """
 
         def items() -> Iterator[BatchItem]:
             for data in records:
-                record = self._record(data)
-                # Records have only read and write: their permission patch is always relative.
-                for request in (record._data_request(force=force), record._permissions_request()):
-                    if request is not None:
-                        yield BatchItem(request, record.id, record._load)
+                record = self._own(data)
+                request = record.save_request(force=force)
+                if request is not None:
+                    yield BatchItem(request, record.id, record.take_answer)
 
         return self._bulk(items(), raise_on_error, chunk_size)
 
@@ -223,20 +275,17 @@ class Collection(Resource):
         records: Iterable[Record | str],
         *,
         force: bool = False,
+        missing_ok: bool = False,
         raise_on_error: bool = True,
         chunk_size: int | None = None,
     ) -> BatchReport:
-        """Delete many records (Records only if unchanged, ids unconditionally) in batches."""
+        """Delete many records (Records only if unchanged, ids unconditionally) in batches;
+        with ``missing_ok=True`` a record already gone counts as deleted."""
 
         def items() -> Iterator[BatchItem]:
             for target in records:
-                record = Record(id=target, collection=self) if isinstance(target, str) else (
-                    self._record(target)
-                )
-                headers = {}
-                if record.last_modified is not None and not force:
-                    headers["If-Match"] = f'"{record.last_modified}"'
-                yield BatchItem(("DELETE", record.path, None, headers), record.id, None)
+                record = self.record(id=target) if isinstance(target, str) else self._own(target)
+                yield BatchItem(record.delete_request(force=force), record.id,
+                                missing_ok=missing_ok)
 
         return self._bulk(items(), raise_on_error, chunk_size)
-

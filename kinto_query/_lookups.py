@@ -8,12 +8,14 @@ are comma-joined (a string holding a comma cannot be expressed: refused); ``cont
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import math
 import re
 from collections.abc import Iterable
 
+from ._values import milliseconds, to_json
 from .exceptions import InvalidQuery
 
 __all__ = ["OPERATORS", "encode_filter", "field_path"]
@@ -114,6 +116,15 @@ def split_lookup(key: str) -> tuple[str, str]:
 
 
 def _encode_scalar(value: object, what: str) -> str:
+    if what.startswith("last_modified__"):
+        try:
+            ms = milliseconds(value, what)
+        except ValueError as error:
+            raise InvalidQuery(str(error)) from None
+        if ms is not None:
+            return str(ms)
+    with contextlib.suppress(TypeError):
+        value = to_json(value)  # date, datetime, UUID, Decimal: as the records store them
     if value is None or isinstance(value, bool):
         return json.dumps(value)
     if isinstance(value, (int, float)):
@@ -130,8 +141,8 @@ def _encode_scalar(value: object, what: str) -> str:
         # The server would decode it ("1.0" -> 1.0, "true" -> True): quote it to keep a string.
         return json.dumps(value, ensure_ascii=False)
     raise InvalidQuery(
-        f"{what}: expected a string, number, bool or None, got {type(value).__name__} "
-        "(for arrays use the contains or contains_any lookup)"
+        f"{what}: expected a string, number, bool, None, date, datetime, UUID or Decimal, got "
+        f"{type(value).__name__} (for arrays use the contains or contains_any lookup)"
     )
 
 
@@ -189,6 +200,7 @@ def encode_filter(key: str, value: object, *, negate: bool = False) -> tuple[str
                 allow_nan=False,
                 ensure_ascii=False,
                 separators=(",", ":"),
+                default=to_json,
             )
         except (TypeError, ValueError) as error:
             raise InvalidQuery(f"{what}: cannot be sent as JSON ({error})") from None

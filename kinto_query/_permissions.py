@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from ._endpoints import validate_id
 from .exceptions import KintoError
@@ -17,11 +16,6 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "group": ("read", "write"),
     "record": ("read", "write"),
 }
-
-
-def _pointer(principal: str) -> str:
-    # A JSON-Pointer segment: group URIs hold slashes.
-    return principal.replace("~", "~0").replace("/", "~1")
 
 
 def _attribute(permission: str) -> str:
@@ -138,37 +132,23 @@ class Permissions:
             principals.extend(p for p in added if p not in principals)
         return fresh
 
-    def patch(self) -> tuple[list[dict[str, Any]], bool]:
-        """Our changes as JSON-Patch operations, and whether they need ``If-Match``.
+    def changed(self) -> dict[str, list[str]]:
+        """``{permission: its whole new list}`` for each permission that changed.
 
-        Adding or removing one principal is relative, so concurrent grants all win. Kinto can
-        only create a missing ``*:create`` member whole, which is safe only on the version we
-        saw: that case asks for ``If-Match``.
+        A save sends these lists whole, with ``If-Match``: a concurrent change makes the save
+        fail (412) instead of being overwritten, and the object then re-applies our changes on
+        the server's current permissions.
         """
         changes = self.changes()
-        if not changes:
-            return [], False
-        if self.hidden:
-            # Kinto applies a patch to the permissions the caller sees: from a hidden (empty)
+        if changes and self.hidden:
+            # Kinto applies a change to the permissions the caller sees: from a hidden (empty)
             # view it would replace every principal we cannot see (measured on Kinto 26.5).
             raise KintoError(
                 f"cannot save permission changes: Kinto hides this {self._kind}'s permissions "
                 "from you (you are not one of its writers), and saving would drop the "
                 "principals you cannot see"
             )
-        ops: list[dict[str, Any]] = []
-        needs_match = False
-        for name, (added, removed) in changes.items():
-            if name not in ("read", "write") and not self._loaded[name] and added:
-                ops.append({"op": "add", "path": f"/permissions/{name}",
-                            "value": {p: p for p in added}})
-                needs_match = True
-            else:
-                ops.extend({"op": "add", "path": f"/permissions/{name}/{_pointer(p)}", "value": p}
-                           for p in added)
-            ops.extend({"op": "remove", "path": f"/permissions/{name}/{_pointer(p)}"}
-                       for p in removed)
-        return ops, needs_match
+        return {name: self._normalized(name) for name in changes}
 
     def __repr__(self) -> str:
         return f"Permissions({self.to_dict()!r})"

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from urllib.parse import quote, urlencode
 
 from ._lookups import encode_filter, field_path
-from .exceptions import InvalidQuery
+from ._transport import Request, Transport
+from ._values import milliseconds
+from .exceptions import HTTPError, InvalidQuery, InvalidResponse
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._client import Client
-
 __all__ = ["Page", "Query"]
 
 T = TypeVar("T")
+# Builds a result from a server object, the fields it was loaded with and its permissions.
+Factory = Callable[[dict[str, Any], "tuple[str, ...] | None", "dict[str, Any] | None"], T]
 _ETAG = re.compile(r'^"?(\d+)"?\Z')
 
 
@@ -48,11 +51,19 @@ class _State:
 
 
 def _timestamp(value: object, what: str) -> str:
+    try:
+        ms = milliseconds(value, what + "()")
+    except ValueError as error:
+        raise InvalidQuery(str(error)) from None
+    if ms is not None:
+        return str(ms)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
     if isinstance(value, str) and (match := _ETAG.match(value.strip())):
         return match.group(1)
-    raise InvalidQuery(f"{what}() takes a timestamp in milliseconds or an ETag, got {value!r}")
+    raise InvalidQuery(
+        f"{what}() takes an aware datetime, a timestamp in milliseconds or an ETag, got {value!r}"
+    )
 
 
 def _count(value: object, what: str, *, minimum: int) -> int:
@@ -71,14 +82,14 @@ class Query(Generic[T]):
 
     def __init__(
         self,
-        client: Client,
+        transport: Transport,
         path: str,
-        factory: Callable[[dict[str, Any]], T],
+        factory: Factory[T],
         *,
         item_path: Callable[[str], str],
         _state: _State | None = None,
     ) -> None:
-        self._client = client
+        self._transport = transport
         self._path = path
         self._factory = factory
         self._item_path = item_path
@@ -87,7 +98,7 @@ class Query(Generic[T]):
     def _clone(self, **changes: Any) -> Self:
         state = dataclasses.replace(self._state, **changes)
         return type(self)(
-            self._client, self._path, self._factory, item_path=self._item_path, _state=state
+            self._transport, self._path, self._factory, item_path=self._item_path, _state=state
         )
 
     # -- builders: each returns a new query -----------------------------------------------
@@ -133,11 +144,11 @@ class Query(Generic[T]):
         """Ask the server for pages of ``k`` results (``_limit``); the total is not capped."""
         return self._clone(page_size=_count(k, "page_size()", minimum=1))
 
-    def since(self, timestamp_or_etag: int | str) -> Self:
+    def since(self, timestamp_or_etag: int | str | datetime.datetime) -> Self:
         """Only what changed after this timestamp or ETag; deletions come back as tombstones."""
         return self._clone(since=_timestamp(timestamp_or_etag, "since"))
 
-    def before(self, timestamp_or_etag: int | str) -> Self:
+    def before(self, timestamp_or_etag: int | str | datetime.datetime) -> Self:
         """Only what last changed before this timestamp or ETag."""
         return self._clone(before=_timestamp(timestamp_or_etag, "before"))
 
@@ -203,13 +214,19 @@ class Query(Generic[T]):
         return self._url(self.params)
 
     def _url(self, params: dict[str, str], path: str | None = None) -> str:
-        url = self._client.url(path or self._path)
+        url = self._transport.url(path or self._path)
         if params:
             url += "?" + urlencode(params, quote_via=quote, safe=",*")
         return url
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url}>"
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "a query has no truth value without a request: use query.exists() "
+            "(one small GET) or query.count()"
+        )
 
     # -- terminal operations: the only ones that send requests ----------------------------
 
@@ -219,10 +236,13 @@ class Query(Generic[T]):
         to_skip, remaining = state.skip, state.limit
         if remaining == 0:
             return
+        fields = state.fields or None
         url: str | None = self.url
         while url is not None:
-            response = self._client._request("GET", url)
-            objects: list[dict[str, Any]] = response.json()["data"]
+            response = self._transport.send(Request("GET", url))
+            objects = response.data()
+            if not isinstance(objects, list):
+                raise InvalidResponse(f"GET {url}: 'data' is not a list")
             url = response.headers.get("Next-Page")
             if to_skip:
                 skipped = min(to_skip, len(objects))
@@ -234,7 +254,7 @@ class Query(Generic[T]):
                     url = None
             total = response.headers.get("Total-Objects")
             page = Page(
-                [self._factory(obj) for obj in objects],
+                [self._factory(obj, fields, None) for obj in objects],
                 response.headers.get("ETag"),
                 int(total) if total else None,
                 url,
@@ -257,9 +277,28 @@ class Query(Generic[T]):
     def count(self) -> int:
         """How many results, from one ``HEAD`` (``Total-Objects``)."""
         url = self._url(self._params_without("_limit", "_sort", "_fields"))
-        response = self._client._request("HEAD", url)
-        total = max(0, int(response.headers["Total-Objects"]) - self._state.skip)
+        try:
+            response = self._transport.send(Request("HEAD", url))
+        except HTTPError as error:
+            # A HEAD answer has no body to say what went wrong: ask the same with a GET.
+            self._explain(error, url)
+            raise
+        total_header = response.headers.get("Total-Objects", "")
+        if not total_header.isdigit():
+            raise InvalidResponse(f"HEAD {url}: no usable Total-Objects header")
+        total = max(0, int(total_header) - self._state.skip)
         return total if self._state.limit is None else min(total, self._state.limit)
+
+    def _explain(self, error: HTTPError, url: str) -> None:
+        """Raise the error a GET of ``url`` gets, if it says more than the HEAD's ``error``."""
+        if error.response.content:
+            return
+        separator = "&" if "?" in url else "?"
+        try:
+            self._transport.send(Request("GET", f"{url}{separator}_limit=1"))
+        except HTTPError as explained:
+            if explained.status == error.status:
+                raise explained from None
 
     def exists(self) -> bool:
         """Whether there is at least one result (one small ``GET``)."""
@@ -277,7 +316,15 @@ class Query(Generic[T]):
                 "or use filter(id=...).first()"
             )
         url = self._url(self._params_without("_sort", "_limit"), self._item_path(object_id))
-        return self._factory(self._client._request("GET", url).json()["data"])
+        body = self._transport.send(Request("GET", url)).json()
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise InvalidResponse(f"GET {url}: the answer has no 'data' object")
+        permissions = body.get("permissions")
+        return self._factory(
+            body["data"],
+            self._state.fields or None,
+            permissions if isinstance(permissions, dict) else None,
+        )
 
     def delete(self) -> int:
         """Delete every match (Kinto deletes a page per call: repeated until none is left).
@@ -289,7 +336,10 @@ class Query(Generic[T]):
         url = self._url(self._params_without("_sort", "_fields"))
         deleted = 0
         while True:
-            response = self._client._request("DELETE", url)
-            deleted += len(response.json()["data"])
+            response = self._transport.send(Request("DELETE", url))
+            tombstones = response.data()
+            if not isinstance(tombstones, list):
+                raise InvalidResponse(f"DELETE {url}: 'data' is not a list")
+            deleted += len(tombstones)
             if "Next-Page" not in response.headers:
                 return deleted

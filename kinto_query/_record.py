@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import Resource, fingerprint, split_server_fields
 from ._data import Data
 from ._endpoints import validate_id
+from ._resource import Resource, split_server_fields
 
 if TYPE_CHECKING:
     from ._collection import Collection
@@ -17,12 +17,14 @@ __all__ = ["Record"]
 
 
 class Record(Resource):
-    """One record: ``.id``, ``.last_modified``, ``.data``, ``.permissions``, ``save()``.
+    """One record of a collection: ``.id``, ``.last_modified``, ``.data``, ``.permissions``.
 
-    ``Record({"title": "milk"})`` gets a client-made UUID4 id, so a retried create can never
-    make a duplicate. A tombstone (from ``since()``) has ``.deleted`` True and empty data.
+    ``collection.record(data)`` makes a new one to save (a client-made UUID4 id when the data
+    has none, so a retried create can never make a duplicate); ``collection.record(id=...)``
+    is a handle on an existing one. A tombstone (from ``since()``) has ``.deleted`` True.
 
-    >>> Record({"id": "r1", "title": "milk"}).data.title
+    >>> todo = Client().bucket("b").collection("todo")
+    >>> todo.record({"id": "r1", "title": "milk"}).data.title
     'milk'
     """
 
@@ -30,64 +32,64 @@ class Record(Resource):
 
     def __init__(
         self,
+        collection: Collection,
         data: Mapping[str, Any] | None = None,
         *,
         id: str | None = None,  # the seed's spelling
         permissions: Mapping[str, list[str]] | None = None,
-        collection: Collection | None = None,
     ) -> None:
         raw = dict(data.to_dict() if isinstance(data, Data) else data or {})
-        record_id = id if id is not None else raw.get("id")
         if id is not None and raw.get("id") not in (None, id):
             raise ValueError(f"record id {id!r} differs from data['id'] {raw['id']!r}")
-        own, last_modified = split_server_fields(raw)
-        self.id = validate_id(str(uuid.uuid4()) if record_id is None else record_id, "record")
-        self.last_modified = last_modified
-        self.deleted = False
-        self._data = Data(own)
-        self._fingerprint = None  # never saved from here: any data counts as a change
-        self._permissions = None
-        self._pending_permissions = dict(permissions or {})
-        self.collection: Collection | None = None
-        if collection is not None:
-            self._attach(collection)
-
-    def _attach(self, collection: Collection) -> None:
-        if self.collection is not None and self.collection.path != collection.path:
-            raise ValueError(f"{self!r} belongs to {self.collection!r}, not {collection!r}")
+        record_id = id if id is not None else raw.get("id")
+        is_new = data is not None or permissions is not None or record_id is None
+        record_id = validate_id(str(uuid.uuid4()) if record_id is None else record_id, "record")
+        # The records path is expanded once per collection: expanding a template per record
+        # dominated the cost of a scan.
+        super().__init__(
+            collection.transport,
+            f"{collection.records_path}/{record_id}",
+            collection.bucket.id,
+            record_id,
+            data=raw if is_new else None,
+            permissions=permissions,
+        )
         self.collection = collection
-        self.client = collection.client
-        self._bucket_id = collection.bucket.id
-        # The records template is expanded once per collection: expanding it per record
-        # dominated the cost of a scan (the id itself is already checked).
-        self.path = f"{collection.records_path}/{self.id}"
-        if self._pending_permissions:
-            self._permissions = self._new_permissions(None)
-            self.permissions = self._pending_permissions
-            self._pending_permissions = {}
+        self.deleted = False
+        if is_new:
+            self.last_modified = split_server_fields(raw)[1]
 
     @classmethod
-    def _from_server(cls, obj: Mapping[str, Any], collection: Collection) -> Record:
-        if obj.get("deleted") is True and set(obj) <= {"id", "last_modified", "deleted"}:
-            record = cls({"id": obj["id"], "last_modified": obj["last_modified"]},
-                         collection=collection)
-            record.deleted = True
-        else:
-            record = cls(obj, collection=collection)
-        record._fingerprint = fingerprint(record.data.to_dict())
+    def from_server(
+        cls,
+        collection: Collection,
+        obj: Mapping[str, Any],
+        fields: tuple[str, ...] | None = None,
+        permissions: Mapping[str, list[str]] | None = None,
+    ) -> Record:
+        """A record as the server sent it (an item of a list, or ``data`` of one record)."""
+        record = cls.__new__(cls)
+        # Ids from the server are Kinto's own: no need to check them again.
+        record_id = obj["id"]
+        Resource.__init__(
+            record, collection.transport, f"{collection.records_path}/{record_id}",
+            collection.bucket.id, record_id,
+        )
+        record.collection = collection
+        record.deleted = obj.get("deleted") is True and set(obj) <= {
+            "id", "last_modified", "deleted"}
+        body: dict[str, Any] = {"data": {k: v for k, v in obj.items() if k != "deleted"}
+                                if record.deleted else obj}
+        if permissions is not None:
+            body["permissions"] = permissions
+        record.take_answer(body, fields)
         return record
 
     def __repr__(self) -> str:
         state = " deleted" if self.deleted else ""
         return f"<Record {self.id!r}{state} last_modified={self.last_modified}>"
 
-    def _ready(self) -> None:
-        if self.collection is None:
-            raise ValueError(
-                f"{self!r} belongs to no collection: use collection.save_record(record)"
-            )
-
-    def delete(self, *, force: bool = False) -> None:
+    def delete(self, *, force: bool = False, missing_ok: bool = False) -> None:
         """Delete this record (``PreconditionFailed`` if it changed since loaded, unless forced)."""
-        super().delete(force=force)
+        super().delete(force=force, missing_ok=missing_ok)
         self.deleted = True

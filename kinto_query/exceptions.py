@@ -13,35 +13,40 @@
     │   │   └── AlreadyExists      412 on a create that must not overwrite
     │   ├── TooManyRequests        429 (.retry_after)
     │   └── ServerError            5xx (.retry_after)
+    ├── InvalidResponse            a success answer that is not what Kinto sends
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── UnsafeURL                  the server pointed us to another origin
     ├── BatchError                 some items of a bulk write failed (.report)
+    ├── ConfigurationError (ValueError)  the client is set up wrong (e.g. server_url lacks /v1)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
     └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
 
-``raise_for_response`` is the one place that maps a response to one of these.
+``raise_for_response`` is the one place that maps a response to one of these; ``describe``
+words a Kinto error body, for single requests and batch items alike. This module imports
+nothing of the package: every layer may raise these.
 """
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+import itertools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import requests
-
 if TYPE_CHECKING:
-    from ._batch import BatchReport
+    from ._transport import Response
 
 __all__ = [
     "AlreadyExists",
     "BadRequest",
     "BatchError",
+    "ConfigurationError",
     "Conflict",
     "Forbidden",
     "HTTPError",
     "InvalidId",
     "InvalidQuery",
+    "InvalidResponse",
     "KintoConnectionError",
     "KintoError",
     "NotFound",
@@ -50,6 +55,7 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "UnsafeURL",
+    "describe",
     "raise_for_response",
 ]
 
@@ -66,8 +72,16 @@ class InvalidId(KintoError, ValueError):
     """An id that Kinto would refuse; nothing was sent."""
 
 
+class ConfigurationError(KintoError, ValueError):
+    """The client is configured wrong (for example a server URL without ``/v1``)."""
+
+
 class UnsafeURL(KintoError):
     """The server pointed us to a URL outside the configured server; not followed."""
+
+
+class InvalidResponse(KintoError):
+    """A success answer that is not what Kinto sends (not JSON, a field missing...)."""
 
 
 class KintoConnectionError(KintoError):
@@ -87,22 +101,30 @@ class HTTPError(KintoError):
     ``GET /v1/buckets/b/collections/c -> 404 Not Found: collection 'c' not found (errno 111)``.
     """
 
-    def __init__(self, response: requests.Response, body: dict[str, Any] | None) -> None:
+    def __init__(self, response: Response, body: Mapping[str, Any] | None) -> None:
         self.response = response
-        self.status: int = response.status_code
-        self.method: str = response.request.method or "GET"
-        self.url: str = response.request.url or response.url
+        self.status: int = response.status
+        self.method: str = response.request.method
+        self.url: str = response.url
         body = body or {}
         errno = body.get("errno")
         self.errno: int | None = errno if isinstance(errno, int) else None
         self.details: Any = body.get("details")
         self.info: str | None = body.get("info")
-        self.message: str = _message_for(self.status, body, response)
+        self.message: str = self._message(body)
         super().__init__(str(self))
 
+    def _message(self, body: Mapping[str, Any]) -> str:
+        if body:
+            return describe(self.status, body, urlsplit(self.url).path)
+        # Not Kinto's JSON (a proxy's HTML page, an empty 502): say what came back.
+        kind = self.response.headers.get("Content-Type", "no content type").split(";")[0]
+        size = len(self.response.content)
+        return f"non-JSON answer ({kind}, {size} bytes)" if size else "empty answer"
+
     @property
-    def request(self) -> requests.PreparedRequest:
-        """The request that got this answer (its Authorization header included: do not log it)."""
+    def request(self) -> Any:
+        """The request that got this answer (a ``kinto_query.Request``; no credentials)."""
         return self.response.request
 
     @property
@@ -114,8 +136,7 @@ class HTTPError(KintoError):
     def __str__(self) -> str:
         parts = urlsplit(self.url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        reason = self.response.reason or ""
-        text = f"{self.method} {target} -> {self.status} {reason}".rstrip()
+        text = f"{self.method} {target} -> {self.status} {self.response.reason}".rstrip()
         if self.message:
             text += f": {self.message}"
         if self.errno is not None:
@@ -163,6 +184,9 @@ class PreconditionFailed(HTTPError):
 class AlreadyExists(PreconditionFailed):
     """412 on a create-only write (``If-None-Match: *``): the object already exists."""
 
+    def _message(self, body: Mapping[str, Any]) -> str:
+        return already_exists(urlsplit(self.url).path)
+
 
 class TooManyRequests(HTTPError):
     """429: slow down, see ``.retry_after``."""
@@ -172,12 +196,19 @@ class ServerError(HTTPError):
     """5xx: the server (or a proxy before it) failed."""
 
 
+class _Report(Protocol):
+    def summary(self) -> str: ...
+
+
 class BatchError(KintoError):
     """Some items of a bulk write were not applied; ``.report`` says which and why."""
 
-    def __init__(self, report: BatchReport) -> None:
+    def __init__(self, report: _Report) -> None:
         self.report = report
         super().__init__(report.summary())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.report,))
 
 
 _BY_STATUS: dict[int, type[HTTPError]] = {
@@ -195,13 +226,42 @@ _FORBIDDEN_HINT = (
 )
 
 
-def _message_for(status: int, body: dict[str, Any], response: requests.Response) -> str:
+def _object_named(path: str) -> tuple[str, str, dict[str, str]]:
+    """``/v1/buckets/b/collections/c`` -> ``("collection", "c", {"bucket": "b", ...})``."""
+    segments = [s for s in path.split("/") if s]
+    ids = {
+        plural.removesuffix("s"): value
+        for plural, value in itertools.pairwise(segments)
+        if plural in ("buckets", "collections", "groups", "records")
+    }
+    if len(segments) >= 2 and segments[-2] in ("buckets", "collections", "groups", "records"):
+        return segments[-2].removesuffix("s"), segments[-1], ids
+    return "object", path, ids
+
+
+def already_exists(path: str) -> str:
+    """The message of a create that met an existing object."""
+    kind, object_id, _ = _object_named(path)
+    return (
+        f"{kind} {object_id!r} already exists (pass exist_ok=True to accept it as it is, "
+        "or save(force=True) to overwrite it)"
+    )
+
+
+def describe(status: int, body: Mapping[str, Any], path: str = "") -> str:
+    """Words for a Kinto error body, e.g. ``collection 'c' not found``."""
     message = body.get("message")
     details = body.get("details")
-    if status == 404 and isinstance(details, dict) and "resource_name" in details:
+    if status == 404 and isinstance(details, Mapping) and "resource_name" in details:
         # Kinto's 404s carry no message, only which object was missing.
-        return f"{details['resource_name']} {details.get('id')!r} not found"
-    if isinstance(details, list) and details and isinstance(details[0], dict):
+        missing, missing_id = details["resource_name"], details.get("id")
+        text = f"{missing} {missing_id!r} not found"
+        bucket = _object_named(path)[2].get("bucket")
+        if missing == "collection" and bucket:
+            # Kinto says "collection" also when the bucket itself is missing.
+            text += f" in bucket {bucket!r} (or the bucket does not exist)"
+        return text
+    if isinstance(details, list) and details and isinstance(details[0], Mapping):
         # 400s put the useful part in details: [{location, name, description}].
         first = details[0]
         where = ".".join(str(first[k]) for k in ("location", "name") if first.get(k))
@@ -213,29 +273,18 @@ def _message_for(status: int, body: dict[str, Any], response: requests.Response)
         return f"{message or 'forbidden'} ({_FORBIDDEN_HINT})"
     if isinstance(message, str) and message:
         return message
-    if not body:
-        # Not Kinto's JSON (a proxy's HTML page, an empty 502): say what came back.
-        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-        size = len(response.content)
-        return f"non-JSON answer ({kind}, {size} bytes)" if size else "empty answer"
-    return ""
+    error = body.get("error")
+    return str(error) if error else ""
 
 
-def _json_body(response: requests.Response) -> dict[str, Any] | None:
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def raise_for_response(response: requests.Response) -> None:
+def raise_for_response(response: Response) -> None:
     """Raise the error matching an error response; do nothing for a success."""
-    if response.status_code < 400:
+    if response.status < 400:
         return
-    cls = _BY_STATUS.get(response.status_code)
+    cls = _BY_STATUS.get(response.status)
     if cls is None:
-        cls = ServerError if response.status_code >= 500 else HTTPError
+        cls = ServerError if response.status >= 500 else HTTPError
     if cls is PreconditionFailed and response.request.headers.get("If-None-Match") == "*":
         cls = AlreadyExists
-    raise cls(response, _json_body(response))
+    body = response.json_or_none()
+    raise cls(response, body if isinstance(body, Mapping) else None)

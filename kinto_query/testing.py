@@ -43,7 +43,8 @@ from typing import Any
 import pytest
 import requests
 
-from ._client import AuthLike, Client
+from ._auth import AuthLike
+from ._client import Client
 
 __all__ = [
     "RECORD_MODE_ENV",

@@ -1,0 +1,349 @@
+"""What buckets, collections, groups and records share: how an object was loaded, what changed
+since, and the one request of each kind (create, save, patch, delete) that writes it.
+
+An object remembers how it was loaded. Loaded whole, it saves with ``PUT`` (or a ``PATCH`` of
+its permissions) and ``If-Match``; loaded with ``fields()``, it saves only the fields that
+changed, as a merge, never a replacement of what it did not load. Data and permission changes
+go in one request, so they land together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from ._data import Data
+from ._permissions import Permissions
+from ._transport import Request, Transport, if_match
+from ._values import to_json
+from .exceptions import AlreadyExists, InvalidResponse, NotFound, PreconditionFailed
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["Resource", "loader", "split_server_fields"]
+
+_SERVER_FIELDS = ("id", "last_modified")
+# A permission change that met a newer version is re-applied on it this many times.
+_PERMISSION_RETRIES = 3
+_JSON_PATCH = {"Content-Type": "application/json-patch+json"}
+
+
+def _lenient(value: object) -> Any:
+    try:
+        return to_json(value)
+    except TypeError:
+        return repr(value)  # counts as a change; sending it then names the field
+
+
+def _fingerprint(value: object) -> str:
+    return json.dumps(value, sort_keys=True, default=_lenient)
+
+
+def split_server_fields(obj: Mapping[str, Any]) -> tuple[dict[str, Any], int | None]:
+    """A server object -> (its own data, last_modified); id and last_modified live apart."""
+    data = {k: v for k, v in obj.items() if k not in _SERVER_FIELDS}
+    last_modified = obj.get("last_modified")
+    return data, last_modified if isinstance(last_modified, int) else None
+
+
+def _pointer(*segments: str) -> str:
+    # JSON-Pointer escaping: "~" and "/" may appear in field names and group URIs.
+    return "".join("/" + s.replace("~", "~0").replace("/", "~1") for s in segments)
+
+
+def _data_ops(before: Any, now: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
+    """JSON-Patch operations turning ``before`` into ``now``, descending into objects."""
+    if isinstance(before, dict) and isinstance(now, dict):
+        ops: list[dict[str, Any]] = [
+            {"op": "remove", "path": _pointer(*path, key)} for key in before if key not in now
+        ]
+        for key, value in now.items():
+            if key not in before:
+                ops.append({"op": "add", "path": _pointer(*path, key), "value": value})
+            else:
+                ops.extend(_data_ops(before[key], value, (*path, key)))
+        return ops
+    if _fingerprint(before) == _fingerprint(now):
+        return []
+    return [{"op": "add", "path": _pointer(*path), "value": now}]
+
+
+class Resource:
+    """A Kinto object: ``.data`` and ``.permissions`` load on first use; ``save()`` is safe.
+
+    Data is saved with ``If-Match`` and the known ``last_modified``: if the object changed
+    meanwhile the server refuses and ``PreconditionFailed.existing`` holds its version. When
+    only permissions changed, our changes are re-applied on the server's current permissions,
+    so two people granting different principals both win.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(
+        self,
+        transport: Transport,
+        path: str,
+        bucket_id: str,
+        object_id: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        """A handle (nothing loaded, nothing sent), or with ``data``/``permissions`` a new
+        object to create."""
+        self.transport = transport
+        self.path = path
+        self.id = object_id
+        self._bucket_id = bucket_id
+        self.last_modified: int | None = None
+        self._data: Data | None = None
+        self._loaded: str | None = None  # the data as last loaded (JSON), to find changes
+        self._fields: tuple[str, ...] | None = None  # the projection it was loaded with
+        self._permissions: Permissions | None = None
+        if data is not None or permissions is not None:
+            self.data = data or {}
+            self._permissions = self._new_permissions(None)
+            self.permissions = permissions or {}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path!r}>"
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def data(self) -> Data:
+        """The object's fields (fetched on first use): ``obj.data.title``, ``obj.data["title"]``."""
+        if self._data is None:
+            self.refresh()
+        assert self._data is not None
+        return self._data
+
+    @data.setter
+    def data(self, value: Mapping[str, Any]) -> None:
+        raw = value.to_dict() if isinstance(value, Data) else dict(value)
+        self._data = Data(split_server_fields(raw)[0])
+
+    @property
+    def loaded_fields(self) -> tuple[str, ...] | None:
+        """The fields it was loaded with (``fields()``), or None when loaded whole."""
+        return self._fields
+
+    @property
+    def permissions(self) -> Permissions:
+        """The object's permissions (fetched on first use), changed in place, sent on save()."""
+        if self._permissions is None:
+            if self._data is not None and self.last_modified is None and self._loaded is None:
+                self._permissions = self._new_permissions(None)  # a new object: none yet
+            else:
+                body = self._get()
+                if self._data is None:
+                    self._load(body)
+                else:  # keep the caller's unsaved data
+                    self._permissions = self._new_permissions(body.get("permissions"))
+        assert self._permissions is not None
+        return self._permissions
+
+    @permissions.setter
+    def permissions(self, value: Mapping[str, list[str]]) -> None:
+        permissions = self.permissions
+        for name, principals in value.items():
+            permissions[name][:] = principals
+
+    def _new_permissions(self, current: Mapping[str, list[str]] | None) -> Permissions:
+        return Permissions(self.kind, self._bucket_id, current)
+
+    def _get(self) -> dict[str, Any]:
+        body = self.transport.send(Request("GET", self.path)).json()
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise InvalidResponse(f"GET {self.path}: the answer has no 'data' object")
+        return body
+
+    def _load(self, body: Mapping[str, Any], fields: tuple[str, ...] | None = None) -> None:
+        """Take an answer of the server ({data, permissions}) as the known state.
+
+        Permission changes not yet saved stay pending, on top of the server's permissions.
+        """
+        obj = body.get("data")
+        if not isinstance(obj, Mapping):
+            raise InvalidResponse(f"{self.path}: the server's answer has no 'data' object")
+        data, self.last_modified = split_server_fields(obj)
+        self._data = Data(data)
+        self._loaded = _fingerprint(data)
+        self._fields = fields
+        current = body.get("permissions")
+        if isinstance(current, Mapping):
+            if self._permissions is not None:
+                self._permissions = self._permissions.rebased(current)
+            else:
+                self._permissions = self._new_permissions(current)
+
+    def refresh(self) -> Self:
+        """Reload data and permissions from the server, dropping unsaved changes."""
+        body = self._get()
+        self._permissions = None
+        self._load(body)
+        return self
+
+    def _changed_data(self) -> bool:
+        return self._data is not None and _fingerprint(self._data.to_dict()) != self._loaded
+
+    # -- the write requests: one builder per kind ------------------------------------------
+
+    def create_request(self, *, force: bool = False) -> Request:
+        """``PUT`` of the whole object, failing if it exists (unless ``force``: an upsert)."""
+        body: dict[str, Any] = {"data": self._data.to_dict() if self._data is not None else {}}
+        permissions = self._permissions.to_dict() if self._permissions is not None else {}
+        if permissions:  # none given: an upsert (force) keeps those the object has
+            body["permissions"] = permissions
+        return Request("PUT", self.path, body, {} if force else {"If-None-Match": "*"})
+
+    def save_request(self, *, force: bool = False) -> Request | None:
+        """The one request saving what changed (data and permissions together), or None.
+
+        It is a JSON-Patch (which ``POST /batch`` cannot carry) only for a partially loaded
+        object whose change a merge cannot express: a removed field, or a change inside a
+        nested object loaded in part.
+        """
+        if self.last_modified is None and self._loaded is None:
+            if self._data is None and self._permissions is None:
+                return None
+            return self.create_request(force=force)
+        permissions = self._permissions.changed() if self._permissions is not None else {}
+        changed_data = self._changed_data()
+        overwrite = force and self._fields is None and self._data is not None
+        if not (permissions or changed_data or overwrite):
+            return None
+        assert self._data is not None  # changes need loaded data or permissions
+        headers = {} if force or self.last_modified is None else if_match(self.last_modified)
+        now = self._data.to_dict()
+        if self._fields is None:
+            if not (changed_data or overwrite):
+                return Request("PATCH", self.path, {"permissions": permissions}, headers)
+            body: dict[str, Any] = {"data": now}
+            if permissions:
+                body["permissions"] = self._permissions.to_dict()  # type: ignore[union-attr]
+            return Request("PUT", self.path, body, headers)
+        before = json.loads(self._loaded) if self._loaded is not None else {}
+        changed = {k: v for k, v in now.items()
+                   if k not in before or _fingerprint(v) != _fingerprint(before[k])}
+        if any(k not in now for k in before) or any(self._loaded_in_part(k) for k in changed):
+            ops = _data_ops(before, now, ("data",))
+            ops.extend({"op": "add", "path": _pointer("permissions", name),
+                        "value": {p: p for p in principals}}
+                       for name, principals in permissions.items())
+            return Request("PATCH", self.path, ops, {**_JSON_PATCH, **headers})
+        merge: dict[str, Any] = {}
+        if changed:
+            merge["data"] = changed
+        if permissions:
+            merge["permissions"] = permissions
+        return Request("PATCH", self.path, merge, headers)
+
+    def _loaded_in_part(self, key: str) -> bool:
+        """Whether only some of a top-level field was loaded (``fields("author.name")``)."""
+        fields = self._fields or ()
+        return key not in fields and any(f.startswith(key + ".") for f in fields)
+
+    def patch_request(self, changes: Mapping[str, Any]) -> Request:
+        """``PATCH`` setting each named top-level field (``If-Match`` when the version is known)."""
+        data, _ = split_server_fields(changes)
+        headers = if_match(self.last_modified) if self.last_modified is not None else {}
+        return Request("PATCH", self.path, {"data": data}, headers)
+
+    def delete_request(self, *, force: bool = False) -> Request:
+        """``DELETE``, with ``If-Match`` when the version is known (unless ``force``)."""
+        headers = (
+            if_match(self.last_modified) if self.last_modified is not None and not force else {}
+        )
+        return Request("DELETE", self.path, None, headers)
+
+    def take_answer(
+        self, body: Mapping[str, Any], fields: tuple[str, ...] | None = None
+    ) -> None:
+        """Take a server answer (``{"data": ..., "permissions": ...}``) as the known state:
+        how queries and bulk writes fill the objects they hand out."""
+        self._load(body, fields)
+
+    # -- terminal operations ---------------------------------------------------------------
+
+    def _send(self, request: Request) -> dict[str, Any]:
+        body = self.transport.send(request).json()
+        if not isinstance(body, dict):
+            raise InvalidResponse(f"{request.method} {self.path}: the answer is not an object")
+        return body
+
+    def create(self, *, exist_ok: bool = False) -> Self:
+        """Create the object; if it exists: ``AlreadyExists`` (``.existing``), or with
+        ``exist_ok=True`` load it as it is (never overwrite it).
+        """
+        try:
+            self._load(self._send(self.create_request()))
+        except AlreadyExists:
+            if not exist_ok:
+                raise
+            self.refresh()
+        return self
+
+    def save(self, *, force: bool = False) -> Self:
+        """Send what changed, data and permissions in one request (``force=True`` overwrites).
+
+        Sends nothing when nothing changed. ``PreconditionFailed`` if the object changed
+        meanwhile (its ``.existing`` is the server's version), unless only permissions changed:
+        those are re-applied on the server's current permissions.
+        """
+        for attempt in range(_PERMISSION_RETRIES + 1):
+            request = self.save_request(force=force)
+            if request is None:
+                return self
+            try:
+                self._load(self._send(request))
+                return self
+            except PreconditionFailed as error:
+                if (isinstance(error, AlreadyExists) or self._changed_data()
+                        or attempt == _PERMISSION_RETRIES):
+                    raise
+                # Someone changed the object since we loaded it; we changed only permissions:
+                # re-apply our grants and revocations on the current ones.
+                self._load(self._get())
+        return self  # pragma: no cover - the loop returns or raises
+
+    def patch(self, changes: Mapping[str, Any] | None = None, /, **fields: Any) -> Self:
+        """Set some top-level fields, leaving the others as they are on the server.
+
+        One ``PATCH``, no read first; with ``If-Match`` when this object knows its version.
+
+        >>> record.patch(status="done")        # doctest: +SKIP
+        """
+        self._load(self._send(self.patch_request({**(changes or {}), **fields})))
+        return self
+
+    def delete(self, *, force: bool = False, missing_ok: bool = False) -> None:
+        """Delete the object (``PreconditionFailed`` if it changed since loaded, unless
+        ``force``); ``NotFound`` if it does not exist, unless ``missing_ok=True``.
+        """
+        try:
+            self.transport.send(self.delete_request(force=force))
+        except NotFound:
+            if not missing_ok:
+                raise
+
+
+R = TypeVar("R", bound=Resource)
+
+
+def loader(
+    handle: Callable[[str], R],
+) -> Callable[[dict[str, Any], tuple[str, ...] | None, dict[str, Any] | None], R]:
+    """A query's factory: the handle of a listed object, filled with what the server sent."""
+
+    def load(
+        obj: dict[str, Any], fields: tuple[str, ...] | None, permissions: dict[str, Any] | None
+    ) -> R:
+        child = handle(obj["id"])
+        body = {"data": obj} if permissions is None else {"data": obj, "permissions": permissions}
+        child.take_answer(body, fields)
+        return child
+
+    return load
