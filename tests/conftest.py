@@ -1,33 +1,70 @@
-"""Our suite is the first user of the kinto_query.testing plugin."""
+"""Our suite is the first user of the kinto_query.testing plugin.
+
+Every test carries its medium as a marker: the plugin marks ``live`` the tests that use a
+real server and ``cassette`` those that replay one; ``pytest_collection_modifyitems`` below
+marks every other test ``pure`` (no Kinto at all).
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from kinto_query import Client
+from kinto_query import Bucket, Client, Collection, Request, Response, Transport
+from kinto_query.exceptions import raise_for_response
 
 pytest_plugins = ["kinto_query.testing"]
 
+AUTH = ("alice", "s3cret")
+TODO = "/buckets/w/collections/todo"
+R1 = {"title": "a", "status": "todo", "n": 1}
+R2 = {"author": {"name": "ann", "age": 3}, "title": "t"}
+R3 = {"title": "c", "status": "todo", "n": 3}
+_MEDIA = ("live", "cassette", "postgresql")
+# The fixtures by which the plugin marks a test live or cassette.
+_SERVER_FIXTURES = {"kinto_server", "kinto_fresh_server", "kinto_recorder", "kinto_client"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # tryfirst: "-m pure" deselects in a later implementation of this hook, so a test must be
+    # marked before; the plugin's own marking may not have run yet, hence the fixture check.
+    for item in items:
+        uses_a_server = _SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if not uses_a_server and not any(item.get_closest_marker(m) for m in _MEDIA):
+            item.add_marker(pytest.mark.pure)
+
+
+# -- watching what a client sends ----------------------------------------------------------------
+
 
 class RequestLog:
-    """Every request a session sends, as (method, path and query below the server URL)."""
+    """Every request a client sends from now on: ``sent`` as (method, path and query below the
+    server URL), ``requests`` as requests prepared them."""
 
-    def __init__(self, session: requests.Session, server_url: str) -> None:
-        self.server_url = server_url
+    def __init__(self, client: Client) -> None:
+        self.server_url = client.server_url
         self.sent: list[tuple[str, str]] = []
-        session.hooks["response"].append(self._hook)
+        self.requests: list[requests.PreparedRequest] = []
+        client.session.hooks["response"].append(self._hook)
 
     def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         request = response.request
+        self.requests.append(request)
         self.sent.append((request.method or "", (request.url or "").replace(self.server_url, "")))
+
+    @property
+    def methods(self) -> list[str]:
+        return [method for method, _ in self.sent]
 
     def clear(self) -> None:
         self.sent.clear()
+        self.requests.clear()
 
 
 class NoNetwork(requests.Session):
@@ -39,19 +76,22 @@ class NoNetwork(requests.Session):
 
 @pytest.fixture
 def offline_client() -> Client:
-    return Client("http://localhost:8888/v1", auth=("alice", "s3cret"), session=NoNetwork())
+    return Client("http://localhost:8888/v1", auth=AUTH, session=NoNetwork())
 
 
 @pytest.fixture
 def request_log(kinto_client: Client) -> RequestLog:
-    return RequestLog(kinto_client.session, kinto_client.server_url)
+    return RequestLog(kinto_client)
+
+
+# -- writing through the client's own request path ---------------------------------------------
 
 
 def put(client: Client, path: str, data: dict[str, Any] | None = None, **extra: Any) -> Any:
     """Create or replace an object through the client's own request path."""
     body: dict[str, Any] = {"data": data or {}}
     body.update(extra)
-    return client._request("PUT", path, body=body).json()
+    return client.transport.send(Request("PUT", path, body)).json()
 
 
 def load_records(
@@ -69,7 +109,7 @@ def batch_put(client: Client, path: str, records: Iterable[dict[str, Any]]) -> N
     chunk: list[dict[str, Any]] = []
 
     def send() -> None:
-        answer = client._request("POST", "/batch", body={"requests": chunk}).json()
+        answer = client.transport.send(Request("POST", "/batch", {"requests": chunk})).json()
         assert all(r["status"] in (200, 201) for r in answer["responses"])
         chunk.clear()
 
@@ -81,6 +121,80 @@ def batch_put(client: Client, path: str, records: Iterable[dict[str, Any]]) -> N
         send()
 
 
+# -- reading a live server raw, never through kinto_query ---------------------------------------
+
+
+def raw(method: str, url: str, path: str, body: Any = None) -> requests.Response:
+    return requests.request(method, url + path, json=body, auth=AUTH, timeout=10)
+
+
+def raw_get(url: str, path: str) -> Any:
+    response = raw("GET", url, path)
+    response.raise_for_status()
+    return response.json()
+
+
+def raw_put_record(url: str, record_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    response = raw("PUT", url, f"{TODO}/records/{record_id}", {"data": data})
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def raw_record(url: str, record_id: str) -> dict[str, Any]:
+    """The record's data as the server has it (id and last_modified included)."""
+    data: dict[str, Any] = raw_get(url, f"{TODO}/records/{record_id}")["data"]
+    return data
+
+
+def raw_read(url: str, path: str) -> list[str]:
+    read: list[str] = raw_get(url, path)["permissions"].get("read", [])
+    return read
+
+
+def own(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in ("id", "last_modified")}
+
+
+# -- fixtures: objects on a cassette or on a live server ----------------------------------------
+
+
+@pytest.fixture
+def bucket(kinto_client: Client) -> Bucket:
+    """A bucket 'shop' on this test's cassette."""
+    return Bucket("shop", client=kinto_client, create=True)
+
+
+@pytest.fixture
+def alice(kinto_fresh_server: str) -> Client:
+    return Client(kinto_fresh_server, auth=AUTH)
+
+
+@pytest.fixture
+def bob(kinto_fresh_server: str) -> Client:
+    return Client(kinto_fresh_server, auth=("bob", "hunter22"))
+
+
+@pytest.fixture
+def todo(alice: Client, kinto_fresh_server: str) -> Collection:
+    """Live: bucket 'w', collection 'todo' holding r1, r2, r3 (R1, R2, R3), written raw."""
+    bucket = Bucket("w", client=alice, create=True)
+    collection = bucket.create_collection("todo")
+    for record_id, data in (("r1", R1), ("r2", R2), ("r3", R3)):
+        raw_put_record(kinto_fresh_server, record_id, data)
+    return collection
+
+
+@pytest.fixture
+def team_todo(alice: Client) -> Collection:
+    """Live: an empty collection 'todo' of alice's bucket 'live', which bob may write too."""
+    bucket = Bucket("live", client=alice, create=True)
+    # Let bob in, to race with alice.
+    bucket.permissions.write += ["system.Authenticated"]
+    bucket.save()
+    return bucket.create_collection("todo")
+
+
 @pytest.fixture(scope="session")
 def server_on_8888() -> Iterator[str]:
     """A Kinto on localhost:8888, where the README and the seed README's examples point."""
@@ -88,6 +202,9 @@ def server_on_8888() -> Iterator[str]:
 
     with KintoServer(host="localhost", port=8888) as server:
         yield server.url
+
+
+# -- code blocks of documents ---------------------------------------------------------------------
 
 
 def code_blocks(text: str, marker: str = ".. code-block:: python") -> list[str]:
@@ -111,3 +228,37 @@ def code_blocks(text: str, marker: str = ".. code-block:: python") -> list[str]:
 def markdown_blocks(text: str) -> list[str]:
     """The ```python fenced blocks of a Markdown file."""
     return re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
+
+
+# -- a transport that answers from a script, for pure tests of what objects send ---------------
+
+
+Answer = tuple[int, Any]
+
+
+class ScriptedTransport(Transport):
+    """Answers each request with ``answer(request) -> (status, JSON body or None)``, sending
+    nothing; ``sent`` lists the requests in order. Errors are raised as the real one does."""
+
+    def __init__(self, answer: Callable[[Request], Answer]) -> None:
+        super().__init__("http://kinto.test/v1", session=NoNetwork())
+        self.answer = answer
+        self.sent: list[Request] = []
+
+    def send(self, request: Request) -> Response:
+        self.sent.append(request)
+        status, body = self.answer(request)
+        content = b"" if body is None else json.dumps(body).encode()
+        reason = {200: "OK", 201: "Created", 404: "Not Found", 412: "Precondition Failed"}
+        response = Response(
+            request, self.url(request.path), status, reason.get(status, ""),
+            {"Content-Type": "application/json"}, content,
+        )
+        raise_for_response(response)
+        return response
+
+
+def scripted_client(answer: Callable[[Request], Answer]) -> tuple[Client, ScriptedTransport]:
+    client = Client("http://kinto.test/v1", session=NoNetwork())
+    client.transport = ScriptedTransport(answer)
+    return client, client.transport

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import uuid
+
 import pytest
 
 from kinto_query import InvalidQuery
@@ -133,3 +137,25 @@ def test_field_path() -> None:
     assert field_path("a__b__c") == "a.b.c"
     assert field_path("a.b") == "a.b"
     assert field_path("émoji_ok") == "émoji_ok"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "sent"),
+    [
+        ("day", datetime.date(2024, 1, 2), ("day", "2024-01-02")),
+        ("uid", uuid.UUID(int=1), ("uid", "00000000-0000-0000-0000-000000000001")),
+        ("price__gte", decimal.Decimal("12.50"), ("min_price", "12.5")),
+        ("day__in", [datetime.date(2024, 1, 2)], ("in_day", "2024-01-02")),
+        ("last_modified__gte", datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc),
+         ("min_last_modified", "1704067200000")),
+    ],
+)
+def test_values_are_encoded_as_records_store_them(
+    key: str, value: object, sent: tuple[str, str]
+) -> None:
+    assert encode_filter(key, value) == sent
+
+
+def test_last_modified_refuses_a_naive_datetime() -> None:
+    with pytest.raises(InvalidQuery, match="naive datetime"):
+        encode_filter("last_modified__gte", datetime.datetime(2024, 1, 1))

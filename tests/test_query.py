@@ -1,37 +1,60 @@
-"""Pure tests of the query: exact URLs, immutability, slicing; nothing is ever sent."""
+"""Tests of _query.py: the lazy, immutable query.
+
+Pure tests check exact URLs, immutability and slicing with nothing sent; cassette tests check
+that filters mean what was asked against a real Kinto's answers; live tests check what a
+cassette cannot show (memory over a many-page scan, 1,000+ pages, a foreign Next-Page).
+"""
 
 from __future__ import annotations
 
+import datetime
+import gc
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from kinto_query import Client, InvalidQuery, RecordQuery
+from kinto_query import (
+    BadRequest,
+    Client,
+    Collection,
+    Forbidden,
+    InvalidQuery,
+    NotFound,
+    Record,
+    RecordQuery,
+    Request,
+    UnsafeURL,
+)
+
+from .conftest import RequestLog, batch_put, load_records, put
+
+# -- pure -----------------------------------------------------------------------------------------
 
 BASE = "http://localhost:8888/v1/buckets/b/collections/todo/records"
 
 
 @pytest.fixture
-def todo(offline_client: Client) -> RecordQuery:
+def query(offline_client: Client) -> RecordQuery:
     return offline_client.bucket("b").collection("todo").records()
 
 
-def test_design_example_url(todo: RecordQuery) -> None:
-    q = todo.filter(status="done").sort("-last_modified").limit(10)
+def test_design_example_url(query: RecordQuery) -> None:
+    q = query.filter(status="done").sort("-last_modified").limit(10)
     assert q.url == f"{BASE}?status=done&_sort=-last_modified&_limit=10"
     assert q.params == {"status": "done", "_sort": "-last_modified", "_limit": "10"}
     assert repr(q) == f"<Query {q.url}>"
 
 
-def test_unfiltered_query_sends_no_limit(todo: RecordQuery) -> None:
+def test_unfiltered_query_sends_no_limit(query: RecordQuery) -> None:
     # The server's default page (10,000 records) is far cheaper than small pages.
-    assert todo.url == BASE
-    assert todo.params == {}
+    assert query.url == BASE
+    assert query.params == {}
 
 
 @pytest.mark.parametrize(
-    ("build", "query"),
+    ("build", "querystring"),
     [
         (lambda q: q.filter(priority__gte=3, tags__contains_any=["work"]).exclude(status="done"),
          "min_priority=3&contains_any_tags=%5B%22work%22%5D&not_status=done"),
@@ -59,15 +82,15 @@ def test_unfiltered_query_sends_no_limit(todo: RecordQuery) -> None:
     ],
 )
 def test_builder_urls(
-    todo: RecordQuery, build: Callable[[RecordQuery], RecordQuery], query: str
+    query: RecordQuery, build: Callable[[RecordQuery], RecordQuery], querystring: str
 ) -> None:
-    assert build(todo).url == f"{BASE}?{query}"
+    assert build(query).url == f"{BASE}?{querystring}"
 
 
-def test_url_is_exactly_what_requests_sends(todo: RecordQuery) -> None:
+def test_url_is_exactly_what_requests_sends(query: RecordQuery) -> None:
     import requests
 
-    q = todo.filter(title="a&b=c#d+e f é", v="1.0", n__in=[1, 2], t__like="x*").sort("-n")
+    q = query.filter(title="a&b=c#d+e f é", v="1.0", n__in=[1, 2], t__like="x*").sort("-n")
     assert requests.Request("GET", q.url).prepare().url == q.url
 
 
@@ -86,9 +109,9 @@ BUILDERS: list[tuple[str, Callable[[RecordQuery], Any]]] = [
 
 @pytest.mark.parametrize(("name", "build"), BUILDERS, ids=[b[0] for b in BUILDERS])
 def test_builders_never_change_the_original(
-    todo: RecordQuery, name: str, build: Callable[[RecordQuery], Any]
+    query: RecordQuery, name: str, build: Callable[[RecordQuery], Any]
 ) -> None:
-    base = todo.filter(priority__gte=1)
+    base = query.filter(priority__gte=1)
     before = (base.url, base.params)
     derived = build(base)
     assert derived is not base
@@ -96,26 +119,13 @@ def test_builders_never_change_the_original(
     assert derived.url != base.url
 
 
-def test_collection_handle_is_the_unfiltered_query(offline_client: Client) -> None:
-    todo = offline_client.bucket("b").collection("todo")
-    assert todo.records().url == BASE
-    assert todo.filter(status="done").url == f"{BASE}?status=done"
-    assert todo.exclude(status="done").url == f"{BASE}?not_status=done"
-    assert todo.sort("n").url == f"{BASE}?_sort=n"
-    assert todo.fields("n").url == f"{BASE}?_fields=n"
-    assert todo.limit(2).url == todo[:2].url == f"{BASE}?_limit=2"
-    assert todo.page_size(2).url == f"{BASE}?_limit=2"
-    assert todo.since(5).url == f"{BASE}?_since=5"
-    assert todo.before(5).url == f"{BASE}?_before=5"
-
-
-def test_slices_compose(todo: RecordQuery) -> None:
-    q = todo[10:20][2:5]
+def test_slices_compose(query: RecordQuery) -> None:
+    q = query[10:20][2:5]
     assert (q._state.skip, q._state.limit) == (12, 3)
     assert q.params["_limit"] == "15"
-    assert todo.limit(5)[2:10]._state.limit == 3
-    assert todo[5:][:3]._state.limit == 3
-    assert todo.limit(10).limit(20)._state.limit == 10
+    assert query.limit(5)[2:10]._state.limit == 3
+    assert query[5:][:3]._state.limit == 3
+    assert query.limit(10).limit(20)._state.limit == 10
 
 
 @pytest.mark.parametrize(
@@ -141,20 +151,341 @@ def test_slices_compose(todo: RecordQuery) -> None:
     ],
 )
 def test_misuse_raises_before_any_request(
-    todo: RecordQuery, build: Callable[[RecordQuery], Any], message: str
+    query: RecordQuery, build: Callable[[RecordQuery], Any], message: str
 ) -> None:
     with pytest.raises(InvalidQuery, match=message) as caught:
-        build(todo)
+        build(query)
     assert isinstance(caught.value, ValueError)
 
 
-def test_repr_and_building_send_nothing(todo: RecordQuery) -> None:
+def test_repr_and_building_send_nothing(query: RecordQuery) -> None:
     # offline_client's session fails the test on any request.
-    q = todo.filter(status="done").sort("n").fields("t").page_size(5).limit(7)[1:3]
+    q = query.filter(status="done").sort("n").fields("t").page_size(5).limit(7)[1:3]
     assert "status=done" in repr(q)
-    assert repr(todo.filter(n=1)) != repr(todo)
+    assert repr(query.filter(n=1)) != repr(query)
 
 
-def test_empty_slice_sends_nothing(todo: RecordQuery) -> None:
-    assert list(todo[3:3]) == []
-    assert list(todo.limit(0).pages()) == []
+def test_empty_slice_sends_nothing(query: RecordQuery) -> None:
+    assert list(query[3:3]) == []
+    assert list(query.limit(0).pages()) == []
+
+
+def test_a_query_has_no_truth_value(query: RecordQuery) -> None:
+    with pytest.raises(TypeError, match=r"use query.exists\(\)"):
+        bool(query)
+
+
+def test_a_naive_datetime_is_refused(query: RecordQuery) -> None:
+    with pytest.raises(InvalidQuery, match="naive datetime"):
+        query.since(datetime.datetime(2024, 1, 1))
+
+
+def test_an_aware_datetime_is_sent_in_milliseconds(query: RecordQuery) -> None:
+    moment = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    assert query.since(moment).params == {"_since": "1704067200000"}
+
+
+# -- cassettes ------------------------------------------------------------------------------------
+
+TRICKY: list[dict[str, Any]] = [
+    {"id": "r01", "title": "1.0", "n": 1.0, "status": "done", "priority": 3,
+     "tags": ["work", "home"], "author": {"name": "ann", "age": 30}},
+    {"id": "r02", "title": "100", "n": 100, "status": "todo", "priority": 1,
+     "tags": ["work"], "author": {"name": "bob", "age": 20}},
+    {"id": "r03", "title": "true", "flag": True, "status": "done", "priority": 5,
+     "tags": [], "author": {"name": "Ann Lee", "age": 25}},
+    {"id": "r04", "title": "null", "n": None, "status": "doing", "priority": 2,
+     "tags": ["home"]},
+    {"id": "r05", "title": '"quoted"', "status": "done", "priority": 4, "tags": ["1"]},
+    {"id": "r06", "title": "a&b=c#d+e f", "status": "todo", "priority": 3, "tags": [1]},
+    {"id": "r07", "title": "héllo 漢字", "status": "todo", "priority": 1, "in_stock": True},
+    {"id": "r08", "title": "plain", "n": 8, "status": "done", "priority": 2,
+     "in_stock": False},
+]
+
+
+@pytest.fixture
+def todo(kinto_client: Client) -> Collection:
+    load_records(kinto_client, "b", "todo", TRICKY)
+    return kinto_client.bucket("b").collection("todo")
+
+
+def ids(records: Any) -> list[str]:
+    return sorted(r.id for r in records)
+
+
+@pytest.mark.parametrize(
+    ("lookups", "expected"),
+    [
+        ({"title": "1.0"}, ["r01"]),
+        ({"title": "100"}, ["r02"]),
+        ({"title": "true"}, ["r03"]),
+        ({"title": "null"}, ["r04"]),
+        ({"title": '"quoted"'}, ["r05"]),
+        ({"title": "a&b=c#d+e f"}, ["r06"]),
+        ({"title": "héllo 漢字"}, ["r07"]),
+        ({"n": 1.0}, ["r01"]),
+        ({"n": 100}, ["r02"]),
+        ({"n": None}, ["r04"]),
+        ({"flag": True}, ["r03"]),
+        ({"in_stock": True}, ["r07"]),
+        ({"status__eq": "doing"}, ["r04"]),
+        ({"status__ne": "done"}, ["r02", "r04", "r06", "r07"]),
+        ({"priority__gt": 3}, ["r03", "r05"]),
+        ({"priority__gte": 3}, ["r01", "r03", "r05", "r06"]),
+        ({"priority__lt": 2}, ["r02", "r07"]),
+        ({"priority__lte": 2}, ["r02", "r04", "r07", "r08"]),
+        ({"priority__in": [1, 5]}, ["r02", "r03", "r07"]),
+        ({"title__in": ["1.0", "100", "true", "plain"]}, ["r01", "r02", "r03", "r08"]),
+        ({"status__not_in": ["done", "todo"]}, ["r04"]),
+        ({"title__like": "hé*"}, ["r07"]),
+        ({"title__like": "LAI"}, ["r08"]),
+        ({"author__has": True}, ["r01", "r02", "r03"]),
+        ({"author__has": False}, ["r04", "r05", "r06", "r07", "r08"]),
+        ({"tags__contains": ["work", "home"]}, ["r01"]),
+        ({"tags__contains_any": ["home", "nothing"]}, ["r01", "r04"]),
+        ({"tags__contains": ["1"]}, ["r05"]),
+        ({"tags__contains": [1]}, ["r06"]),
+        ({"author__name": "ann"}, ["r01"]),
+        ({"author.name": "ann"}, ["r01"]),
+        ({"author__age__gte": 25}, ["r01", "r03", "r04", "r05", "r06", "r07", "r08"]),
+        ({"author__age__gte": 25, "author__has": True}, ["r01", "r03"]),
+        ({"status": "done", "priority__gte": 3, "tags__contains_any": ["work", "1"]},
+         ["r01", "r05"]),
+    ],
+    ids=lambda v: repr(v) if isinstance(v, dict) else None,
+)
+def test_filters_mean_what_was_asked(
+    todo: Collection, lookups: dict[str, Any], expected: list[str]
+) -> None:
+    # A record without the field counts as greater than any value (see author__age__gte).
+    assert ids(todo.filter(**lookups)) == expected
+
+
+def test_exclude(todo: Collection) -> None:
+    assert ids(todo.exclude(status="done")) == ["r02", "r04", "r06", "r07"]
+    assert ids(todo.exclude(status__in=["done", "todo"])) == ["r04"]
+    assert ids(todo.filter(priority__gte=3).exclude(status="done")) == ["r06"]
+
+
+def test_records_carry_id_timestamp_and_data(todo: Collection) -> None:
+    record = todo.get("r01")
+    assert isinstance(record, Record)
+    assert record.id == "r01" and isinstance(record.last_modified, int)
+    assert record.data.author.name == record.data["author"]["name"] == "ann"
+    assert "id" not in record.data and "last_modified" not in record.data
+    assert not record.deleted
+
+
+def test_multi_key_sort(todo: Collection) -> None:
+    got = [(r.data.priority, r.data.title) for r in todo.sort("-priority", "title")]
+    assert got == sorted(got, key=lambda pair: (-pair[0], pair[1]))
+    assert [r.id for r in todo.sort("priority", "-title")][:2] == ["r07", "r02"]
+
+
+def test_fields_on_get(todo: Collection) -> None:
+    record = todo.fields("title", "author.name").get("r01")
+    assert record.data.to_dict() == {"title": "1.0", "author": {"name": "ann"}}
+    assert record.loaded_fields == ("title", "author.name")
+
+
+def test_fields_on_a_list(todo: Collection) -> None:
+    listed = {r.id: r.data.to_dict() for r in todo.filter(status="doing").fields("priority")}
+    assert listed == {"r04": {"priority": 2}}
+
+
+def change_after_checkpoint(kinto_client: Client, todo: Collection) -> str:
+    """The collection's ETag, then r02 deleted and r03 changed."""
+    first_page = next(todo.pages())
+    assert first_page.etag is not None
+    checkpoint = first_page.etag
+    kinto_client.transport.send(Request("DELETE", "/buckets/b/collections/todo/records/r02"))
+    put(kinto_client, "/buckets/b/collections/todo/records/r03", {"title": "changed"})
+    return checkpoint
+
+
+def test_since_returns_changes_and_tombstones(kinto_client: Client, todo: Collection) -> None:
+    checkpoint = change_after_checkpoint(kinto_client, todo)
+    changed = {r.id: r for r in todo.since(checkpoint)}
+    assert set(changed) == {"r02", "r03"}
+    assert changed["r02"].deleted and changed["r02"].data.to_dict() == {}
+    assert not changed["r03"].deleted and changed["r03"].data.title == "changed"
+
+
+def test_before_is_strict(kinto_client: Client, todo: Collection) -> None:
+    checkpoint = change_after_checkpoint(kinto_client, todo)
+    assert "r03" not in ids(todo.before(checkpoint))
+    # _before is strict: the checkpoint is r08's own timestamp.
+    assert ids(todo.before(checkpoint)) == ["r01", "r04", "r05", "r06", "r07"]
+
+
+def test_paging_across_several_pages(todo: Collection, request_log: RequestLog) -> None:
+    pages = list(todo.sort("id").page_size(3).pages())
+    assert [[r.id for r in p.items] for p in pages] == [
+        ["r01", "r02", "r03"], ["r04", "r05", "r06"], ["r07", "r08"]]
+    assert [p.next_page is None for p in pages] == [False, False, True]
+    assert request_log.sent[0] == ("GET", "/buckets/b/collections/todo/records?_sort=id&_limit=3")
+    assert len(request_log.sent) == 3
+    assert all("_token=" in path for _, path in request_log.sent[1:])
+
+
+def test_iteration_follows_pages(todo: Collection, request_log: RequestLog) -> None:
+    assert [r.id for r in todo.sort("id").page_size(3)] == [f"r0{i}" for i in range(1, 9)]
+    assert len(request_log.sent) == 3
+
+
+def test_limit_stops_early(todo: Collection, request_log: RequestLog) -> None:
+    got = [r.id for r in todo.sort("id").page_size(3).limit(7)]
+    assert got == ["r01", "r02", "r03", "r04", "r05", "r06", "r07"]
+    assert len(request_log.sent) == 3
+
+
+def test_limit_asks_no_more_than_needed(todo: Collection, request_log: RequestLog) -> None:
+    assert [r.id for r in todo.sort("id").limit(2)] == ["r01", "r02"]
+    assert request_log.sent == [("GET", "/buckets/b/collections/todo/records?_sort=id&_limit=2")]
+
+
+def test_slices_and_indexes(todo: Collection, request_log: RequestLog) -> None:
+    assert [r.id for r in todo.sort("id")[2:5]] == ["r03", "r04", "r05"]
+    assert todo.sort("id")[6].id == "r07"
+    assert len(request_log.sent) == 2
+
+
+def test_count(todo: Collection, request_log: RequestLog) -> None:
+    assert todo.count() == 8
+    assert todo.filter(status="done").count() == 4
+    assert todo.filter(status="done")[1:].count() == 3
+    assert request_log.sent[1] == ("HEAD", "/buckets/b/collections/todo/records?status=done")
+
+
+def test_exists(todo: Collection, request_log: RequestLog) -> None:
+    assert todo.filter(status="todo").exists() is True
+    assert todo.filter(status="nope").exists() is False
+    assert request_log.sent[-1][1].endswith("?status=nope&_limit=1")
+
+
+def test_first(todo: Collection) -> None:
+    first = todo.filter(status="done").sort("-priority").first()
+    assert first is not None and first.id == "r03"
+    assert todo.filter(status="nope").first() is None
+
+
+def test_get(todo: Collection) -> None:
+    assert todo.get("r05").data.title == '"quoted"'
+
+
+def test_filtered_delete_follows_pages(todo: Collection, request_log: RequestLog) -> None:
+    assert todo.filter(status__in=["done", "todo"]).page_size(2).delete() == 7
+    deletes = [sent for sent in request_log.sent if sent[0] == "DELETE"]
+    assert len(deletes) == 4  # Kinto deletes one page per call
+    assert ids(todo) == ["r04"]
+
+
+def test_listing_a_missing_collection(kinto_client: Client, todo: Collection) -> None:
+    with pytest.raises(NotFound, match="collection 'missing' not found"):
+        list(kinto_client.bucket("b").collection("missing"))
+
+
+def test_get_of_a_missing_record(todo: Collection) -> None:
+    with pytest.raises(NotFound, match="record 'r99' not found"):
+        todo.get("r99")
+
+
+def test_filter_the_server_refuses(todo: Collection) -> None:
+    with pytest.raises(BadRequest, match="in_id"):
+        list(todo.filter(id__in=[1, 2]))
+
+
+def test_forbidden_bucket(kinto_recorder: Any, todo: Collection) -> None:
+    bob = kinto_recorder.client(auth=("bob", "hunter22"))
+    with pytest.raises(Forbidden):
+        list(bob.bucket("b").collection("todo"))
+
+
+# -- live -----------------------------------------------------------------------------------------
+
+RECORDS_PATH = "/buckets/live/collections/{}/records"
+
+
+@pytest.fixture
+def live_client(kinto_fresh_server: str) -> Client:
+    client = Client(kinto_fresh_server, auth=("alice", "s3cret"))
+    put(client, "/buckets/live")
+    return client
+
+
+def test_memory_stays_near_one_page(live_client: Client) -> None:
+    put(live_client, "/buckets/live/collections/big")
+    padding = "x" * 1000
+    batch_put(
+        live_client,
+        RECORDS_PATH.format("big"),
+        ({"id": f"r{i:05d}", "n": i, "body": padding} for i in range(3000)),
+    )
+    query = live_client.bucket("live").collection("big").sort("n").page_size(200)
+
+    def peak(run: Callable[[], object]) -> int:
+        gc.collect()
+        tracemalloc.start()
+        run()
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    seen: list[int] = []
+
+    def stream() -> None:
+        for expected, record in enumerate(query):
+            assert record.data.n == expected
+            seen.append(1)
+
+    one_page = peak(lambda: list(query.limit(200)))
+    streamed = peak(stream)
+    whole = peak(lambda: list(query))
+    assert len(seen) == 3000
+    print(f"\npeaks: one page {one_page / 1e6:.2f} MB, streaming 15 pages {streamed / 1e6:.2f} MB,"
+          f" holding all {whole / 1e6:.2f} MB")
+    assert streamed < 1.5 * one_page
+    assert streamed < whole / 3
+
+
+def test_a_thousand_pages_in_order(live_client: Client) -> None:
+    put(live_client, "/buckets/live/collections/many")
+    batch_put(live_client, RECORDS_PATH.format("many"), ({"id": f"m{i:04d}", "n": i}
+                                                         for i in range(1050)))
+    query = live_client.bucket("live").collection("many").sort("n").page_size(1)
+    pages = 0
+    previous = -1
+    for page in query.pages():
+        pages += 1
+        (record,) = page.items
+        assert record.data.n == previous + 1
+        previous = record.data.n
+    assert (pages, previous) == (1050, 1049)
+
+
+def test_request_counts_of_limit_and_page_size(live_client: Client) -> None:
+    # The issue's request counts, on a larger collection.
+    put(live_client, "/buckets/live/collections/many")
+    batch_put(live_client, RECORDS_PATH.format("many"), ({"id": f"m{i:04d}", "n": i}
+                                                         for i in range(60)))
+    log = RequestLog(live_client)
+    many = live_client.bucket("live").collection("many")
+    assert [r.data.n for r in many.sort("n").page_size(10).limit(25)] == list(range(25))
+    assert len(log.sent) == 3
+    log.clear()
+    assert len(list(many.sort("n").limit(10))) == 10
+    assert log.sent == [("GET", "/buckets/live/collections/many/records?_sort=n&_limit=10")]
+
+
+def test_next_page_on_another_host_is_not_followed(live_client: Client, kinto_server: str) -> None:
+    # Kinto builds Next-Page from the Host header it received: a real server, told it is
+    # "elsewhere.example", sends a Next-Page pointing there (as a proxy misconfiguration would).
+    put(live_client, "/buckets/live/collections/two")
+    batch_put(live_client, RECORDS_PATH.format("two"), ({"id": f"t{i}"} for i in range(2)))
+    fooled = Client(kinto_server, auth=("alice", "s3cret"), headers={"Host": "elsewhere.example"})
+    pages = fooled.bucket("live").collection("two").page_size(1).pages()
+    first = next(pages)
+    assert first.next_page is not None and first.next_page.startswith("http://elsewhere.example/")
+    with pytest.raises(UnsafeURL, match="would send your credentials elsewhere"):
+        next(pages)
