@@ -16,9 +16,11 @@ from ._group import Group
 from ._permissions import Permissions
 from ._query import Page, Query
 from ._record import Record
+from ._retry import RetryPolicy
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
+    BackoffRequested,
     BadRequest,
     BatchError,
     ConfigurationError,
@@ -43,6 +45,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_SERVER_URL",
     "AlreadyExists",
+    "BackoffRequested",
     "BadRequest",
     "BatchError",
     "BatchReport",
@@ -70,6 +73,7 @@ __all__ = [
     "RecordQuery",
     "Request",
     "Response",
+    "RetryPolicy",
     "ServerError",
     "TokenAuth",
     "TooManyRequests",

@@ -6,10 +6,18 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
-from ._transport import Request, Transport
-from .exceptions import HTTPError, KintoConnectionError, ServerError, describe
+from ._messages import Request
+from ._transport import Transport
+from .exceptions import (
+    HTTPError,
+    KintoConnectionError,
+    ServerError,
+    already_exists,
+    describe,
+    names_itself,
+    object_named,
+)
 
 __all__ = ["BatchItem", "BatchReport", "ItemFailure", "send_batch"]
 
@@ -32,8 +40,7 @@ class BatchItem:
     @property
     def kind(self) -> str:
         """What the request writes: ``record``, ``collection``..."""
-        segments = urlsplit(self.request.path).path.rstrip("/").split("/")
-        return segments[-2].removesuffix("s") if len(segments) > 1 else "object"
+        return object_named(self.request.path)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,21 +98,19 @@ class BatchReport:
 
     def _record(self, index: int, item: BatchItem, status: int, body: Any) -> None:
         body = body if isinstance(body, dict) else {}
-        if status < 400 or (status == 404 and item.missing_ok):
+        details = body.get("details")
+        if status < 400 or (status == 404 and item.missing_ok and names_itself(details, item.kind)):
             self.succeeded.append(item.id)
             if item.on_success is not None and status < 400:
                 item.on_success(body)
             return
         message = describe(status, body, item.request.path) or f"status {status}"
-        details = body.get("details")
         if status == 412:
             if item.request.headers.get("If-None-Match") == "*":
-                message = f"{item.kind} {item.id!r} already exists"
+                message = already_exists(item.request.path)
             existing = details.get("existing") if isinstance(details, dict) else None
             self.conflicts.append(ItemFailure(index, item.id, status, message, existing))
-        elif status == 404 and isinstance(details, dict) and details.get(
-            "resource_name", item.kind
-        ) == item.kind:
+        elif status == 404 and names_itself(details, item.kind):
             self.missing.append(ItemFailure(index, item.id, status, message))
         else:
             # Includes a 404 of the collection or bucket the item was to be written in.

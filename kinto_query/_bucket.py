@@ -9,10 +9,11 @@ from ._auth import AuthLike
 from ._collection import Collection
 from ._endpoints import Endpoint, endpoint_path
 from ._group import Group
+from ._messages import Request
 from ._query import Query
 from ._resource import Resource, loader
 from ._transport import Transport
-from .exceptions import Forbidden
+from .exceptions import Forbidden, NotFound
 
 if TYPE_CHECKING:
     import requests
@@ -69,14 +70,23 @@ class Bucket(Resource):
     def delete(self, *, force: bool = False, missing_ok: bool = False) -> None:
         """Delete the bucket and everything in it.
 
-        Kinto answers 403 both for a bucket that does not exist and for one you may not
-        access, and does not say which: ``missing_ok=True`` accepts both.
+        Kinto answers 403 both for a bucket that does not exist and for one you may read but
+        not delete: with ``missing_ok=True`` a 403 is accepted only when the bucket cannot be
+        read either (missing, or invisible to you: Kinto does not tell those apart).
         """
         try:
             super().delete(force=force, missing_ok=missing_ok)
         except Forbidden:
-            if not missing_ok:
+            if not missing_ok or self._visible():
                 raise
+
+    def _visible(self) -> bool:
+        """Whether the bucket exists for us (one GET): then a 403 is a refusal, not absence."""
+        try:
+            self.transport.send(Request("GET", self.path))
+        except (Forbidden, NotFound):
+            return False
+        return True
 
     # -- collections ------------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ from ._bucket import Bucket
 from ._endpoints import endpoint_path
 from ._query import Query
 from ._resource import loader
-from ._transport import DEFAULT_TIMEOUT, Timeout, Transport
+from ._retry import DEFAULT_RETRY, RetryPolicy
+from ._transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, OnBackoff, Timeout, Transport
 
 __all__ = ["Client"]
 
@@ -24,6 +25,10 @@ class Client:
     """A connection to one Kinto server.
 
     ``server_url`` defaults to ``$KINTO_SERVER_URL``, then ``http://localhost:8888/v1``.
+    ``timeout`` bounds connecting and each read; ``deadline`` a whole attempt. ``retry`` (a
+    ``RetryPolicy``, or None for none) retries reads and safe writes on 429, 502, 503, 504
+    and lost connections; ``on_backoff`` is ``"wait"`` or ``"raise"`` while the server asks
+    clients to back off.
 
     >>> client = Client("http://localhost:8888/v1", auth=("alice", "s3cret"))
     >>> client.bucket("b").collection("todo")
@@ -38,9 +43,19 @@ class Client:
         session: requests.Session | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        on_backoff: OnBackoff = "wait",
     ) -> None:
         self.transport = Transport(
-            server_url, auth=auth, session=session, headers=headers, timeout=timeout
+            server_url,
+            auth=auth,
+            session=session,
+            headers=headers,
+            timeout=timeout,
+            deadline=deadline,
+            retry=retry,
+            on_backoff=on_backoff,
         )
 
     @property

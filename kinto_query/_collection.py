@@ -174,7 +174,7 @@ class Collection(Resource):
         """Create one record (a UUID4 id if none given); ``AlreadyExists`` if the id is taken,
         unless ``exist_ok=True``: then the existing record is returned, unchanged.
 
-        >>> todo.create_record({"id": "r1", "title": "milk"})        # doctest: +SKIP
+        Example: ``todo.create_record({"id": "r1", "title": "milk"}, exist_ok=True)``.
         """
         return self.record(data, id=id, permissions=permissions).create(exist_ok=exist_ok)
 
@@ -195,7 +195,7 @@ class Collection(Resource):
         """Set some top-level fields of a record without reading it first (one ``PATCH``);
         the other fields stay as they are. ``NotFound`` if there is no such record.
 
-        >>> todo.update_record("r1", {"status": "done"})        # doctest: +SKIP
+        Example: ``todo.update_record("r1", {"status": "done"})``.
         """
         return self.record(id=id).patch(changes)
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._endpoints import endpoint_path
+from ._messages import Request
 from ._resource import Resource
-from ._transport import Request
 
 if TYPE_CHECKING:
     from ._bucket import Bucket
@@ -40,7 +40,14 @@ class Group(Resource):
     @property
     def members(self) -> list[str]:
         """The group's principals (part of its data)."""
-        members = self.data.to_dict().setdefault("members", [])
+        data = self.data.to_dict()
+        if "members" not in data and self.loaded_fields is not None:
+            # Reading must not invent an empty list that a save would then store.
+            raise AttributeError(
+                f"{self!r} was loaded without its members (fields{self.loaded_fields}): "
+                "refresh() it, or load it with fields('members', ...)"
+            )
+        members = data.setdefault("members", [])
         if not isinstance(members, list):
             raise TypeError(f"{self!r} has members that are not a list: {members!r}")
         return members
@@ -53,5 +60,5 @@ class Group(Resource):
     def save_request(self, *, force: bool = False) -> Request | None:
         """As for any object, members first made a set (``members.append`` may repeat one)."""
         if self._data is not None and isinstance(self._data.get("members"), list):
-            self.members = self.members
+            self.members = self._data["members"]
         return super().save_request(force=force)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from urllib.parse import quote, urlencode
 
 from ._lookups import encode_filter, field_path
-from ._transport import Request, Transport
+from ._messages import Request
+from ._transport import Transport
 from ._values import milliseconds
 from .exceptions import HTTPError, InvalidQuery, InvalidResponse
 
@@ -316,9 +317,7 @@ class Query(Generic[T]):
                 "or use filter(id=...).first()"
             )
         url = self._url(self._params_without("_sort", "_limit"), self._item_path(object_id))
-        body = self._transport.send(Request("GET", url)).json()
-        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            raise InvalidResponse(f"GET {url}: the answer has no 'data' object")
+        body = self._transport.send(Request("GET", url)).json_object()
         permissions = body.get("permissions")
         return self._factory(
             body["data"],

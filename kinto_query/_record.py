@@ -68,18 +68,11 @@ class Record(Resource):
         permissions: Mapping[str, list[str]] | None = None,
     ) -> Record:
         """A record as the server sent it (an item of a list, or ``data`` of one record)."""
-        record = cls.__new__(cls)
-        # Ids from the server are Kinto's own: no need to check them again.
-        record_id = obj["id"]
-        Resource.__init__(
-            record, collection.transport, f"{collection.records_path}/{record_id}",
-            collection.bucket.id, record_id,
-        )
-        record.collection = collection
+        record = cls(collection, id=obj["id"])
         record.deleted = obj.get("deleted") is True and set(obj) <= {
             "id", "last_modified", "deleted"}
-        body: dict[str, Any] = {"data": {k: v for k, v in obj.items() if k != "deleted"}
-                                if record.deleted else obj}
+        data = {k: v for k, v in obj.items() if k != "deleted"} if record.deleted else obj
+        body: dict[str, Any] = {"data": data}
         if permissions is not None:
             body["permissions"] = permissions
         record.take_answer(body, fields)

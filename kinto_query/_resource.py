@@ -14,10 +14,17 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._data import Data
+from ._messages import Request, if_match
 from ._permissions import Permissions
-from ._transport import Request, Transport, if_match
+from ._transport import Transport
 from ._values import to_json
-from .exceptions import AlreadyExists, InvalidResponse, NotFound, PreconditionFailed
+from .exceptions import (
+    AlreadyExists,
+    InvalidResponse,
+    NotFound,
+    PreconditionFailed,
+    names_itself,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -155,10 +162,7 @@ class Resource:
         return Permissions(self.kind, self._bucket_id, current)
 
     def _get(self) -> dict[str, Any]:
-        body = self.transport.send(Request("GET", self.path)).json()
-        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            raise InvalidResponse(f"GET {self.path}: the answer has no 'data' object")
-        return body
+        return self._send(Request("GET", self.path))
 
     def _load(self, body: Mapping[str, Any], fields: tuple[str, ...] | None = None) -> None:
         """Take an answer of the server ({data, permissions}) as the known state.
@@ -269,10 +273,7 @@ class Resource:
     # -- terminal operations ---------------------------------------------------------------
 
     def _send(self, request: Request) -> dict[str, Any]:
-        body = self.transport.send(request).json()
-        if not isinstance(body, dict):
-            raise InvalidResponse(f"{request.method} {self.path}: the answer is not an object")
-        return body
+        return self.transport.send(request).json_object()
 
     def create(self, *, exist_ok: bool = False) -> Self:
         """Create the object; if it exists: ``AlreadyExists`` (``.existing``), or with
@@ -314,8 +315,16 @@ class Resource:
 
         One ``PATCH``, no read first; with ``If-Match`` when this object knows its version.
 
-        >>> record.patch(status="done")        # doctest: +SKIP
+        Refused while the object holds unsaved changes of its data (``save()`` them, or
+        ``refresh()``), since the server's answer would replace them.
+
+        Example: ``record.patch(status="done")``.
         """
+        if self._changed_data():
+            raise ValueError(
+                f"{self!r} has unsaved changes that patch() would drop: save() them first, "
+                "or refresh() to discard them"
+            )
         self._load(self._send(self.patch_request({**(changes or {}), **fields})))
         return self
 
@@ -325,8 +334,8 @@ class Resource:
         """
         try:
             self.transport.send(self.delete_request(force=force))
-        except NotFound:
-            if not missing_ok:
+        except NotFound as error:
+            if not (missing_ok and names_itself(error.details, self.kind)):
                 raise
 
 

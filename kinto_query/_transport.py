@@ -1,28 +1,35 @@
-"""Requests and responses as values, and the one object that sends them.
+"""The one object that sends requests to a Kinto server.
 
 Everything the package sends goes through ``Transport.send``: it is the only place that
-touches ``requests``, checks that a URL stays on the configured server, refuses redirects and
-maps error answers to exceptions. Retries and concurrent sends plug in here, not in callers.
+touches ``requests``, checks that a URL stays on the configured server, refuses redirects,
+retries what is safe to retry, honours the server's ``Backoff`` and maps error answers to
+exceptions. Concurrent sends plug in here too, not in callers.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
+import threading
+import time
+import warnings
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any, Literal, Union
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 
 from ._auth import AuthLike, parse_auth
 from ._endpoints import endpoint_path
+from ._messages import Request, Response, if_match
+from ._retry import DEFAULT_RETRY, RetryPolicy, applied, idempotent, retry_after_seconds
 from ._values import dumps
 from .exceptions import (
+    BackoffRequested,
     ConfigurationError,
     InvalidResponse,
     KintoConnectionError,
@@ -31,8 +38,10 @@ from .exceptions import (
 )
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "DEFAULT_SERVER_URL",
     "DEFAULT_TIMEOUT",
+    "KintoAlert",
     "Request",
     "Response",
     "Timeout",
@@ -45,104 +54,104 @@ logger = logging.getLogger("kinto_query")
 DEFAULT_SERVER_URL = "http://localhost:8888/v1"
 # (connect, read) seconds: long enough for a 10,000-record page, short enough never to hang.
 DEFAULT_TIMEOUT = (5.0, 60.0)
+# Seconds one attempt may take in all, body included: a body that trickles in cannot hang.
+DEFAULT_DEADLINE = 120.0
 Timeout = Union[float, tuple[float, float]]  # noqa: UP007 - runtime alias on 3.10
+OnBackoff = Literal["wait", "raise"]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_CHUNK = 1 << 16
+_LOOPBACK = ("localhost", "::1", "[::1]")
+# Names that never leave the machine or never resolve (RFC 6761): no password crosses a network.
+_LOCAL_SUFFIXES = (".localhost", ".test", ".invalid")
 
 
-def if_match(last_modified: int) -> dict[str, str]:
-    """The header that makes a write fail (412) if the object changed since ``last_modified``."""
-    return {"If-Match": f'"{last_modified}"'}
+class KintoAlert(UserWarning):
+    """The server announced something (Kinto's ``Alert`` header), e.g. an end of life."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Request:
-    """One HTTP request: ``path`` below the server URL (or an absolute URL on it), a JSON body.
-
-    >>> Request("PUT", "/buckets/b", {"data": {}}, if_match(1))
-    Request(method='PUT', path='/buckets/b', body={'data': {}}, headers={'If-Match': '"1"'})
-    """
-
-    method: str
-    path: str
-    body: Any = None
-    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
-
-    def batchable(self) -> bool:
-        """Whether it can ride in ``POST /batch`` (Kinto takes only JSON-object bodies there)."""
-        return self.body is None or isinstance(self.body, Mapping)
+_alerts_seen: set[str] = set()
+_alerts_lock = threading.Lock()
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class Response:
-    """An answer: status, headers and body bytes, with the request it answers."""
+def _warn_alert(value: str) -> None:
+    # One warning per distinct alert per process: the header comes on every answer.
+    with _alerts_lock:
+        if value in _alerts_seen:
+            return
+        _alerts_seen.add(value)
+    try:
+        alert = json.loads(value)
+        text = f"{alert.get('message', value)} ({alert.get('url', 'no URL given')})"
+    except (ValueError, AttributeError):
+        text = value
+    warnings.warn(f"the Kinto server says: {text}", KintoAlert, stacklevel=4)
 
-    request: Request
-    url: str
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    content: bytes
 
-    def json(self) -> Any:
-        """The JSON body, or ``InvalidResponse`` if it is not JSON."""
-        try:
-            return json.loads(self.content)
-        except ValueError:
-            kind = self.headers.get("Content-Type", "no content type").split(";")[0]
-            raise InvalidResponse(
-                f"{self.request.method} {self.url} -> {self.status}: expected JSON, got "
-                f"{kind} ({len(self.content)} bytes)"
-            ) from None
+def _local(host: str) -> bool:
+    return host in _LOOPBACK or host.startswith("127.") or host.endswith(_LOCAL_SUFFIXES)
 
-    def json_or_none(self) -> Any:
-        """The JSON body, or None when there is none (a HEAD, an HTML error page)."""
-        try:
-            return json.loads(self.content) if self.content else None
-        except ValueError:
-            return None
 
-    def data(self) -> Any:
-        """The ``data`` member of a JSON-object body, or ``InvalidResponse``."""
-        body = self.json()
-        if not isinstance(body, dict) or "data" not in body:
-            raise InvalidResponse(
-                f"{self.request.method} {self.url} -> {self.status}: the answer has no 'data'"
-            )
-        return body["data"]
+class _DeadlinePassed(requests.Timeout):
+    """An answer still coming in when the attempt's deadline passed."""
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """Whether the request surely did not reach the server (no connection was made)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
+    """Scheme, host and port that ``requests`` will connect to for ``url``.
+
+    Parsed as requests prepares it (urllib3's parser), not with urllib's ``urlsplit``: the two
+    disagree on URLs such as ``http://h:1\\@h:2/``, and only the connecting parser tells
+    where credentials would go.
+    """
+    try:
+        prepared = requests.Request("GET", url).prepare().url or ""
+        parts = urllib3.util.parse_url(prepared)
+    except (requests.RequestException, ValueError, urllib3.exceptions.HTTPError):
+        raise UnsafeURL(f"refusing {url!r}: not a URL requests can send to") from None
+    scheme = (parts.scheme or "").lower()
+    host = (parts.host or "").lower()
+    return scheme, host, parts.port or _DEFAULT_PORTS.get(scheme)
 
 
 def check_server_url(url: str) -> str:
-    """The server URL without a trailing slash, or ``ValueError`` saying what is wrong."""
+    """The server URL without a trailing slash, or ``ConfigurationError`` saying what is wrong."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
             f"server_url must be an http(s) URL such as {DEFAULT_SERVER_URL!r}, got {url!r}"
         )
-    if parts.username or parts.password:
+    if parts.username or parts.password or "@" in parts.netloc:
         raise ConfigurationError("server_url must not hold credentials; pass them as auth=")
     if parts.query or parts.fragment:
         raise ConfigurationError("server_url must not have a query or fragment")
     return url.rstrip("/")
 
 
+def _positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
 def _check_timeout(timeout: object) -> Timeout:
     values = timeout if isinstance(timeout, tuple) else (timeout,)
-    valid = len(values) in (1, 2) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values
-    )
-    if not valid:
+    if not (len(values) in (1, 2) and all(_positive(v) for v in values)):
         raise ValueError("timeout must be a positive number of seconds or a (connect, read) pair")
     return timeout  # type: ignore[return-value]
 
 
 class Transport:
     """Sends requests to one Kinto server and returns responses, or raises ``KintoError``.
+
+    ``retry`` says what is retried and how (``None``: nothing is); ``deadline`` bounds each
+    attempt, body included; ``on_backoff`` says what to do while the server asks clients to
+    back off (Kinto's ``Backoff`` header): ``"wait"`` (at most ``retry.max_wait`` seconds) or
+    ``"raise"`` (``BackoffRequested``).
 
     >>> Transport("http://localhost:8888/v1").url("/buckets/b")
     'http://localhost:8888/v1/buckets/b'
@@ -156,15 +165,34 @@ class Transport:
         session: requests.Session | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        on_backoff: OnBackoff = "wait",
     ) -> None:
         url = server_url or os.environ.get("KINTO_SERVER_URL") or DEFAULT_SERVER_URL
         self.server_url = check_server_url(url)
         self.auth: AuthBase | None = parse_auth(auth)
         self.timeout = _check_timeout(timeout)
+        if not _positive(deadline):
+            raise ValueError("deadline must be a positive number of seconds")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError("retry must be a RetryPolicy, or None for no retries")
+        if on_backoff not in ("wait", "raise"):
+            raise ValueError("on_backoff must be 'wait' or 'raise'")
+        self.deadline = float(deadline)
+        self.retry = retry
+        self.on_backoff = on_backoff
         self.headers = dict(headers or {})
         self.owns_session = session is None
         self.session = session if session is not None else requests.Session()
+        self._origin = _origin(self.server_url)
+        self._backoff_until = 0.0
         self._server_info: dict[str, Any] | None = None
+        if isinstance(self.auth, requests.auth.HTTPBasicAuth) and self._origin[0] == "http" \
+                and not _local(self._origin[1]):
+            warnings.warn(
+                f"Basic auth over plain http to {self._origin[1]}: the password crosses the "
+                "network in clear; use https", UserWarning, stacklevel=3)
 
     def __repr__(self) -> str:
         auth = f", auth={self.auth!r}" if self.auth is not None else ""
@@ -183,7 +211,7 @@ class Transport:
         """
         if "://" not in path_or_url:
             return self.server_url + path_or_url
-        if _origin(path_or_url) != _origin(self.server_url):
+        if _origin(path_or_url) != self._origin:
             raise UnsafeURL(
                 f"refusing to follow {path_or_url!r}: it is not on {self.server_url!r}, "
                 "and following it would send your credentials elsewhere"
@@ -199,8 +227,87 @@ class Transport:
             self._server_info = info
         return self._server_info
 
+    # -- sending ---------------------------------------------------------------------------
+
     def send(self, request: Request) -> Response:
-        """Send one request and return its response, or raise the matching ``KintoError``."""
+        """Send one request and return its response, or raise the matching ``KintoError``.
+
+        Safe requests are retried on 429, 502, 503, 504 and lost connections, as the retry
+        policy says. A conditional write whose first attempt got no clear answer and whose
+        retry is then refused (412, or 404 for a delete) is checked against the server: if the
+        first attempt was applied, that is the answer.
+        """
+        policy = self.retry if self.retry is not None and idempotent(request) else None
+        started = time.monotonic()
+        unsure = False  # an attempt may have been applied without our knowing
+        retry = 0
+        failure: KintoConnectionError | None
+        while True:
+            try:
+                response = self._attempt(request)
+            except KintoConnectionError as error:
+                cause = error.cause
+                unsure = unsure or not (
+                    isinstance(cause, requests.RequestException) and _never_sent(cause)
+                )
+                wait, failure = self._wait(policy, retry, started, None), error
+            else:
+                if response.status < 400:
+                    return response
+                if unsure and response.status in (404, 412):
+                    resolved = self._resolve(request, response)
+                    if resolved is not None:
+                        return resolved
+                if policy is None or response.status not in policy.statuses:
+                    raise_for_response(response)
+                unsure = unsure or (response.status != 429 and not _from_kinto(response))
+                after = retry_after_seconds(response.headers.get("Retry-After"))
+                wait, failure = self._wait(policy, retry, started, after), None
+            if wait is None:
+                if failure is not None:
+                    raise failure
+                raise_for_response(response)
+                raise AssertionError("unreachable: an error status raises")  # pragma: no cover
+            logger.info("%s %s: retrying in %.2f s (retry %d)", request.method, request.path,
+                        wait, retry + 1)
+            self._sleep(wait)
+            retry += 1
+
+    def _wait(
+        self, policy: RetryPolicy | None, retry: int, started: float, after: float | None
+    ) -> float | None:
+        """Seconds to wait before the next try, or None when no retry is left."""
+        if policy is None or retry + 1 >= policy.attempts:
+            return None
+        wait = policy.wait(retry, after)
+        if time.monotonic() - started + wait > policy.total:
+            return None
+        return wait
+
+    def _sleep(self, seconds: float) -> None:
+        (self.retry.sleep if self.retry is not None else time.sleep)(seconds)
+
+    def _resolve(self, request: Request, refusal: Response) -> Response | None:
+        """The answer to a write that a lost attempt had already applied, or None."""
+        try:
+            current = self._attempt(Request("GET", urlsplit(self.url(request.path)).path))
+        except KintoConnectionError:
+            return None
+        body = current.json_or_none() if current.status < 400 else None
+        if current.status >= 400 and current.status != 404:
+            return None
+        sent = json.loads(dumps(request.body)) if request.body is not None else None
+        if not applied(request, sent, body if isinstance(body, dict) else None):
+            return None
+        logger.info("%s %s: an earlier attempt was applied (%s on retry)", request.method,
+                    request.path, refusal.status)
+        if request.method.upper() == "DELETE":
+            return Response(request, refusal.url, 200, "OK", refusal.headers, b'{"data": {}}')
+        return current
+
+    def _attempt(self, request: Request) -> Response:
+        """One exchange: the request sent, the whole answer read within the deadline."""
+        self._honour_backoff()
         method = request.method
         url = self.url(request.path)
         headers = {"Accept": "application/json", **self.headers, **request.headers}
@@ -208,31 +315,18 @@ class Transport:
         if request.body is not None:
             data = dumps(request.body)
             headers.setdefault("Content-Type", "application/json")
+        limit = time.monotonic() + self.deadline
         try:
             answer = self.session.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                auth=self.auth,
-                timeout=self.timeout,
-                allow_redirects=False,
+                method, url, data=data, headers=headers, auth=self.auth,
+                timeout=self.timeout, allow_redirects=False, stream=True,
             )
-        except requests.Timeout as error:
-            raise KintoConnectionError(
-                f"{method} {url}: no answer within {self.timeout} s ({type(error).__name__})",
-                method=method,
-                url=url,
-                cause=error,
-            ) from error
+            try:
+                content = self._read(answer, limit)
+            finally:
+                answer.close()
         except requests.RequestException as error:
-            raise KintoConnectionError(
-                f"{method} {url}: cannot reach the server at {self.server_url} "
-                f"({type(error).__name__})",
-                method=method,
-                url=url,
-                cause=error,
-            ) from error
+            raise self._connection_error(method, url, error) from error
         logger.debug("%s %s -> %s", method, answer.url, answer.status_code)
         response = Response(
             request=request,
@@ -240,12 +334,60 @@ class Transport:
             status=answer.status_code,
             reason=answer.reason or "",
             headers=CaseInsensitiveDict(answer.headers),
-            content=answer.content,
+            content=content,
         )
+        self._note_headers(response)
         if answer.is_redirect:
             self._refuse_redirect(method, url, answer.headers.get("Location", ""))
-        raise_for_response(response)
         return response
+
+    def _read(self, answer: requests.Response, limit: float) -> bytes:
+        # read1 returns whatever has arrived, so a body trickling in is checked against the
+        # deadline as it comes; iter_content would block until a whole chunk is there.
+        read1 = getattr(answer.raw, "read1", None)
+        pieces = iter(lambda: read1(_CHUNK), b"") if read1 else answer.iter_content(_CHUNK)
+        chunks = []
+        try:
+            for chunk in pieces:
+                chunks.append(chunk)
+                if time.monotonic() > limit:
+                    raise _DeadlinePassed(f"the answer took more than {self.deadline} s in all")
+        except urllib3.exceptions.HTTPError as error:  # read1 bypasses requests' wrapping
+            raise requests.ConnectionError(error) from error
+        return b"".join(chunks)
+
+    def _connection_error(
+        self, method: str, url: str, error: requests.RequestException
+    ) -> KintoConnectionError:
+        if isinstance(error, _DeadlinePassed):
+            text = f"{method} {url}: no complete answer within the {self.deadline} s deadline"
+        elif isinstance(error, requests.Timeout):
+            text = f"{method} {url}: no answer within {self.timeout} s ({type(error).__name__})"
+        else:
+            text = (f"{method} {url}: cannot reach the server at {self.server_url} "
+                    f"({type(error).__name__})")
+        return KintoConnectionError(text, method=method, url=url, cause=error)
+
+    def _note_headers(self, response: Response) -> None:
+        backoff = response.headers.get("Backoff", "")
+        if backoff.isdigit() and int(backoff) > 0:
+            self._backoff_until = max(self._backoff_until, time.monotonic() + int(backoff))
+        alert = response.headers.get("Alert")
+        if alert:
+            _warn_alert(alert)
+
+    def _honour_backoff(self) -> None:
+        remaining = self._backoff_until - time.monotonic()
+        if remaining <= 0:
+            return
+        if self.on_backoff == "raise":
+            raise BackoffRequested(
+                f"the server at {self.server_url} asked clients to back off for "
+                f"{remaining:.0f} more seconds", seconds=remaining)
+        cap = self.retry.max_wait if self.retry is not None else remaining
+        logger.info("the server asked to back off: waiting %.1f s", min(remaining, cap))
+        self._sleep(min(remaining, cap))
+        self._backoff_until = 0.0
 
     def _refuse_redirect(self, method: str, url: str, location: str) -> None:
         # Kinto redirects only malformed URLs (a trailing slash, a missing /v1); following
@@ -262,3 +404,9 @@ class Transport:
                 f"the server URL is probably {suggested!r} (Kinto's API lives below /v1)"
             )
         raise UnsafeURL(f"{method} {url} was redirected to {target}; use the exact URL")
+
+
+def _from_kinto(response: Response) -> bool:
+    """Whether an error answer is Kinto's own (its JSON with an errno), not a gateway's."""
+    body = response.json_or_none()
+    return isinstance(body, dict) and isinstance(body.get("errno"), int)

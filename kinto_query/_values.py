@@ -38,8 +38,8 @@ def _find_unserializable(value: object, path: str) -> str | None:
     """The dotted path of the first value JSON cannot hold, for the error message."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path}.{key!r}" if path else repr(key)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return f"{path}.{key!r}" if path else repr(key)  # JSON keys are strings
             found = _find_unserializable(item, f"{path}.{key}" if path else key)
             if found is not None:
                 return found

@@ -14,6 +14,7 @@
     │   ├── TooManyRequests        429 (.retry_after)
     │   └── ServerError            5xx (.retry_after)
     ├── InvalidResponse            a success answer that is not what Kinto sends
+    ├── BackoffRequested           the server asked to back off, and the client raises then
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── UnsafeURL                  the server pointed us to another origin
     ├── BatchError                 some items of a bulk write failed (.report)
@@ -28,16 +29,18 @@ nothing of the package: every layer may raise these.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from ._transport import Response
+    from ._messages import Request, Response
 
 __all__ = [
     "AlreadyExists",
+    "BackoffRequested",
     "BadRequest",
     "BatchError",
     "ConfigurationError",
@@ -55,13 +58,24 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "UnsafeURL",
+    "already_exists",
     "describe",
+    "names_itself",
+    "object_named",
     "raise_for_response",
 ]
 
 
 class KintoError(Exception):
     """Base class of every kinto_query error."""
+
+
+def _rebuild(cls: type[KintoError], message: str, attributes: dict[str, Any]) -> KintoError:
+    """Unpickle an error: its message and attributes, without calling ``__init__``."""
+    error = Exception.__new__(cls)
+    error.args = (message,)
+    error.__dict__.update(attributes)
+    return error
 
 
 class InvalidQuery(KintoError, ValueError):
@@ -80,6 +94,17 @@ class UnsafeURL(KintoError):
     """The server pointed us to a URL outside the configured server; not followed."""
 
 
+class BackoffRequested(KintoError):
+    """The server asked clients to back off (``Backoff``) and the client was set to raise."""
+
+    def __init__(self, message: str, *, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), {"seconds": self.seconds}))
+
+
 class InvalidResponse(KintoError):
     """A success answer that is not what Kinto sends (not JSON, a field missing...)."""
 
@@ -92,6 +117,12 @@ class KintoConnectionError(KintoError):
         self.method = method
         self.url = url
         self.cause = cause
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # requests' exceptions hold the prepared request, Authorization header included.
+        cause = RuntimeError(f"{type(self.cause).__name__}: {self.cause}")
+        return (_rebuild, (type(self), str(self),
+                           {"method": self.method, "url": self.url, "cause": cause}))
 
 
 class HTTPError(KintoError):
@@ -123,7 +154,7 @@ class HTTPError(KintoError):
         return f"non-JSON answer ({kind}, {size} bytes)" if size else "empty answer"
 
     @property
-    def request(self) -> Any:
+    def request(self) -> Request:
         """The request that got this answer (a ``kinto_query.Request``; no credentials)."""
         return self.response.request
 
@@ -144,8 +175,11 @@ class HTTPError(KintoError):
         return text
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Exceptions are pickled by their args by default, which would lose the response.
-        return (Exception.__new__, (type(self),), self.__dict__)
+        # Pickled without the request body, which may hold a secret (an account's password).
+        request = dataclasses.replace(self.response.request, body=None)
+        attributes = {**self.__dict__, "response": dataclasses.replace(self.response,
+                                                                       request=request)}
+        return (_rebuild, (type(self), str(self), attributes))
 
 
 class BadRequest(HTTPError):
@@ -226,7 +260,7 @@ _FORBIDDEN_HINT = (
 )
 
 
-def _object_named(path: str) -> tuple[str, str, dict[str, str]]:
+def object_named(path: str) -> tuple[str, str, dict[str, str]]:
     """``/v1/buckets/b/collections/c`` -> ``("collection", "c", {"bucket": "b", ...})``."""
     segments = [s for s in path.split("/") if s]
     ids = {
@@ -239,9 +273,15 @@ def _object_named(path: str) -> tuple[str, str, dict[str, str]]:
     return "object", path, ids
 
 
+def names_itself(details: object, kind: str) -> bool:
+    """Whether a 404's details name an object of ``kind`` (not its collection or bucket)."""
+    name = details.get("resource_name") if isinstance(details, Mapping) else None
+    return name in (None, kind)
+
+
 def already_exists(path: str) -> str:
     """The message of a create that met an existing object."""
-    kind, object_id, _ = _object_named(path)
+    kind, object_id, _ = object_named(path)
     return (
         f"{kind} {object_id!r} already exists (pass exist_ok=True to accept it as it is, "
         "or save(force=True) to overwrite it)"
@@ -256,7 +296,7 @@ def describe(status: int, body: Mapping[str, Any], path: str = "") -> str:
         # Kinto's 404s carry no message, only which object was missing.
         missing, missing_id = details["resource_name"], details.get("id")
         text = f"{missing} {missing_id!r} not found"
-        bucket = _object_named(path)[2].get("bucket")
+        bucket = object_named(path)[2].get("bucket")
         if missing == "collection" and bucket:
             # Kinto says "collection" also when the bucket itself is missing.
             text += f" in bucket {bucket!r} (or the bucket does not exist)"

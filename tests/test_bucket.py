@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from kinto_query import AlreadyExists, Bucket, Client, Collection, Forbidden, NotFound
 
@@ -37,8 +38,8 @@ def test_data_and_permissions_go_with_create(offline_client: Client) -> None:
 
 
 def test_bucket_with_its_own_connection_options() -> None:
-    bucket = Bucket("b", server_url="http://h/v1", auth=("alice", "s3cret"))
-    assert bucket.transport.server_url == "http://h/v1"
+    bucket = Bucket("b", server_url="http://h.test/v1", auth=("alice", "s3cret"))
+    assert bucket.transport.server_url == "http://h.test/v1"
     assert "s3cret" not in repr(bucket.transport)
 
 
@@ -133,3 +134,14 @@ def test_delete_bucket_missing_ok(alice: Client) -> None:
 def test_delete_collection_missing_ok(todo: Collection) -> None:
     """delete_collection(missing_ok=True) on a missing collection returns quietly."""
     todo.bucket.delete_collection("nope", missing_ok=True)
+
+
+def test_delete_missing_ok_still_refuses_a_bucket_that_exists(
+    alice: Client, bob: Client, kinto_fresh_server: str
+) -> None:
+    """A 403 on a bucket bob can read is a refusal, not absence: missing_ok does not hide it."""
+    Bucket("shared", client=alice, create=True, permissions={"read": ["system.Authenticated"]})
+    with pytest.raises(Forbidden):
+        bob.bucket("shared").delete(missing_ok=True)
+    assert requests.get(kinto_fresh_server + "/buckets/shared", auth=("alice", "s3cret"),
+                        timeout=10).status_code == 200

@@ -47,14 +47,14 @@ def test_requests_auth_objects_are_used_as_is() -> None:
 
 @pytest.mark.parametrize("auth", [("alice", "s3cret"), "alice:s3cret", "Bearer s3cret"])
 def test_repr_never_shows_credentials(auth: object) -> None:
-    text = repr(Client("http://h/v1", auth=auth))  # type: ignore[arg-type]
+    text = repr(Client("http://h.test/v1", auth=auth))  # type: ignore[arg-type]
     assert "s3cret" not in text
     assert "YWxpY2U6czNjcmV0" not in text
-    assert text.startswith("<Client 'http://h/v1'")
+    assert text.startswith("<Client 'http://h.test/v1'")
 
 
 def test_facade_properties_are_the_transports() -> None:
-    client = Client("http://h/v1", auth=("alice", "s3cret"))
+    client = Client("http://h.test/v1", auth=("alice", "s3cret"))
     transport = client.transport
     assert (client.server_url, client.auth, client.session) == (
         transport.server_url, transport.auth, transport.session)

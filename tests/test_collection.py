@@ -236,69 +236,71 @@ def test_delete_record_missing_raises_not_found(todo: Collection) -> None:
         todo.delete_record("nope")
 
 
-# -- live: bulk writes ----------------------------------------------------------------------------
+# -- live: bulk writes (the first four on both backends: memory and PostgreSQL) -------------------
 
 
 def test_partial_list_save_records_keeps_other_fields(
-    todo: Collection, kinto_fresh_server: str
+    any_todo: Collection, kinto_any_server: str
 ) -> None:
     """save_records() of records listed with fields("title") keeps their other fields."""
-    records = list(todo.fields("title"))
+    records = list(any_todo.fields("title"))
     for r in records:
         r.data.title += "!"
-    todo.save_records(records)
-    assert own(raw_record(kinto_fresh_server, "r1")) == {**R1, "title": "a!"}
-    assert own(raw_record(kinto_fresh_server, "r2")) == {**R2, "title": "t!"}
-    assert own(raw_record(kinto_fresh_server, "r3")) == {**R3, "title": "c!"}
+    any_todo.save_records(records)
+    assert own(raw_record(kinto_any_server, "r1")) == {**R1, "title": "a!"}
+    assert own(raw_record(kinto_any_server, "r2")) == {**R2, "title": "t!"}
+    assert own(raw_record(kinto_any_server, "r3")) == {**R3, "title": "c!"}
 
 
-def test_save_records_saves_data_and_permissions(todo: Collection, kinto_fresh_server: str) -> None:
+def test_save_records_saves_data_and_permissions(
+    any_todo: Collection, kinto_any_server: str
+) -> None:
     """save_records() sends both the changed data and the granted read permission."""
-    records = list(todo)
+    records = list(any_todo)
     assert len(records) == 3
     for r in records:
         r.data.title = f"new {r.id}"
         r.permissions.read.append("system.Everyone")
-    report = todo.save_records(records)
+    report = any_todo.save_records(records)
     assert report.ok
     for record_id in ("r1", "r2", "r3"):
-        assert raw_record(kinto_fresh_server, record_id)["title"] == f"new {record_id}"
-        assert raw_read(kinto_fresh_server, f"{TODO}/records/{record_id}") == ["system.Everyone"]
+        assert raw_record(kinto_any_server, record_id)["title"] == f"new {record_id}"
+        assert raw_read(kinto_any_server, f"{TODO}/records/{record_id}") == ["system.Everyone"]
 
 
 def test_save_records_conflict_applies_nothing_of_that_record(
-    todo: Collection, kinto_fresh_server: str
+    any_todo: Collection, kinto_any_server: str
 ) -> None:
     """A record changed meanwhile gets neither its data nor its permissions; others land fully."""
-    records = [todo.get("r1"), todo.get("r3")]
+    records = [any_todo.get("r1"), any_todo.get("r3")]
     for r in records:
         r.data.title = f"new {r.id}"
         r.permissions.read.append("system.Everyone")
-    raw_put_record(kinto_fresh_server, "r3", {"title": "theirs"})
-    report = todo.save_records(records, raise_on_error=False)
-    assert raw_record(kinto_fresh_server, "r1")["title"] == "new r1"
-    assert raw_read(kinto_fresh_server, f"{TODO}/records/r1") == ["system.Everyone"]
+    raw_put_record(kinto_any_server, "r3", {"title": "theirs"})
+    report = any_todo.save_records(records, raise_on_error=False)
+    assert raw_record(kinto_any_server, "r1")["title"] == "new r1"
+    assert raw_read(kinto_any_server, f"{TODO}/records/r1") == ["system.Everyone"]
     assert [c.id for c in report.conflicts] == ["r3"]
-    assert own(raw_record(kinto_fresh_server, "r3")) == {"title": "theirs"}
-    assert "system.Everyone" not in raw_read(kinto_fresh_server, f"{TODO}/records/r3")
+    assert own(raw_record(kinto_any_server, "r3")) == {"title": "theirs"}
+    assert "system.Everyone" not in raw_read(kinto_any_server, f"{TODO}/records/r3")
 
 
 def test_save_records_sends_a_json_patch_alone_in_order(
-    todo: Collection, alice: Client, kinto_fresh_server: str
+    any_todo: Collection, any_alice: Client, kinto_any_server: str
 ) -> None:
     """A partial record with a field removed (a JSON-Patch, which a batch cannot carry) is
     saved on its own between the batches of the others, and every record lands."""
-    records = list(todo.sort("id").fields("title", "status"))
+    records = list(any_todo.sort("id").fields("title", "status"))
     for r in records:
         r.data.title += "!"
     del records[1].data.title  # r2: a removal, only a JSON-Patch expresses it
-    log = RequestLog(alice)
-    report = todo.save_records(records)
+    log = RequestLog(any_alice)
+    report = any_todo.save_records(records)
     assert report.ok and report.succeeded == ["r1", "r2", "r3"]
     assert [m for m in log.methods if m != "GET"] == ["POST", "PATCH", "POST"]
-    assert own(raw_record(kinto_fresh_server, "r1")) == {**R1, "title": "a!"}
-    assert own(raw_record(kinto_fresh_server, "r2")) == {"author": R2["author"]}
-    assert own(raw_record(kinto_fresh_server, "r3")) == {**R3, "title": "c!"}
+    assert own(raw_record(kinto_any_server, "r1")) == {**R1, "title": "a!"}
+    assert own(raw_record(kinto_any_server, "r2")) == {"author": R2["author"]}
+    assert own(raw_record(kinto_any_server, "r3")) == {**R3, "title": "c!"}
 
 
 def test_create_records_sets_last_modified(todo: Collection) -> None:
@@ -364,3 +366,14 @@ def test_create_records_streams_its_input(team_todo: Collection) -> None:
     assert report.ok and len(report.succeeded) == 3000 and report.requests_sent == 120
     assert todo.count() == 3000
     assert streamed < whole / 4
+
+
+def test_missing_ok_does_not_hide_a_missing_collection(todo: Collection) -> None:
+    """A typo in the collection is not "the record is already gone"."""
+    typo = todo.bucket.collection("todoo")
+    with pytest.raises(NotFound, match="collection 'todoo' not found"):
+        typo.delete_record("r1", missing_ok=True)
+    report = typo.delete_records(["r1"], missing_ok=True, raise_on_error=False)
+    assert report.succeeded == []
+    assert [failure.message for failure in report.failed] == [
+        "collection 'todoo' not found in bucket 'w' (or the bucket does not exist)"]

@@ -93,3 +93,17 @@ def test_group_members_saved_as_a_set(todo: Collection, kinto_fresh_server: str)
 def test_delete_group_missing_ok(todo: Collection) -> None:
     """delete_group(missing_ok=True) on a missing group returns quietly."""
     todo.bucket.delete_group("nope", missing_ok=True)
+
+
+def test_a_group_loaded_without_its_members_keeps_them(
+    todo: Collection, kinto_fresh_server: str
+) -> None:
+    """Reading .members of a group loaded with fields() does not invent an empty list that a
+    save would store: it raises, and saving other fields leaves the members alone."""
+    todo.bucket.create_group("team", members=["u1", "u2"], data={"title": "Team"})
+    group = todo.bucket.groups().fields("title").get("team")
+    with pytest.raises(AttributeError, match="without its members"):
+        group.members  # noqa: B018
+    group.data.title = "Team 2"
+    group.save()
+    assert raw_get(kinto_fresh_server, "/buckets/w/groups/team")["data"]["members"] == ["u1", "u2"]

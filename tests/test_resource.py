@@ -324,3 +324,12 @@ def test_two_clients_grant_different_principals(team_todo: Collection, bob: Clie
     mine.save()
     theirs.save()
     assert todo.refresh().permissions.read == ["erin"]
+
+
+def test_patch_refuses_while_data_has_unsaved_changes(offline_client: Client) -> None:
+    """patch() would replace local edits with the server's answer: refused, nothing sent."""
+    record = loaded(offline_client, {"title": "a", "n": 1})
+    record.data.n = 99
+    with pytest.raises(ValueError, match="unsaved changes"):
+        record.patch(title="b")
+    assert record.data.n == 99

@@ -156,3 +156,9 @@ def test_unserializable_nested_value_names_path(todo: Collection, kinto_fresh_se
         todo.create_record({"id": "v2", "meta": {"when": object()}})
     assert "meta.when" in str(caught.value)
     assert raw("GET", kinto_fresh_server, f"{TODO}/records/v2").status_code == 404
+
+
+def test_the_field_named_is_the_one_json_refuses() -> None:
+    """Keys JSON accepts (an int) are not blamed for another field's bytes value."""
+    with pytest.raises(TypeError, match="field 'z'"):
+        dumps({"data": {"m": {1: "a"}, "z": b"x"}})

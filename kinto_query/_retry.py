@@ -1,0 +1,126 @@
+"""When to try a request again, and how long to wait first.
+
+Only requests that are safe to repeat are retried: reads, and writes that cannot apply twice
+(``PUT`` and ``DELETE`` of a named object, and any write made conditional by ``If-Match`` or
+``If-None-Match``). A ``POST /batch`` is never retried here: the bulk writes resolve their own
+unknown outcomes by reading back what the server holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._messages import Request
+
+__all__ = ["DEFAULT_RETRY", "RetryPolicy", "applied", "idempotent", "retry_after_seconds"]
+
+
+def idempotent(request: Request) -> bool:
+    """Whether sending ``request`` twice leaves the server as sending it once."""
+    method = request.method.upper()
+    if method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE"):
+        return True
+    headers = {name.lower() for name in request.headers}
+    return method == "PATCH" and bool({"if-match", "if-none-match"} & headers)
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` in seconds, from a number of seconds or an HTTP date; None if absent.
+
+    >>> retry_after_seconds("3")
+    3.0
+    >>> retry_after_seconds("Thu, 01 Jan 1970 00:00:10 GMT", now=4.0)
+    6.0
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How a client retries: which answers, how often, how long it waits.
+
+    Waits grow exponentially with full jitter (a random wait between 0 and
+    ``backoff * 2**retry``, at most ``max_wait``); a ``Retry-After`` from the server is honoured
+    instead (also capped by ``max_wait``). No retry starts once ``total`` seconds have passed
+    since the first try. ``sleep`` and ``random`` are injectable so tests need not wait.
+
+    >>> policy = RetryPolicy(backoff=1.0, random=lambda: 0.5)
+    >>> policy.wait(2, retry_after=None), policy.wait(0, retry_after=40.0)
+    (2.0, 20.0)
+    """
+
+    attempts: int = 5
+    """Tries in all, the first included."""
+    backoff: float = 0.25
+    max_wait: float = 20.0
+    total: float = 60.0
+    statuses: frozenset[int] = frozenset({429, 502, 503, 504})
+    sleep: Callable[[float], None] = time.sleep
+    random: Callable[[], float] = random.random
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts counts the first try: it must be >= 1")
+        if min(self.backoff, self.max_wait, self.total) < 0:
+            raise ValueError("RetryPolicy waits must be >= 0 seconds")
+
+    def wait(self, retry: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
+        if retry_after is not None:
+            return min(retry_after, self.max_wait)
+        return self.random() * min(self.max_wait, self.backoff * 2.0**retry)
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+def _same(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def applied(request: Request, sent: Any, current: Mapping[str, Any] | None) -> bool:
+    """Whether the server's current object shows that ``request`` was applied.
+
+    ``sent`` is the body as sent (decoded back from its JSON); ``current`` is the object as
+    the server holds it now (``{"data", "permissions"}``), or None when it is gone. Used after
+    an attempt whose outcome is unknown (no answer, a gateway error) was followed by a retry
+    that the server refused because the first one had changed the object.
+    """
+    method = request.method.upper()
+    if method == "DELETE":
+        return current is None
+    if current is None or not isinstance(sent, Mapping):
+        return False  # a JSON-Patch list: its effect cannot be told from the result
+    data = {k: v for k, v in (current.get("data") or {}).items()
+            if k not in ("id", "last_modified")}
+    wanted = sent.get("data")
+    if isinstance(wanted, Mapping):
+        own = {k: v for k, v in wanted.items() if k not in ("id", "last_modified")}
+        if method == "PUT" and not _same(own, data):
+            return False
+        if method == "PATCH" and not all(k in data and _same(v, data[k]) for k, v in own.items()):
+            return False
+    permissions = sent.get("permissions")
+    if isinstance(permissions, Mapping):
+        held = current.get("permissions") or {}
+        # Kinto always adds the writer to "write": compare what we asked for.
+        for name, principals in permissions.items():
+            if not set(principals) <= set(held.get(name, ())):
+                return False
+    return True
