@@ -27,7 +27,10 @@ R2 = {"author": {"name": "ann", "age": 3}, "title": "t"}
 R3 = {"title": "c", "status": "todo", "n": 3}
 _MEDIA = ("live", "cassette", "postgresql")
 # The fixtures by which the plugin marks a test live or cassette.
-_SERVER_FIXTURES = {"kinto_server", "kinto_fresh_server", "kinto_recorder", "kinto_client"}
+_SERVER_FIXTURES = {
+    "kinto_server", "kinto_fresh_server", "kinto_recorder", "kinto_client",
+    "kinto_postgresql", "kinto_pg_server", "kinto_fresh_pg_server", "kinto_any_server",
+}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -182,6 +185,22 @@ def todo(alice: Client, kinto_fresh_server: str) -> Collection:
     collection = bucket.create_collection("todo")
     for record_id, data in (("r1", R1), ("r2", R2), ("r3", R3)):
         raw_put_record(kinto_fresh_server, record_id, data)
+    return collection
+
+
+@pytest.fixture
+def any_alice(kinto_any_server: str) -> Client:
+    """alice on a fresh server of each backend in turn (memory, then PostgreSQL)."""
+    return Client(kinto_any_server, auth=AUTH)
+
+
+@pytest.fixture
+def any_todo(any_alice: Client, kinto_any_server: str) -> Collection:
+    """``todo`` on each backend in turn: read the server raw through ``kinto_any_server``."""
+    bucket = Bucket("w", client=any_alice, create=True)
+    collection = bucket.create_collection("todo")
+    for record_id, data in (("r1", R1), ("r2", R2), ("r3", R3)):
+        raw_put_record(kinto_any_server, record_id, data)
     return collection
 
 
