@@ -7,16 +7,17 @@
 """
 
 from ._auth import TokenAuth
-from ._batch import BatchReport, ItemFailure
 from ._bucket import Bucket
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
 from ._group import Group
 from ._permissions import Permissions
-from ._query import Page, Query
+from ._query import Query
 from ._record import Record
+from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
+from ._scan import Page
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
@@ -27,6 +28,7 @@ from .exceptions import (
     Conflict,
     Forbidden,
     HTTPError,
+    IncompleteScan,
     InvalidId,
     InvalidQuery,
     InvalidResponse,
@@ -58,6 +60,7 @@ __all__ = [
     "Forbidden",
     "Group",
     "HTTPError",
+    "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",

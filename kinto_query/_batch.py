@@ -1,178 +1,52 @@
-"""Bulk writes through ``POST /batch``, chunk by chunk, with a report of every item."""
+"""Bulk writes through ``POST /batch``, chunk by chunk, with a report of every item.
+
+A chunk whose answer is clear is filed item by item. When it is not (no answer, a 5xx, a
+malformed answer, or a 409 or 5xx inside it: Kinto on PostgreSQL then rolls the whole batch
+back, yet may answer 201 for the items before), nothing is guessed: the chunk's objects are
+read back in one batch of GETs, each item found applied is filed as saved, and only those
+proven not applied are sent again, as often as the client's retry policy allows. An item
+whose fate cannot be learned is filed as unknown. Every exception leaving a bulk write,
+``KeyboardInterrupt`` included, carries the report so far as ``.report``.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import time
+import json
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._messages import Request
+from ._messages import Request, Response
+from ._report import BatchItem, BatchReport, ItemFailure
+from ._retry import applied
 from ._transport import Transport
+from ._values import dumps
 from .exceptions import (
+    Conflict,
     HTTPError,
+    InvalidResponse,
     KintoConnectionError,
+    KintoError,
     ServerError,
-    already_exists,
-    describe,
-    names_itself,
-    object_named,
+    TooManyRequests,
 )
 
-__all__ = ["BatchItem", "BatchReport", "ItemFailure", "send_batch"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "BatchItem",
+    "BatchReport",
+    "ItemFailure",
+    "Progress",
+    "chunk_size_of",
+    "send_batch",
+]
 
-# Longest pause before retrying a chunk the server rolled back, whatever Retry-After says.
-_MAX_RETRY_DELAY = 10.0
+logger = logging.getLogger("kinto_query")
+
 # Kinto's default batch_max_requests, used when the server advertises none (0 or absent).
 DEFAULT_CHUNK_SIZE = 25
-
-
-@dataclasses.dataclass(frozen=True)
-class BatchItem:
-    """One write of a bulk operation; ``on_success`` receives the server's answer body."""
-
-    request: Request
-    id: str | None
-    on_success: Callable[[dict[str, Any]], None] | None = None
-    missing_ok: bool = False
-    """A 404 counts as done (a delete of what is already gone)."""
-
-    @property
-    def kind(self) -> str:
-        """What the request writes: ``record``, ``collection``..."""
-        return object_named(self.request.path)[0]
-
-
-@dataclasses.dataclass(frozen=True)
-class ItemFailure:
-    """One item the server did not apply, and why."""
-
-    index: int
-    """Position of the item in the input."""
-    id: str | None
-    status: int | None
-    """The item's HTTP status, or None when the chunk got no answer."""
-    message: str
-    existing: dict[str, Any] | None = None
-    """On a conflict (412): the server's current version."""
-
-
-class BatchReport:
-    """What a bulk write did, item by item: ``succeeded`` ids, ``conflicts``, ``missing``,
-    ``failed``. Nothing counts as succeeded unless the server said so.
-    """
-
-    def __init__(self) -> None:
-        self.succeeded: list[str | None] = []
-        self.conflicts: list[ItemFailure] = []
-        self.missing: list[ItemFailure] = []
-        self.failed: list[ItemFailure] = []
-        self.requests_sent = 0
-
-    @property
-    def ok(self) -> bool:
-        """True when every item succeeded."""
-        return not (self.conflicts or self.missing or self.failed)
-
-    @property
-    def total(self) -> int:
-        return len(self.succeeded) + len(self.conflicts) + len(self.missing) + len(self.failed)
-
-    def summary(self) -> str:
-        """One line: ``3 of 5 succeeded; 1 conflict ['r2']; 1 failed ['r4']``."""
-        text = f"{len(self.succeeded)} of {self.total} succeeded"
-        for label, items in (
-            ("conflict", self.conflicts),
-            ("missing", self.missing),
-            ("failed", self.failed),
-        ):
-            if items:
-                shown = [item.id for item in items[:5]] + (["..."] if len(items) > 5 else [])
-                text += f"; {len(items)} {label} {shown}"
-                if len({item.message for item in items}) == 1:
-                    text += f" ({items[0].message})"
-        return text
-
-    def __repr__(self) -> str:
-        return f"<BatchReport {self.summary()}>"
-
-    def _record(self, index: int, item: BatchItem, status: int, body: Any) -> None:
-        body = body if isinstance(body, dict) else {}
-        details = body.get("details")
-        if status < 400 or (status == 404 and item.missing_ok and names_itself(details, item.kind)):
-            self.succeeded.append(item.id)
-            if item.on_success is not None and status < 400:
-                item.on_success(body)
-            return
-        message = describe(status, body, item.request.path) or f"status {status}"
-        if status == 412:
-            if item.request.headers.get("If-None-Match") == "*":
-                message = already_exists(item.request.path)
-            existing = details.get("existing") if isinstance(details, dict) else None
-            self.conflicts.append(ItemFailure(index, item.id, status, message, existing))
-        elif status == 404 and names_itself(details, item.kind):
-            self.missing.append(ItemFailure(index, item.id, status, message))
-        else:
-            # Includes a 404 of the collection or bucket the item was to be written in.
-            self.failed.append(ItemFailure(index, item.id, status, message))
-
-    def _fail_all(self, start: int, chunk: list[BatchItem], status: int | None, why: str) -> None:
-        for offset, item in enumerate(chunk):
-            self.failed.append(ItemFailure(start + offset, item.id, status, why))
-
-
-def _retry_delay(error: HTTPError | None) -> float:
-    after = error.retry_after if error is not None else None
-    return min(float(after), _MAX_RETRY_DELAY) if after is not None else 0.5
-
-
-def _send_chunk(
-    transport: Transport, chunk: list[BatchItem], start: int, report: BatchReport
-) -> None:
-    payload = {
-        "requests": [
-            {"method": r.method, "path": r.path, "headers": dict(r.headers)}
-            | ({"body": r.body} if r.body is not None else {})
-            for r in (item.request for item in chunk)
-        ]
-    }
-    # Kinto runs a batch as one transaction, rolled back on any 5xx: such a chunk was not
-    # applied at all, so it is safe to send once more.
-    for attempt in (1, 2):
-        report.requests_sent += 1
-        error: HTTPError | None = None
-        try:
-            responses = transport.send(Request("POST", "/batch", payload)).json()["responses"]
-        except ServerError as server_error:
-            error, responses = server_error, None
-        except KintoConnectionError as lost:
-            # No answer: the chunk may or may not have been applied. Never call it saved.
-            report._fail_all(start, chunk, None, f"outcome unknown, no answer: {lost}")
-            return
-        statuses = [r["status"] for r in responses] if responses is not None else []
-        if responses is not None and all(status < 500 for status in statuses):
-            for offset, (item, answer) in enumerate(zip(chunk, responses, strict=True)):
-                report._record(start + offset, item, answer["status"], answer.get("body"))
-            return
-        if attempt == 1:
-            time.sleep(_retry_delay(error))
-    status = error.status if error is not None else max(statuses)
-    report._fail_all(
-        start, chunk, status, f"server error {status}; the chunk was rolled back (tried twice)"
-    )
-
-
-def _send_alone(transport: Transport, item: BatchItem, index: int, report: BatchReport) -> None:
-    """A write ``POST /batch`` cannot carry (a JSON-Patch), sent on its own at its place."""
-    report.requests_sent += 1
-    try:
-        answer = transport.send(item.request)
-    except HTTPError as error:
-        report._record(index, item, error.status, error.response.json_or_none())
-    except KintoConnectionError as lost:
-        report._fail_all(index, [item], None, f"outcome unknown, no answer: {lost}")
-    else:
-        report._record(index, item, answer.status, answer.json_or_none())
+Progress = Callable[[BatchReport], None]
+Pending = list[tuple[int, BatchItem]]
 
 
 def chunk_size_of(transport: Transport) -> int:
@@ -182,30 +56,178 @@ def chunk_size_of(transport: Transport) -> int:
     return size if isinstance(size, int) and size > 0 else DEFAULT_CHUNK_SIZE
 
 
+def _batch(requests: Iterable[Request]) -> Request:
+    return Request("POST", "/batch", {"requests": [
+        {"method": r.method, "path": r.path, "headers": dict(r.headers)}
+        | ({"body": r.body} if r.body is not None else {})
+        for r in requests
+    ]})
+
+
+def _answers(response: Response, count: int) -> list[tuple[int, Any]]:
+    """(status, body) of each sub-response, or ``InvalidResponse``."""
+    body = response.json()
+    answers = body.get("responses") if isinstance(body, dict) else None
+    if not isinstance(answers, list) or len(answers) != count:
+        raise InvalidResponse(f"POST /batch: expected {count} responses, got {str(body)[:200]}")
+    result = []
+    for answer in answers:
+        status = answer.get("status") if isinstance(answer, dict) else None
+        if not isinstance(status, int):
+            raise InvalidResponse(f"POST /batch: a response has no status: {str(answer)[:200]}")
+        result.append((status, answer.get("body")))
+    return result
+
+
+class _Chunk:
+    """One chunk on its way: the items not filed yet, and the report they go to."""
+
+    def __init__(self, transport: Transport, pending: Pending, report: BatchReport) -> None:
+        self.transport = transport
+        self.pending = pending
+        self.report = report
+        self._retry_after: float | None = None
+
+    def send(self) -> None:
+        policy = self.transport.retry
+        attempts = policy.attempts if policy is not None else 1
+        for attempt in range(attempts):
+            if attempt and policy is not None:
+                policy.sleep(policy.wait(attempt - 1, self._retry_after))
+            why = self._try()
+            if why is None or not self.pending:
+                return
+        for index, item in self.pending:
+            self.report.fail(index, item, None, f"not applied after {attempts} tries: {why}")
+        self.pending = []
+
+    def _try(self) -> str | None:
+        """One attempt: files what it can; returns why the rest must be sent again, or None."""
+        self._retry_after = None
+        self.report.requests_sent += 1
+        try:
+            response = self.transport.send(_batch(item.request for _, item in self.pending))
+            answers = _answers(response, len(self.pending))
+        except TooManyRequests as error:  # refused before anything was applied
+            self._retry_after = error.retry_after
+            return str(error)
+        except (ServerError, Conflict, KintoConnectionError, InvalidResponse) as error:
+            # A 409 on the batch is PostgreSQL's "please retry": read back, send the rest again.
+            return self._read_back(f"no clear answer ({error})")
+        except HTTPError as error:  # the batch itself refused (400, 401, 403): nothing applied
+            for index, item in self.pending:
+                self.report.fail(index, item, error.status, error.message)
+            self.pending = []
+            return None
+        if any(status == 409 or status >= 500 for status, _ in answers):
+            return self._read_back("a request of the batch failed (409 or 5xx), so Kinto may "
+                                   "have rolled the whole batch back")
+        for (index, item), (status, body) in zip(self.pending, answers, strict=True):
+            self.report.answer(index, item, status, body)
+        self.pending = []
+        return None
+
+    def _read_back(self, why: str) -> str:
+        """Files the items the server holds; keeps in ``pending`` those it does not."""
+        self.report.requests_sent += 1
+        try:
+            reads = _batch(Request("GET", item.request.path) for _, item in self.pending)
+            found = _answers(self.transport.send(reads), len(self.pending))
+        except ServerError:  # one bad read fails the whole batch: read them one by one
+            found = [self._read_one(item.request.path) for _, item in self.pending]
+        except KintoError as error:
+            for index, item in self.pending:
+                self.report.lose(index, item, f"{why}; reading it back failed too ({error})")
+            self.pending = []
+            return why
+        not_applied = []
+        for (index, item), (status, body) in zip(self.pending, found, strict=True):
+            if status not in (200, 404):
+                self.report.lose(index, item, f"{why}; reading it back answered {status}")
+                continue
+            current = body if status == 200 and isinstance(body, dict) else None
+            sent = json.loads(dumps(item.request.body)) if item.request.body is not None else None
+            if applied(item.request, sent, current):
+                self.report.saved(item, current)
+            else:
+                not_applied.append((index, item))
+        logger.info("batch: %s; read back, %d of %d not applied", why, len(not_applied),
+                    len(self.pending))
+        self.pending = not_applied
+        return why
+
+    def _read_one(self, path: str) -> tuple[int, Any]:
+        self.report.requests_sent += 1
+        try:
+            response = self.transport.send(Request("GET", path))
+        except HTTPError as error:
+            return _status_and_body(error)
+        except KintoError:
+            return 0, None  # no answer: the item stays unknown
+        return response.status, response.json_or_none()
+
+
+def _status_and_body(error: HTTPError) -> tuple[int, Any]:
+    return error.status, error.response.json_or_none()
+
+
+def _send_alone(transport: Transport, index: int, item: BatchItem, report: BatchReport) -> None:
+    """A write ``POST /batch`` cannot carry (a JSON-Patch), sent on its own at its place."""
+    report.requests_sent += 1
+    try:
+        answer = transport.send(item.request)
+    except HTTPError as error:
+        report.answer(index, item, *_status_and_body(error))
+    except KintoConnectionError as lost:
+        report.lose(index, item, f"no answer: {lost}")
+    else:
+        report.answer(index, item, answer.status, answer.json_or_none())
+
+
 def send_batch(
-    transport: Transport, items: Iterable[BatchItem], *, chunk_size: int | None = None
+    transport: Transport,
+    items: Iterable[BatchItem],
+    *,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
 ) -> BatchReport:
     """Send writes in chunks of the server's ``batch_max_requests``, reading ``items`` lazily.
 
     Each item is one request, so an object's data and permission changes land together.
+    ``progress`` is called with the report after each chunk.
     """
-    size = chunk_size or chunk_size_of(transport)
     report = BatchReport()
-    chunk: list[BatchItem] = []
-    start = 0
-    for index, item in enumerate(items):
-        if not item.request.batchable():
-            if chunk:
-                _send_chunk(transport, chunk, start, report)
-                chunk = []
-            _send_alone(transport, item, index, report)
-            continue
-        if not chunk:
-            start = index
-        chunk.append(item)
-        if len(chunk) == size:
-            _send_chunk(transport, chunk, start, report)
-            chunk = []
-    if chunk:
-        _send_chunk(transport, chunk, start, report)
+    chunk: _Chunk | None = None
+    try:
+        size = chunk_size or chunk_size_of(transport)
+        pending: Pending = []
+
+        def flush() -> None:
+            nonlocal chunk
+            if pending:
+                chunk = _Chunk(transport, list(pending), report)
+                pending.clear()
+                chunk.send()
+                report.chunks += 1
+                logger.info("batch: chunk %d sent, %d of %d items succeeded so far",
+                            report.chunks, len(report.succeeded), report.total)
+                if progress is not None:
+                    progress(report)
+                chunk = None
+
+        for index, item in enumerate(items):
+            if item.request.batchable():
+                pending.append((index, item))
+                if len(pending) == size:
+                    flush()
+            else:
+                flush()
+                _send_alone(transport, index, item, report)
+        flush()
+    except BaseException as error:
+        if chunk is not None:  # interrupted with a chunk in flight: its fate is unknown
+            for index, item in chunk.pending:
+                report.lose(index, item, f"interrupted ({type(error).__name__}) in flight")
+        error.report = report  # type: ignore[attr-defined]
+        raise
     return report

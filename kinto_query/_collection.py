@@ -6,12 +6,14 @@ import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, overload
 
-from ._batch import BatchItem, BatchReport, send_batch
+from ._batch import Progress, send_batch
 from ._endpoints import endpoint_path
-from ._query import Page, Query
+from ._query import Query
 from ._record import Record
+from ._report import BatchItem, BatchReport
 from ._resource import Resource
-from .exceptions import BatchError
+from ._scan import Page
+from .exceptions import BatchError, IncompleteScan
 
 if TYPE_CHECKING:
     from ._bucket import Bucket
@@ -117,6 +119,10 @@ class Collection(Resource):
         """Every record, page by page."""
         return self.records().pages()
 
+    def resume(self, where: IncompleteScan | str) -> RecordQuery:
+        """The scan of every record, going on where a failed one stopped."""
+        return self.records().resume(where)
+
     def count(self) -> int:
         """How many records (one HEAD)."""
         return self.records().count()
@@ -218,9 +224,13 @@ class Collection(Resource):
     # -- bulk writes ----------------------------------------------------------------------------
 
     def _bulk(
-        self, items: Iterable[BatchItem], raise_on_error: bool, chunk_size: int | None
+        self,
+        items: Iterable[BatchItem],
+        raise_on_error: bool,
+        chunk_size: int | None,
+        progress: Progress | None,
     ) -> BatchReport:
-        report = send_batch(self.transport, items, chunk_size=chunk_size)
+        report = send_batch(self.transport, items, chunk_size=chunk_size, progress=progress)
         if raise_on_error and not report.ok:
             raise BatchError(report)
         return report
@@ -231,11 +241,14 @@ class Collection(Resource):
         *,
         raise_on_error: bool = True,
         chunk_size: int | None = None,
+        progress: Progress | None = None,
     ) -> BatchReport:
         """Create many records through ``POST /batch``, reading ``records`` lazily; each Record
         given is updated with what the server stored.
 
         Returns a report; by default raises ``BatchError`` (carrying it) if any item failed.
+        ``progress(report)`` is called after each chunk. An unclear answer is resolved by
+        reading the chunk back, never guessed (see ``BatchReport``).
         """
 
         def items() -> Iterator[BatchItem]:
@@ -243,7 +256,7 @@ class Collection(Resource):
                 record = self._own(data)
                 yield BatchItem(record.create_request(), record.id, record.take_answer)
 
-        return self._bulk(items(), raise_on_error, chunk_size)
+        return self._bulk(items(), raise_on_error, chunk_size, progress)
 
     def save_records(
         self,
@@ -252,6 +265,7 @@ class Collection(Resource):
         force: bool = False,
         raise_on_error: bool = True,
         chunk_size: int | None = None,
+        progress: Progress | None = None,
     ) -> BatchReport:
         """Save many records safely through ``POST /batch``; each saved Record is updated.
 
@@ -268,7 +282,7 @@ class Collection(Resource):
                 if request is not None:
                     yield BatchItem(request, record.id, record.take_answer)
 
-        return self._bulk(items(), raise_on_error, chunk_size)
+        return self._bulk(items(), raise_on_error, chunk_size, progress)
 
     def delete_records(
         self,
@@ -278,6 +292,7 @@ class Collection(Resource):
         missing_ok: bool = False,
         raise_on_error: bool = True,
         chunk_size: int | None = None,
+        progress: Progress | None = None,
     ) -> BatchReport:
         """Delete many records (Records only if unchanged, ids unconditionally) in batches;
         with ``missing_ok=True`` a record already gone counts as deleted."""
@@ -288,4 +303,4 @@ class Collection(Resource):
                 yield BatchItem(record.delete_request(force=force), record.id,
                                 missing_ok=missing_ok)
 
-        return self._bulk(items(), raise_on_error, chunk_size)
+        return self._bulk(items(), raise_on_error, chunk_size, progress)

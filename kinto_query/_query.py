@@ -7,13 +7,14 @@ import datetime
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from ._lookups import encode_filter, field_path
 from ._messages import Request
+from ._scan import Page, Position, scan
 from ._transport import Transport
 from ._values import milliseconds
-from .exceptions import HTTPError, InvalidQuery, InvalidResponse
+from .exceptions import HTTPError, IncompleteScan, InvalidQuery, InvalidResponse
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -27,19 +28,6 @@ _ETAG = re.compile(r'^"?(\d+)"?\Z')
 
 
 @dataclasses.dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of results as the server sent it (trimmed to the query's limit)."""
-
-    items: list[T]
-    etag: str | None
-    """The server's ``ETag``: the collection timestamp, quoted."""
-    total: int | None
-    """``Total-Objects`` when the server sent it."""
-    next_page: str | None
-    """The ``Next-Page`` URL, or None on the last page."""
-
-
-@dataclasses.dataclass(frozen=True)
 class _State:
     filters: tuple[tuple[str, str], ...] = ()
     sort: tuple[str, ...] = ()
@@ -49,6 +37,7 @@ class _State:
     limit: int | None = None  # cap on the total, after skip
     page_size: int | None = None
     skip: int = 0  # client-side: Kinto has no offset
+    start: str | None = None  # where a resumed scan goes on (a Next-Page URL)
 
 
 def _timestamp(value: object, what: str) -> str:
@@ -127,8 +116,9 @@ class Query(Generic[T]):
         for key in fields:
             if not isinstance(key, str):
                 raise InvalidQuery(f"sort() takes field names, got {key!r}")
-            sign = "-" if key.startswith("-") else ""
-            keys.append(sign + field_path(key.lstrip("-+")))
+            sign = key[:1] if key[:1] in ("-", "+") else ""
+            name = field_path(key[len(sign):])  # "--a" is refused, not read as "-a"
+            keys.append(("-" if sign == "-" else "") + name)
         return self._clone(sort=tuple(keys))
 
     def fields(self, *names: str) -> Self:
@@ -232,38 +222,34 @@ class Query(Generic[T]):
     # -- terminal operations: the only ones that send requests ----------------------------
 
     def pages(self) -> Iterator[Page[T]]:
-        """Iterate page by page, following ``Next-Page`` as the server sent it."""
+        """Iterate page by page, following ``Next-Page`` as the server sent it.
+
+        A failure after some results were handed out raises ``IncompleteScan``: pass it to
+        ``resume()`` to go on.
+        """
         state = self._state
-        to_skip, remaining = state.skip, state.limit
-        if remaining == 0:
-            return
         fields = state.fields or None
-        url: str | None = self.url
-        while url is not None:
-            response = self._transport.send(Request("GET", url))
-            objects = response.data()
-            if not isinstance(objects, list):
-                raise InvalidResponse(f"GET {url}: 'data' is not a list")
-            url = response.headers.get("Next-Page")
-            if to_skip:
-                skipped = min(to_skip, len(objects))
-                objects, to_skip = objects[skipped:], to_skip - skipped
-            if remaining is not None:
-                objects = objects[:remaining]
-                remaining -= len(objects)
-                if remaining == 0:
-                    url = None
-            total = response.headers.get("Total-Objects")
-            page = Page(
-                [self._factory(obj, fields, None) for obj in objects],
-                response.headers.get("ETag"),
-                int(total) if total else None,
-                url,
-            )
-            # Hold no reference to this page's raw JSON while the next one is fetched.
-            del objects, response
-            yield page
-            del page
+        start = Position(state.start or self.url, state.skip, state.limit)
+        return scan(self._transport, start, lambda obj: self._factory(obj, fields, None))
+
+    def resume(self, where: IncompleteScan | str) -> Self:
+        """This query, going on where a failed scan stopped (the error, or its token).
+
+        Example::
+
+            try:
+                for record in query:
+                    handle(record)
+            except IncompleteScan as stopped:
+                for record in query.resume(stopped):  # no record missing, none twice
+                    handle(record)
+        """
+        token = where.resume_token if isinstance(where, IncompleteScan) else where
+        position = Position.from_token(token)
+        ours = urlsplit(self._transport.url(self._path)).path
+        if urlsplit(self._transport.url(position.url)).path != ours:
+            raise InvalidQuery(f"this token resumes a scan of another endpoint, not {ours}")
+        return self._clone(start=position.url, skip=position.skip, limit=position.remaining)
 
     def __iter__(self) -> Iterator[T]:
         for page in self.pages():

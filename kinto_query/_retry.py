@@ -1,9 +1,9 @@
 """When to try a request again, and how long to wait first.
 
-Only requests that are safe to repeat are retried: reads, and writes that cannot apply twice
-(``PUT`` and ``DELETE`` of a named object, and any write made conditional by ``If-Match`` or
-``If-None-Match``). A ``POST /batch`` is never retried here: the bulk writes resolve their own
-unknown outcomes by reading back what the server holds.
+Only requests that are safe to repeat are retried: reads (a ``POST /batch`` of reads too),
+and writes that cannot apply twice (``PUT`` and ``DELETE`` of a named object, and a ``PATCH``
+made conditional by ``If-Match``). A ``POST /batch`` of writes is never retried here: the bulk
+writes resolve their own unknown outcomes by reading back what the server holds.
 """
 
 from __future__ import annotations
@@ -28,7 +28,19 @@ def idempotent(request: Request) -> bool:
     if method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE"):
         return True
     headers = {name.lower() for name in request.headers}
-    return method == "PATCH" and bool({"if-match", "if-none-match"} & headers)
+    if method == "PATCH":
+        return bool({"if-match", "if-none-match"} & headers)
+    return method == "POST" and _only_reads(request)
+
+
+def _only_reads(request: Request) -> bool:
+    """A ``POST /batch`` of reads only (how bulk writes read back an unclear chunk)."""
+    body = request.body
+    subrequests = body.get("requests") if isinstance(body, Mapping) else None
+    return (request.path.rstrip("/").endswith("/batch") and isinstance(subrequests, list)
+            and bool(subrequests)
+            and all(isinstance(r, Mapping) and str(r.get("method", "")).upper() in ("GET", "HEAD")
+                    for r in subrequests))
 
 
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:

@@ -40,7 +40,7 @@ def _find_unserializable(value: object, path: str) -> str | None:
         for key, item in value.items():
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 return f"{path}.{key!r}" if path else repr(key)  # JSON keys are strings
-            found = _find_unserializable(item, f"{path}.{key}" if path else key)
+            found = _find_unserializable(item, f"{path}.{key}" if path else str(key))
             if found is not None:
                 return found
         return None

@@ -13,6 +13,7 @@
     │   │   └── AlreadyExists      412 on a create that must not overwrite
     │   ├── TooManyRequests        429 (.retry_after)
     │   └── ServerError            5xx (.retry_after)
+    ├── IncompleteScan             a scan stopped midway (.resume_token, .cause)
     ├── InvalidResponse            a success answer that is not what Kinto sends
     ├── BackoffRequested           the server asked to back off, and the client raises then
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
@@ -47,6 +48,7 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "HTTPError",
+    "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",
@@ -103,6 +105,27 @@ class BackoffRequested(KintoError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), str(self), {"seconds": self.seconds}))
+
+
+class IncompleteScan(KintoError):
+    """A scan failed after handing out some results; ``.resume_token`` continues it.
+
+    ``query.resume(error)`` (or ``query.resume(error.resume_token)``, a string that survives
+    a restart) goes on with no result missing and none twice. ``.cause`` is the error that
+    stopped it; ``.delivered`` how many results were handed out before.
+    """
+
+    def __init__(self, cause: KintoError, *, resume_token: str, delivered: int) -> None:
+        super().__init__(
+            f"the scan stopped after {delivered} results: {cause} "
+            "(resume it with query.resume(error))"
+        )
+        self.cause = cause
+        self.resume_token = resume_token
+        self.delivered = delivered
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
 
 
 class InvalidResponse(KintoError):
@@ -165,11 +188,19 @@ class HTTPError(KintoError):
         return int(value) if value.isdigit() else None
 
     def __str__(self) -> str:
+        # Each part is cut, so that a huge body (or URL, or reason) keeps the text under about
+        # 1,000 characters with the status and errno in view; ``.message`` keeps it whole.
+        def cut(text: str, limit: int) -> str:
+            if len(text) <= limit:
+                return text
+            return f"{text[:limit]}… [{len(text) - limit} more characters]"
+
         parts = urlsplit(self.url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        text = f"{self.method} {target} -> {self.status} {self.response.reason}".rstrip()
+        target = cut(parts.path + (f"?{parts.query}" if parts.query else ""), 250)
+        reason = cut(self.response.reason, 60)
+        text = f"{cut(self.method, 20)} {target} -> {self.status} {reason}".rstrip()
         if self.message:
-            text += f": {self.message}"
+            text += f": {cut(self.message, 500)}"
         if self.errno is not None:
             text += f" (errno {self.errno})"
         return text

@@ -130,6 +130,9 @@ def client_for(url: str, sleeps: Sleeps, **policy: Any) -> Client:
         (Request("PATCH", "/buckets/b", {"data": {}}, {"If-Match": '"1"'}), True),
         (Request("PATCH", "/buckets/b", {"data": {}}), False),
         (Request("POST", "/batch", {"requests": []}), False),
+        (Request("POST", "/batch", {"requests": [{"method": "GET", "path": "/b"}]}), True),
+        (Request("POST", "/batch", {"requests": [{"method": "GET", "path": "/b"},
+                                                 {"method": "PUT", "path": "/b"}]}), False),
         (Request("POST", "/buckets/b/collections/c/records", {"data": {}}), False),
     ],
 )

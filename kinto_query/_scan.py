@@ -1,0 +1,130 @@
+"""Walking a list endpoint page by page, and resuming a walk that failed midway.
+
+One flat loop follows ``Next-Page`` exactly as the server sent it, holding one page at a
+time. A failure after some results were handed out raises ``IncompleteScan``, whose token
+(a string) says where to go on: the ``Next-Page`` URL not yet read, and how many results the
+query still wants. Kinto's page tokens are reusable for reads, so the walk resumes with no
+result missing and none twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+from ._messages import Request
+from ._transport import Transport
+from .exceptions import (
+    HTTPError,
+    IncompleteScan,
+    InvalidQuery,
+    InvalidResponse,
+    KintoConnectionError,
+)
+
+__all__ = ["Page", "Position", "scan"]
+
+T = TypeVar("T")
+_TOKEN_PREFIX = "kq1."
+
+
+@dataclasses.dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results as the server sent it (trimmed to the query's limit)."""
+
+    items: list[T]
+    etag: str | None
+    """The server's ``ETag``: the collection timestamp, quoted."""
+    total: int | None
+    """``Total-Objects`` when the server sent it."""
+    next_page: str | None
+    """The ``Next-Page`` URL, or None on the last page."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Position:
+    """Where a walk stands: the next URL to read, results still to skip and still wanted."""
+
+    url: str
+    skip: int = 0
+    remaining: int | None = None
+
+    def token(self) -> str:
+        """This position as a string (to store, and to resume from after a restart)."""
+        raw = json.dumps({"url": self.url, "skip": self.skip, "remaining": self.remaining})
+        return _TOKEN_PREFIX + base64.urlsafe_b64encode(raw.encode()).decode()
+
+    @classmethod
+    def from_token(cls, token: str) -> Position:
+        """The position a token stands for, or ``InvalidQuery`` if it is not one of ours."""
+        try:
+            if not token.startswith(_TOKEN_PREFIX):
+                raise ValueError(token)
+            fields = json.loads(base64.urlsafe_b64decode(token[len(_TOKEN_PREFIX):]))
+            position = cls(str(fields["url"]), int(fields["skip"]), fields["remaining"])
+        except (ValueError, KeyError, TypeError, binascii.Error, AttributeError):
+            raise InvalidQuery(f"not a resume token of kinto_query: {token!r:.80}") from None
+        if position.remaining is not None and not isinstance(position.remaining, int):
+            raise InvalidQuery(f"not a resume token of kinto_query: {token!r:.80}")
+        return position
+
+
+def _objects(response_data: Any, url: str) -> list[dict[str, Any]]:
+    if not isinstance(response_data, list):
+        raise InvalidResponse(f"GET {url}: 'data' is not a list")
+    for obj in response_data:
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            raise InvalidResponse(f"GET {url}: an item has no 'id': {str(obj)[:200]}")
+    return response_data
+
+
+def _total(value: str | None, url: str) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise InvalidResponse(f"GET {url}: Total-Objects is not a number: {value[:50]!r}")
+    return int(value)
+
+
+def scan(
+    transport: Transport, start: Position, make: Callable[[dict[str, Any]], T]
+) -> Iterator[Page[T]]:
+    """Pages from ``start`` on, following ``Next-Page``; see the module's docstring."""
+    url: str | None = start.url
+    to_skip, remaining = start.skip, start.remaining
+    if remaining == 0:
+        return
+    seen: set[int] = set()  # hashes of the URLs read: a Next-Page pointing back is an error
+    delivered = 0
+    while url is not None:
+        if hash(url) in seen:
+            raise InvalidResponse(f"Next-Page points back at a page already read: {url}")
+        seen.add(hash(url))
+        try:
+            response = transport.send(Request("GET", url))
+            objects = _objects(response.data(), url)
+            total = _total(response.headers.get("Total-Objects"), url)
+        except (HTTPError, KintoConnectionError, InvalidResponse) as error:
+            if delivered == 0:
+                raise
+            here = Position(url, to_skip, remaining).token()
+            raise IncompleteScan(error, resume_token=here, delivered=delivered) from error
+        url = response.headers.get("Next-Page")
+        if to_skip:
+            skipped = min(to_skip, len(objects))
+            objects, to_skip = objects[skipped:], to_skip - skipped
+        if remaining is not None:
+            objects = objects[:remaining]
+            remaining -= len(objects)
+            if remaining == 0:
+                url = None
+        page = Page([make(obj) for obj in objects], response.headers.get("ETag"), total, url)
+        delivered += len(objects)
+        # Hold no reference to this page's raw JSON while the next one is fetched.
+        del objects, response
+        yield page
+        del page

@@ -1,0 +1,180 @@
+"""Tests of _scan.py: paging, answers that are not Kinto's, and scans resumed after a failure.
+
+Malformed answers come from the hand-written scripted server of test_retry.py (a real Kinto
+never sends them); faults come from the loopback fault proxy in front of a real Kinto.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from typing import Any
+
+import pytest
+
+from kinto_query import (
+    Bucket,
+    Client,
+    IncompleteScan,
+    InvalidQuery,
+    InvalidResponse,
+    RetryPolicy,
+)
+from kinto_query._scan import Position
+
+from .conftest import AUTH, batch_put
+from .faultproxy import Fault, FaultProxy
+from .test_retry import Script, scripted  # noqa: F401 - the fixture
+
+RECORDS = "/buckets/b/collections/c/records"
+
+
+def page(items: list[Any], **headers: str) -> tuple[int, dict[str, str], bytes]:
+    return (200, {"Content-Type": "application/json", **headers},
+            json.dumps({"data": items}).encode())
+
+
+def scan_ids(client: Client) -> list[str]:
+    return [r.id for r in client.bucket("b").collection("c")]
+
+
+# -- tokens, pure -------------------------------------------------------------------------------
+
+
+def test_a_position_survives_as_a_string() -> None:
+    position = Position("http://h.test/v1/buckets/b/records?_token=abc", skip=2, remaining=7)
+    assert Position.from_token(position.token()) == position
+
+
+@pytest.mark.parametrize("token", ["", "kq1.", "kq1.not-base64!", "abc", "kq1.e30="])
+def test_a_token_that_is_not_ours_is_refused(token: str) -> None:
+    with pytest.raises(InvalidQuery, match="not a resume token"):
+        Position.from_token(token)
+
+
+def test_a_token_resumes_only_the_endpoint_it_came_from(offline_client: Client) -> None:
+    bucket = offline_client.bucket("b")
+    token = Position(bucket.collection("c").url + "?_token=x").token()
+    with pytest.raises(InvalidQuery, match="another endpoint"):
+        bucket.collection("other").resume(token)
+
+
+def test_a_token_cannot_send_the_scan_elsewhere(offline_client: Client) -> None:
+    token = Position("http://elsewhere.test/v1/buckets/b/collections/c/records").token()
+    with pytest.raises(Exception, match="refusing"):
+        offline_client.bucket("b").collection("c").resume(token)
+
+
+# -- answers that are not Kinto's (scripted) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (page([{"id": "a"}, {"title": "no id"}]), "an item has no 'id'"),
+        (page([{"id": "a"}, "text"]), "an item has no 'id'"),
+        ((200, {"Content-Type": "application/json"}, b'{"data": {"id": "a"}}'), "not a list"),
+        ((200, {"Content-Type": "application/json"}, b'{"items": []}'), "no 'data'"),
+        ((200, {"Content-Type": "text/html"}, b"<html>hello</html>"), "expected JSON"),
+        (page([{"id": "a"}], **{"Total-Objects": "many"}), "Total-Objects is not a number"),
+    ],
+)
+def test_a_malformed_page_is_an_invalid_response(
+    scripted: tuple[str, Script], answer: Any, message: str  # noqa: F811
+) -> None:
+    url, script = scripted
+    script.answers = [answer]
+    with pytest.raises(InvalidResponse, match=message):
+        scan_ids(Client(url, retry=None))
+
+
+def test_a_next_page_pointing_at_itself_stops(scripted: tuple[str, Script]) -> None:  # noqa: F811
+    url, script = scripted
+    script.answers = [page([{"id": "a"}], **{"Next-Page": url + RECORDS})] * 3
+    with pytest.raises(InvalidResponse, match="points back"):
+        scan_ids(Client(url, retry=None))
+    assert len(script.seen) == 1
+
+
+def test_a_next_page_pointing_back_at_an_earlier_page_stops(
+    scripted: tuple[str, Script],  # noqa: F811
+) -> None:
+    url, script = scripted
+    second = url + RECORDS + "?_token=2"
+    script.answers = [page([{"id": "a"}], **{"Next-Page": second}),
+                      page([{"id": "b"}], **{"Next-Page": url + RECORDS})]
+    with pytest.raises(InvalidResponse, match="points back"):  # resuming would loop too
+        scan_ids(Client(url, retry=None))
+    assert len(script.seen) == 2
+
+
+# -- resuming against a real Kinto through the fault proxy ------------------------------------
+
+
+@pytest.fixture
+def hundred(kinto_fresh_server: str) -> str:
+    """100 records in b/c on a fresh server."""
+    client = Client(kinto_fresh_server, auth=AUTH)
+    Bucket("b", client=client, create=True).create_collection("c")
+    batch_put(client, RECORDS, ({"id": f"r{i:03d}", "n": i} for i in range(100)))
+    return kinto_fresh_server
+
+
+def test_a_failed_scan_resumes_with_nothing_missing_and_nothing_twice(hundred: str) -> None:
+    with FaultProxy(hundred) as proxy:
+        client = Client(proxy.url, auth=AUTH, retry=None)
+        query = client.bucket("b").collection("c").sort("id").page_size(10)
+        seen: list[str] = []
+        proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
+        with pytest.raises(IncompleteScan) as caught:
+            seen.extend(record.id for record in query)
+        assert caught.value.delivered == len(seen) == 10
+        token = pickle.loads(pickle.dumps(caught.value)).resume_token  # survives pickling
+        seen.extend(record.id for record in query.resume(token))
+    assert seen == [f"r{i:03d}" for i in range(100)]
+
+
+def test_a_resumed_scan_keeps_the_limit(hundred: str) -> None:
+    with FaultProxy(hundred) as proxy:
+        client = Client(proxy.url, auth=AUTH, retry=None)
+        query = client.bucket("b").collection("c").sort("id").page_size(10).limit(25)
+        seen: list[str] = []
+        proxy.inject(Fault.RESET, methods={"GET"}, path_contains="_token", times=1)
+        with pytest.raises(IncompleteScan) as caught:
+            seen.extend(record.id for record in query)
+        seen.extend(record.id for record in query.resume(caught.value))
+    assert seen == [f"r{i:03d}" for i in range(25)]
+
+
+def test_pages_resume_too(hundred: str) -> None:
+    with FaultProxy(hundred) as proxy:
+        client = Client(proxy.url, auth=AUTH, retry=None)
+        query = client.bucket("b").collection("c").sort("id").page_size(30)
+        sizes: list[int] = []
+        proxy.inject(Fault.TOO_MANY, methods={"GET"}, path_contains="_token", times=1)
+        with pytest.raises(IncompleteScan) as caught:
+            sizes.extend(len(p.items) for p in query.pages())
+        sizes.extend(len(p.items) for p in query.resume(caught.value).pages())
+    assert sizes == [30, 30, 30, 10]
+
+
+def test_an_error_on_the_first_page_is_raised_as_is(hundred: str) -> None:
+    with FaultProxy(hundred) as proxy:
+        client = Client(proxy.url, auth=AUTH, retry=None)
+        proxy.fail_next(Fault.UNAVAILABLE)
+        with pytest.raises(Exception) as caught:
+            list(client.bucket("b").collection("c"))
+    assert not isinstance(caught.value, IncompleteScan)
+    assert "503" in str(caught.value)
+
+
+def test_with_retries_a_scan_rides_out_faults(hundred: str) -> None:
+    with FaultProxy(hundred, seed=3) as proxy:
+        retry = RetryPolicy(attempts=8, sleep=lambda seconds: None)  # 6 faults may hit one GET
+        client = Client(proxy.url, auth=AUTH, retry=retry)
+        for fault in (Fault.UNAVAILABLE, Fault.TOO_MANY, Fault.RESET):
+            proxy.inject(fault, methods={"GET"}, times=2)
+        ids = [r.id for r in client.bucket("b").collection("c").sort("id").page_size(10)]
+        assert proxy.counts().get("RESET") == 2
+    assert ids == [f"r{i:03d}" for i in range(100)]
+
