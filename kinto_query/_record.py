@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._changes import split_server_fields
 from ._data import Data
 from ._endpoints import validate_id
-from ._resource import Resource, split_server_fields
+from ._resource import Resource
 
 if TYPE_CHECKING:
     from ._collection import Collection

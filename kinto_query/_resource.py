@@ -9,19 +9,19 @@ go in one request, so they land together or not at all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from ._changes import fingerprint, partial_save, split_server_fields
 from ._data import Data
 from ._messages import Request, if_match
 from ._permissions import Permissions
 from ._transport import Transport
-from ._values import to_json
 from .exceptions import (
     AlreadyExists,
     InvalidResponse,
     NotFound,
+    Overwritten,
     PreconditionFailed,
     names_itself,
 )
@@ -29,52 +29,10 @@ from .exceptions import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["Resource", "loader", "split_server_fields"]
+__all__ = ["Resource", "loader"]
 
-_SERVER_FIELDS = ("id", "last_modified")
 # A permission change that met a newer version is re-applied on it this many times.
 _PERMISSION_RETRIES = 3
-_JSON_PATCH = {"Content-Type": "application/json-patch+json"}
-
-
-def _lenient(value: object) -> Any:
-    try:
-        return to_json(value)
-    except TypeError:
-        return repr(value)  # counts as a change; sending it then names the field
-
-
-def _fingerprint(value: object) -> str:
-    return json.dumps(value, sort_keys=True, default=_lenient)
-
-
-def split_server_fields(obj: Mapping[str, Any]) -> tuple[dict[str, Any], int | None]:
-    """A server object -> (its own data, last_modified); id and last_modified live apart."""
-    data = {k: v for k, v in obj.items() if k not in _SERVER_FIELDS}
-    last_modified = obj.get("last_modified")
-    return data, last_modified if isinstance(last_modified, int) else None
-
-
-def _pointer(*segments: str) -> str:
-    # JSON-Pointer escaping: "~" and "/" may appear in field names and group URIs.
-    return "".join("/" + s.replace("~", "~0").replace("/", "~1") for s in segments)
-
-
-def _data_ops(before: Any, now: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
-    """JSON-Patch operations turning ``before`` into ``now``, descending into objects."""
-    if isinstance(before, dict) and isinstance(now, dict):
-        ops: list[dict[str, Any]] = [
-            {"op": "remove", "path": _pointer(*path, key)} for key in before if key not in now
-        ]
-        for key, value in now.items():
-            if key not in before:
-                ops.append({"op": "add", "path": _pointer(*path, key), "value": value})
-            else:
-                ops.extend(_data_ops(before[key], value, (*path, key)))
-        return ops
-    if _fingerprint(before) == _fingerprint(now):
-        return []
-    return [{"op": "add", "path": _pointer(*path), "value": now}]
 
 
 class Resource:
@@ -174,7 +132,7 @@ class Resource:
             raise InvalidResponse(f"{self.path}: the server's answer has no 'data' object")
         data, self.last_modified = split_server_fields(obj)
         self._data = Data(data)
-        self._loaded = _fingerprint(data)
+        self._loaded = fingerprint(data)
         self._fields = fields
         current = body.get("permissions")
         if isinstance(current, Mapping):
@@ -191,7 +149,7 @@ class Resource:
         return self
 
     def _changed_data(self) -> bool:
-        return self._data is not None and _fingerprint(self._data.to_dict()) != self._loaded
+        return self._data is not None and fingerprint(self._data.to_dict()) != self._loaded
 
     # -- the write requests: one builder per kind ------------------------------------------
 
@@ -229,26 +187,8 @@ class Resource:
             if permissions:
                 body["permissions"] = self._permissions.to_dict()  # type: ignore[union-attr]
             return Request("PUT", self.path, body, headers)
-        before = json.loads(self._loaded) if self._loaded is not None else {}
-        changed = {k: v for k, v in now.items()
-                   if k not in before or _fingerprint(v) != _fingerprint(before[k])}
-        if any(k not in now for k in before) or any(self._loaded_in_part(k) for k in changed):
-            ops = _data_ops(before, now, ("data",))
-            ops.extend({"op": "add", "path": _pointer("permissions", name),
-                        "value": {p: p for p in principals}}
-                       for name, principals in permissions.items())
-            return Request("PATCH", self.path, ops, {**_JSON_PATCH, **headers})
-        merge: dict[str, Any] = {}
-        if changed:
-            merge["data"] = changed
-        if permissions:
-            merge["permissions"] = permissions
-        return Request("PATCH", self.path, merge, headers)
-
-    def _loaded_in_part(self, key: str) -> bool:
-        """Whether only some of a top-level field was loaded (``fields("author.name")``)."""
-        fields = self._fields or ()
-        return key not in fields and any(f.startswith(key + ".") for f in fields)
+        return partial_save(self.path, self._loaded or "{}", now, self._fields, permissions,
+                            headers)
 
     def patch_request(self, changes: Mapping[str, Any]) -> Request:
         """``PATCH`` setting each named top-level field (``If-Match`` when the version is known)."""
@@ -287,12 +227,18 @@ class Resource:
             self.refresh()
         return self
 
-    def save(self, *, force: bool = False) -> Self:
+    def save(self, *, force: bool = False, verify: bool = False) -> Self:
         """Send what changed, data and permissions in one request (``force=True`` overwrites).
 
         Sends nothing when nothing changed. ``PreconditionFailed`` if the object changed
         meanwhile (its ``.existing`` is the server's version), unless only permissions changed:
         those are re-applied on the server's current permissions.
+
+        Kinto checks ``If-Match`` against writes that came before, not against one arriving
+        at the same instant: two such saves can both be accepted, the later overwriting the
+        earlier. ``verify=True`` reads the object back right after saving and raises
+        ``Overwritten`` if another write already replaced ours (one more request; it narrows
+        that window, it cannot close it).
         """
         for attempt in range(_PERMISSION_RETRIES + 1):
             request = self.save_request(force=force)
@@ -300,6 +246,8 @@ class Resource:
                 return self
             try:
                 self._load(self._send(request))
+                if verify:
+                    self._verify()
                 return self
             except PreconditionFailed as error:
                 if (isinstance(error, AlreadyExists) or self._changed_data()
@@ -309,6 +257,12 @@ class Resource:
                 # re-apply our grants and revocations on the current ones.
                 self._load(self._get())
         return self  # pragma: no cover - the loop returns or raises
+
+    def _verify(self) -> None:
+        current = self._get()
+        _, last_modified = split_server_fields(current["data"])
+        if last_modified != self.last_modified:
+            raise Overwritten(self.path, current)
 
     def patch(self, changes: Mapping[str, Any] | None = None, /, **fields: Any) -> Self:
         """Set some top-level fields, leaving the others as they are on the server.

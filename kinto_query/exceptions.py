@@ -14,6 +14,7 @@
     │   ├── TooManyRequests        429 (.retry_after)
     │   └── ServerError            5xx (.retry_after)
     ├── IncompleteScan             a scan stopped midway (.resume_token, .cause)
+    ├── Overwritten                save(verify=True) found its write already replaced
     ├── InvalidResponse            a success answer that is not what Kinto sends
     ├── BackoffRequested           the server asked to back off, and the client raises then
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
@@ -55,6 +56,7 @@ __all__ = [
     "KintoConnectionError",
     "KintoError",
     "NotFound",
+    "Overwritten",
     "PreconditionFailed",
     "ServerError",
     "TooManyRequests",
@@ -105,6 +107,26 @@ class BackoffRequested(KintoError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), str(self), {"seconds": self.seconds}))
+
+
+class Overwritten(KintoError):
+    """A save the server accepted was replaced by another write at once (``save(verify=True)``).
+
+    ``.existing`` is the server's version now.
+    """
+
+    def __init__(self, path: str, existing: dict[str, Any]) -> None:
+        kind, object_id, _ = object_named(path)
+        data = existing.get("data") if isinstance(existing, dict) else None
+        super().__init__(
+            f"{kind} {object_id!r} was saved, then overwritten by another write at the same "
+            f"moment (it now has last_modified {(data or {}).get('last_modified')})"
+        )
+        self.path = path
+        self.existing = data
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
 
 
 class IncompleteScan(KintoError):

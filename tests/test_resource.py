@@ -3,13 +3,23 @@ kind (create, save, patch, delete) it builds from what changed."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
+import requests
 
-from kinto_query import Bucket, Client, Collection, PreconditionFailed, Record, Request
+from kinto_query import (
+    Bucket,
+    Client,
+    Collection,
+    Overwritten,
+    PreconditionFailed,
+    Record,
+    Request,
+)
 
-from .conftest import Answer, put, scripted_client
+from .conftest import Answer, put, raw_get, scripted_client
 
 PATH = "/buckets/b/collections/todo/records/r1"
 IF_MATCH = {"If-Match": '"10"'}
@@ -333,3 +343,82 @@ def test_patch_refuses_while_data_has_unsaved_changes(offline_client: Client) ->
     with pytest.raises(ValueError, match="unsaved changes"):
         record.patch(title="b")
     assert record.data.n == 99
+
+
+# -- what "safe" means: sequential conflicts are caught, simultaneous ones are the server's -----
+
+
+def test_verify_reports_a_save_overwritten_at_once(
+    team_todo: Collection, kinto_fresh_server: str
+) -> None:
+    """Another writer replaces our save between its answer and the read-back: Overwritten."""
+    record = team_todo.create_record({"id": "r1", "title": "start"})
+    other = requests.Session()
+
+    def overwrite_once(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.request.method == "PUT" and not other.headers.get("done"):
+            other.headers["done"] = "1"
+            other.put(f"{kinto_fresh_server}/buckets/live/collections/todo/records/r1",
+                      json={"data": {"title": "theirs"}}, auth=("bob", "hunter22"), timeout=10)
+
+    team_todo.transport.session.hooks["response"].append(overwrite_once)
+    record.data.title = "mine"
+    with pytest.raises(Overwritten, match="overwritten by another write") as caught:
+        record.save(verify=True)
+    assert caught.value.existing is not None
+    assert caught.value.existing["title"] == "theirs"
+
+
+def test_verify_is_quiet_when_the_save_stands(team_todo: Collection) -> None:
+    record = team_todo.create_record({"id": "r1", "title": "start"})
+    record.data.title = "mine"
+    assert record.save(verify=True).data.title == "mine"
+
+
+def simultaneous_saves(mine: Record, theirs: Record) -> list[str]:
+    """Save both at the same instant; each one's outcome."""
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(record: Record) -> None:
+        barrier.wait()
+        try:
+            record.save()
+            outcomes.append("saved")
+        except PreconditionFailed:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=save, args=(r,)) for r in (mine, theirs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_simultaneous_saves_end_in_one_version_each_told_its_outcome(
+    kinto_any_server: str,
+) -> None:
+    """Kinto's If-Match is not atomic: two saves sent at the same instant with the same
+    version may both be accepted (measured with raw requests on Kinto 26.5: 17 of 20 pairs on
+    PostgreSQL, 0 of 20 on the memory backend; the README says so). What the library
+    guarantees: each save is told what the server answered, at least one wins, and the server
+    ends with one whole version, never a mix."""
+    url = kinto_any_server
+    alice, bob = Client(url, auth=("alice", "s3cret")), Client(url, auth=("bob", "hunter22"))
+    bucket = Bucket("live", client=alice, create=True)
+    bucket.permissions.write += ["system.Authenticated"]
+    bucket.save()
+    todo = bucket.create_collection("todo")
+    for trial in range(10):
+        record_id = f"r{trial}"
+        todo.create_record({"id": record_id, "title": "start", "by": "nobody"})
+        mine = todo.get(record_id)
+        theirs = bob.bucket("live").collection("todo").get(record_id)
+        mine.data.update(title="mine", by="alice")
+        theirs.data.update(title="theirs", by="bob")
+        outcomes = simultaneous_saves(mine, theirs)
+        final = raw_get(url, f"/buckets/live/collections/todo/records/{record_id}")
+        assert (final["data"]["title"], final["data"]["by"]) in (("mine", "alice"),
+                                                                 ("theirs", "bob"))
+        assert sorted(outcomes) in (["refused", "saved"], ["saved", "saved"])
