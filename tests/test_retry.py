@@ -33,6 +33,7 @@ from kinto_query import (
 )
 from kinto_query._retry import RetryPolicy, applied, idempotent, retry_after_seconds
 from kinto_query._transport import KintoAlert, Transport
+from kinto_query.testing import KintoServer
 
 # One scripted answer: (status, headers, body), or "reset" to drop the connection.
 Answer = tuple[int, dict[str, str], bytes] | str
@@ -366,3 +367,18 @@ def test_basic_auth_over_plain_http_to_another_host_warns() -> None:
         warnings.simplefilter("error")
         Client("http://127.0.0.1:8888/v1", auth=("alice", "s3cret"))
         Client("https://kinto.example.com/v1", auth=("alice", "s3cret"))
+
+
+@pytest.mark.live
+def test_a_real_kinto_asking_to_back_off_is_honoured() -> None:
+    """KINTO_BACKOFF makes a real Kinto send ``Backoff`` on every answer."""
+    with KintoServer(settings={"backoff": 2}) as server:
+        sleeps = Sleeps()
+        client = Client(server.url, retry=RetryPolicy(sleep=sleeps))
+        client.transport.send(Request("GET", "/"))
+        client.transport.send(Request("GET", "/"))
+        assert len(sleeps) == 1 and 1.0 < sleeps[0] <= 2.0
+        raising = Client(server.url, on_backoff="raise")
+        raising.transport.send(Request("GET", "/"))
+        with pytest.raises(BackoffRequested):
+            raising.transport.send(Request("GET", "/"))
