@@ -2,8 +2,11 @@
 
 Kinto JSON-decodes every filter value it can (``n=3`` is the number 3, ``s=true`` the boolean),
 so a string that would decode into something else is sent JSON-quoted; ``in``/``not_in`` values
-are comma-joined (a string holding a comma cannot be expressed: refused); ``contains`` and
-``contains_any`` take JSON arrays.
+are comma-joined (a string holding a comma cannot be expressed: refused; ``""`` is sent quoted,
+since Kinto drops empty items); ``contains`` and ``contains_any`` take JSON arrays.
+
+Every parameter name is checked against Kinto's own reading of it (``_kinto_reads``): a name
+Kinto would read as another operator or another field is refused, never sent.
 """
 
 from __future__ import annotations
@@ -62,6 +65,10 @@ _ALIASES = {
 _KINTO_KEYWORDS = ("lt", "min", "max", "not", "eq", "gt", "in", "exclude", "like", "has",
                    "contains_any", "contains")
 _KEYWORD_PREFIX = re.compile(rf"^(?:{'|'.join(_KINTO_KEYWORDS)})_")
+# Kinto's parser of a filter name (kinto.core.resource, Kinto 26.5): the first keyword of its
+# list that fits wins, so "contains_any_tags" is contains_any on "tags", never contains on
+# "any_tags".
+_KINTO_FILTER = re.compile(rf"^({'|'.join(_KINTO_KEYWORDS)})_([\w\.]+)$")
 _SEGMENT = re.compile(r"\w+\Z")
 Scalar = str | int | float | bool | None
 
@@ -115,6 +122,60 @@ def split_lookup(key: str) -> tuple[str, str]:
     return field_path(key), "eq"
 
 
+def _kinto_reads(name: str) -> tuple[str, str]:
+    """The ``(keyword, field)`` Kinto reads in a querystring name (``"eq"`` for plain ones)."""
+    match = _KINTO_FILTER.match(name.strip())
+    return (match.group(1), match.group(2)) if match else ("eq", name.strip())
+
+
+def _check_reading(name: str, op: str, field: str) -> None:
+    """Refuse a parameter name that Kinto would read as another operator or field."""
+    meant = (OPERATORS[op] or "eq", field)
+    read = _kinto_reads(name)
+    if read == meant:
+        return
+    fix = "rename the field"
+    if op == "contains":
+        fix = (f"for a single value, {field.replace('.', '__')}__contains_any=[value] means the "
+               "same; otherwise rename the field")
+    raise InvalidQuery(
+        f"{field}__{op}: Kinto would read the parameter {name!r} as {read[0]} on field "
+        f"{read[1]!r}, not {op} on {field!r}, and cannot express this lookup; {fix}"
+    )
+
+
+def _check_encodable(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidQuery(
+            f"{what}: the value holds {text[error.start:error.end]!r}, a lone surrogate that "
+            "cannot be sent in a URL (not valid UTF-8)"
+        ) from None
+
+
+# Kinto decodes JSON with rapidjson's native numbers: an integer outside this range is read
+# as a float (2**64 + 1 as 1.8446744073709552e19, which also equals 2**64).
+_KINTO_INTEGERS = range(-(2**63), 2**64)
+
+
+def _check_integer(value: object, what: str) -> None:
+    """Refuse an integer (also inside lists and dicts) that Kinto would read as a float."""
+    with contextlib.suppress(TypeError):
+        value = to_json(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _KINTO_INTEGERS:
+        raise InvalidQuery(
+            f"{what}: Kinto reads integers beyond 64 bits as floats, so {value} would mean "
+            f"{float(value)!r} (pass float(value) if that is what you mean)"
+        )
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _check_integer(item, what)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_integer(item, what)
+
+
 def _encode_scalar(value: object, what: str) -> str:
     if what.startswith("last_modified__"):
         try:
@@ -130,6 +191,7 @@ def _encode_scalar(value: object, what: str) -> str:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidQuery(f"{what}: {value!r} cannot be sent to Kinto")
+        _check_integer(value, what)
         return json.dumps(value)
     if isinstance(value, str):
         if "\x00" in value:
@@ -159,6 +221,10 @@ def _encode_in(value: object, what: str) -> str:
     encoded = []
     for element in elements:
         text = _encode_scalar(element, what)
+        if text == "":
+            # Kinto drops empty items of a comma list ("in_s=,done" is "in_s=done"); it reads
+            # the JSON-quoted "" as the empty string.
+            text = json.dumps("")
         if "," in text:
             raise InvalidQuery(
                 f"{what}: {element!r} holds a comma, which Kinto's in/not_in lists cannot carry"
@@ -194,9 +260,11 @@ def encode_filter(key: str, value: object, *, negate: bool = False) -> tuple[str
         text = _encode_in(value, what)
     elif op in ("contains", "contains_any"):
         scalar = isinstance(value, (str, int, float, bool, dict)) or value is None
+        value = value if scalar else _elements(value, what)
+        _check_integer(value, what)
         try:
             text = json.dumps(
-                value if scalar else _elements(value, what),
+                value,
                 allow_nan=False,
                 ensure_ascii=False,
                 separators=(",", ":"),
@@ -214,7 +282,11 @@ def encode_filter(key: str, value: object, *, negate: bool = False) -> tuple[str
         text = _encode_scalar(value, what)
     else:
         text = _encode_scalar(value, what)
+    _check_encodable(text, what)
     prefix = OPERATORS[op]
     if prefix:
-        return f"{prefix}_{field}", text
-    return (f"eq_{field}" if _KEYWORD_PREFIX.match(field) else field), text
+        name = f"{prefix}_{field}"
+    else:
+        name = f"eq_{field}" if _KEYWORD_PREFIX.match(field) else field
+    _check_reading(name, op, field)
+    return name, text

@@ -6,6 +6,7 @@ proxy's HTML page, an empty 502) come from a tiny local HTTP server written here
 
 from __future__ import annotations
 
+import json
 import pickle
 import threading
 from collections.abc import Iterator
@@ -32,6 +33,8 @@ from kinto_query.testing import Recorder
 
 from .conftest import put
 
+HUGE = "x" * 1_000_000  # a 1 MB error message
+
 
 class ProxyHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
@@ -42,6 +45,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
         elif self.path.endswith("/empty"):
             body = b""
             self.send_response(502)
+        elif self.path.endswith("/huge"):
+            body = json.dumps({"code": 400, "errno": 107, "message": HUGE}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
         elif self.path.endswith("/teapot"):
             body = b'{"code": 418, "message": "short and stout"}'
             self.send_response(418)
@@ -118,6 +125,19 @@ def test_errors_survive_pickling(proxy: str) -> None:
     copy = pickle.loads(pickle.dumps(caught.value))
     assert str(copy) == str(caught.value)
     assert copy.status == 502
+
+
+def test_a_huge_error_message_is_cut_in_str_and_kept_whole_in_message(proxy: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        get(proxy, "/huge")
+    error = caught.value
+    assert str(error) == (
+        "GET /v1/huge -> 400 Bad Request: " + "x" * 500
+        + "… [999500 more characters] (errno 107)"
+    )
+    assert len(str(error)) < 1000
+    assert error.message == HUGE
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)
 
 
 # -- Kinto's own errors, recorded -----------------------------------------------------------------

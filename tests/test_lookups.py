@@ -1,4 +1,4 @@
-"""Pure tests: field__op lookups and value encoding."""
+"""Tests of _lookups.py: lookups and value encoding (pure), and what Kinto reads of them (live)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,19 @@ import decimal
 import uuid
 
 import pytest
+import requests
 
-from kinto_query import InvalidQuery
+from kinto_query import Bucket, Client, InvalidQuery
 from kinto_query._lookups import encode_filter, field_path
+
+from .conftest import AUTH, TODO, raw_put_record
+
+
+def raw_ids(url: str) -> list[str]:
+    """The ids of the records a raw GET returns (Basic auth, nothing of kinto_query)."""
+    response = requests.get(url, auth=AUTH, timeout=10)
+    response.raise_for_status()
+    return sorted(record["id"] for record in response.json()["data"])
 
 
 @pytest.mark.parametrize(
@@ -159,3 +169,127 @@ def test_values_are_encoded_as_records_store_them(
 def test_last_modified_refuses_a_naive_datetime() -> None:
     with pytest.raises(InvalidQuery, match="naive datetime"):
         encode_filter("last_modified__gte", datetime.datetime(2024, 1, 1))
+
+
+# -- names and values Kinto would read as something else --------------------------------------
+
+
+def test_contains_on_a_field_named_any_something_is_refused(offline_client: Client) -> None:
+    # Sent as contains_any_tags, Kinto would read contains_any on "tags" (checked live below).
+    todo = offline_client.bucket("b").collection("todo")
+    with pytest.raises(InvalidQuery) as caught:
+        todo.filter(any_tags__contains=["y"])
+    assert str(caught.value) == (
+        "any_tags__contains: Kinto would read the parameter 'contains_any_tags' as contains_any "
+        "on field 'tags', not contains on 'any_tags', and cannot express this lookup; for a "
+        "single value, any_tags__contains_any=[value] means the same; otherwise rename the field"
+    )
+
+
+def test_contains_on_a_nested_field_under_any_something_is_refused() -> None:
+    with pytest.raises(InvalidQuery, match=r"'contains_any_x\.y' as contains_any on field 'x\.y'"):
+        encode_filter("any_x__y__contains", [1])
+
+
+@pytest.mark.parametrize(
+    ("key", "sent"),
+    [
+        # Kinto falls back to "contains" when what follows "contains_any" is not "_<field>".
+        ("any__contains", "contains_any"),
+        ("any___contains", "contains_any_"),
+        ("any__x__contains", "contains_any.x"),
+        ("any_tags__contains_any", "contains_any_any_tags"),
+    ],
+)
+def test_contains_on_fields_named_like_any_that_kinto_reads_right(key: str, sent: str) -> None:
+    assert encode_filter(key, [1]) == (sent, "[1]")
+
+
+def test_a_plain_field_named_like_a_list_operator_goes_as_eq() -> None:
+    # "in_=v" would be read as a comma list (["v"]) compared with the field "in_".
+    assert encode_filter("in_", "v") == ("eq_in_", "v")
+
+
+@pytest.mark.parametrize(("lookup", "name"), [("in", "in_status"), ("not_in", "exclude_status")])
+def test_an_empty_string_in_an_in_list_is_sent_json_quoted(lookup: str, name: str) -> None:
+    # Kinto drops the empty items of "in_status=,done"; it reads '""' as the empty string.
+    assert encode_filter(f"status__{lookup}", ["", "done"]) == (name, '"",done')
+
+
+def test_live_an_empty_string_in_an_in_list_matches(kinto_fresh_server: str) -> None:
+    client = Client(kinto_fresh_server, auth=AUTH)
+    todo = Bucket("w", client=client, create=True).create_collection("todo")
+    for record_id, status in (("blank", ""), ("done", "done"), ("todo", "todo")):
+        raw_put_record(kinto_fresh_server, record_id, {"status": status})
+    assert sorted(r.id for r in todo.filter(status__in=["", "done"])) == ["blank", "done"]
+    assert sorted(r.id for r in todo.filter(status__not_in=["", "done"])) == ["todo"]
+
+
+def test_live_kinto_reads_contains_any_tags_as_contains_any_on_tags(
+    kinto_fresh_server: str,
+) -> None:
+    # Why any_tags__contains is refused: the parameter it would need means something else.
+    client = Client(kinto_fresh_server, auth=AUTH)
+    todo = Bucket("w", client=client, create=True).create_collection("todo")
+    raw_put_record(kinto_fresh_server, "r", {"tags": ["x"], "any_tags": ["y"]})
+    records = f"{kinto_fresh_server}{TODO}/records"
+    assert raw_ids(records + '?contains_any_tags=["y"]') == []
+    assert raw_ids(records + '?contains_any_tags=["x"]') == ["r"]
+    assert [r.id for r in todo.filter(any_tags__contains_any=["y"])] == ["r"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("title", "a\ud800b"),
+        ("title__like", "\udfff"),
+        ("title__in", ["ok", "\ud800"]),
+        ("tags__contains", ["\ud800"]),
+        ("tags__contains_any", "\ud800"),
+    ],
+)
+def test_a_lone_surrogate_in_a_value_is_an_invalid_query(key: str, value: object) -> None:
+    field, _, op = key.partition("__")
+    message = (rf"^{field}__{op or 'eq'}: the value holds '\\ud[8f]\w\w', a lone surrogate "
+               r"that cannot be sent in a URL \(not valid UTF-8\)$")
+    with pytest.raises(InvalidQuery, match=message):
+        encode_filter(key, value)
+
+
+def test_a_lone_surrogate_in_a_field_name_is_an_invalid_query(offline_client: Client) -> None:
+    todo = offline_client.bucket("b").collection("todo")
+    with pytest.raises(InvalidQuery, match=r"^invalid field name 'a\\ud800'"):
+        todo.filter(**{"a\ud800": 1})
+    with pytest.raises(InvalidQuery, match=r"^invalid field name 'a\\ud800'"):
+        todo.filter(**{"a\ud800__in": [1]})
+
+
+def test_an_integer_kinto_would_read_as_a_float_is_refused() -> None:
+    with pytest.raises(InvalidQuery) as caught:
+        encode_filter("n", 2**64 + 1)
+    assert str(caught.value) == (
+        "n__eq: Kinto reads integers beyond 64 bits as floats, so 18446744073709551617 would "
+        "mean 1.8446744073709552e+19 (pass float(value) if that is what you mean)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("n__in", [1, -(2**63) - 1]), ("t__contains", [[2**64]])]
+)
+def test_an_integer_beyond_64_bits_is_refused_inside_lists(key: str, value: object) -> None:
+    with pytest.raises(InvalidQuery, match="integers beyond 64 bits"):
+        encode_filter(key, value)
+
+
+def test_the_64_bit_integers_kinto_reads_exactly_are_sent() -> None:
+    assert encode_filter("n__in", [-(2**63), 2**64 - 1]) == (
+        "in_n", "-9223372036854775808,18446744073709551615"
+    )
+
+
+def test_live_kinto_reads_an_integer_beyond_64_bits_as_a_float(kinto_fresh_server: str) -> None:
+    # Why 2**64 + 1 is refused: Kinto would match a record holding 2**64 too.
+    Bucket("w", client=Client(kinto_fresh_server, auth=AUTH), create=True).create_collection(
+        "todo")
+    raw_put_record(kinto_fresh_server, "big", {"n": 2**64})
+    assert raw_ids(f"{kinto_fresh_server}{TODO}/records?n={2**64 + 1}") == ["big"]
