@@ -7,9 +7,12 @@ marks every other test ``pure`` (no Kinto at all).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -281,3 +284,19 @@ def scripted_client(answer: Callable[[Request], Answer]) -> tuple[Client, Script
     client = Client("http://kinto.test/v1", session=NoNetwork())
     client.transport = ScriptedTransport(answer)
     return client, client.transport
+
+
+@contextlib.contextmanager
+def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A hand-written HTTP server on 127.0.0.1 (for answers a real Kinto never gives), as
+    its origin; stopped on leaving, answers still being sent included."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.block_on_close = False
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import pickle
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -31,7 +30,7 @@ from kinto_query import (
 )
 from kinto_query.testing import Recorder
 
-from .conftest import put
+from .conftest import local_server, put
 
 HUGE = "x" * 1_000_000  # a 1 MB error message
 
@@ -67,12 +66,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def proxy() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), ProxyHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/v1"
-    server.shutdown()
-    server.server_close()
+    with local_server(ProxyHandler) as origin:
+        yield origin + "/v1"
 
 
 def get(url: str, path: str) -> None:

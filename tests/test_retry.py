@@ -11,11 +11,10 @@ import json
 import pickle
 import socket
 import struct
-import threading
 import time
 import warnings
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -34,6 +33,8 @@ from kinto_query import (
 from kinto_query._retry import RetryPolicy, applied, idempotent, retry_after_seconds
 from kinto_query._transport import KintoAlert, Transport
 from kinto_query.testing import KintoServer
+
+from .conftest import local_server
 
 # One scripted answer: (status, headers, body), or "reset" to drop the connection.
 Answer = tuple[int, dict[str, str], bytes] | str
@@ -96,14 +97,8 @@ class Handler(BaseHTTPRequestHandler):
 def scripted() -> Iterator[tuple[str, Script]]:
     script = Script()
     handler = type("ScriptedHandler", (Handler,), {"script": script})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.block_on_close = False  # a trickling answer may still be going: do not wait for it
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/v1", script
-    server.shutdown()
-    server.server_close()
+    with local_server(handler) as origin:
+        yield origin + "/v1", script
 
 
 class Sleeps(list[float]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
@@ -23,7 +23,7 @@ from kinto_query import (
 )
 from kinto_query._transport import DEFAULT_TIMEOUT
 
-from .conftest import AUTH
+from .conftest import AUTH, local_server
 
 # -- Request values -------------------------------------------------------------------------------
 
@@ -177,12 +177,8 @@ class RedirectingHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def redirecting() -> Iterator[str]:
     """The origin (no /v1) of a local server that redirects like Kinto."""
-    server = HTTPServer(("127.0.0.1", 0), RedirectingHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with local_server(RedirectingHandler) as origin:
+        yield origin
 
 
 def test_redirect_inserting_v1_is_a_configuration_error(redirecting: str) -> None:
