@@ -52,20 +52,20 @@ class Collection(Resource):
         self.bucket = bucket
         self.records_path = endpoint_path("records", bucket=bucket.id, collection=collection_id)
 
-    def _from_server(
+    def _record_from_server(
         self,
         obj: dict[str, Any],
         fields: tuple[str, ...] | None,
         permissions: dict[str, Any] | None,
     ) -> Record:
-        return Record.from_server(self, obj, fields, permissions)
+        return Record.from_server(self, obj, fields, permissions, owned=True)  # a fresh page
 
     def records(self) -> RecordQuery:
         """The lazy query of every record; the other query methods start from it."""
         return Query(
             self.transport,
             self.records_path,
-            self._from_server,
+            self._record_from_server,
             item_path=lambda record_id: self.record(id=record_id).path,
         )
 

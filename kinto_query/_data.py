@@ -1,18 +1,35 @@
-"""``Data``: a view on an object's JSON allowing both ``data.title`` and ``data["title"]``."""
+"""``Data``: a view on an object's JSON allowing both ``data.title`` and ``data["title"]``.
+
+The views also tell their owner before the first change, wherever it happens (a field set, a
+nested object changed, a list appended to): the owner then keeps a copy of the data as it
+was, to find what changed. Reading costs nothing, and neither does a record never changed
+(except that handing out a list of objects counts as a change: see ``_tracked``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Any, SupportsIndex
 
-__all__ = ["Data"]
+__all__ = ["Data", "TrackedList", "raw_of"]
+
+Touch = Callable[[], None]
+
+
+def _nothing() -> None:
+    pass
+
+
+def _unwrap(value: Any) -> Any:
+    return value._raw if isinstance(value, Data) else value
 
 
 class Data(MutableMapping[str, Any]):
     """A live view on a JSON object: ``data.title``, ``data["title"]``, ``data.author.name``.
 
     Nested objects come back as views on the same dict, so ``data.author.name = "x"`` changes
-    the record. Keys that clash with mapping methods (``items``, ``get``...) need ``data[...]``.
+    the record; lists come back as lists whose changes are noticed too. Keys that clash with
+    mapping methods (``items``, ``get``...) need ``data[...]``.
 
     >>> data = Data({"title": "milk", "author": {"name": "ann"}})
     >>> data.author.name = "bob"
@@ -20,23 +37,31 @@ class Data(MutableMapping[str, Any]):
     {'title': 'milk', 'author': {'name': 'bob'}}
     """
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_raw", "_touch")
     _raw: dict[str, Any]
+    _touch: Touch
 
-    def __init__(self, raw: dict[str, Any] | None = None) -> None:
+    def __init__(self, raw: dict[str, Any] | None = None, touch: Touch | None = None) -> None:
         object.__setattr__(self, "_raw", {} if raw is None else raw)
+        object.__setattr__(self, "_touch", touch or _nothing)
 
-    @staticmethod
-    def _wrap(value: Any) -> Any:
-        return Data(value) if isinstance(value, dict) else value
+    def _view(self, key: str, value: Any) -> Any:
+        kind = type(value)
+        if kind is dict:
+            return Data(value, self._touch)
+        if kind is list:
+            value = self._raw[key] = _tracked(value, self._touch)
+        return value
 
     def __getitem__(self, key: str) -> Any:
-        return self._wrap(self._raw[key])
+        return self._view(key, self._raw[key])
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._raw[key] = value.to_dict() if isinstance(value, Data) else value
+        self._touch()
+        self._raw[key] = _unwrap(value)
 
     def __delitem__(self, key: str) -> None:
+        self._touch()
         del self._raw[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -47,7 +72,7 @@ class Data(MutableMapping[str, Any]):
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self._wrap(self._raw[name])
+            return self._view(name, self._raw[name])
         except KeyError:
             keys = ", ".join(sorted(self._raw)) or "none"
             raise AttributeError(f"no field {name!r} (fields: {keys})") from None
@@ -56,10 +81,9 @@ class Data(MutableMapping[str, Any]):
         self[name] = value
 
     def __delattr__(self, name: str) -> None:
-        try:
-            del self._raw[name]
-        except KeyError:
-            raise AttributeError(f"no field {name!r}") from None
+        if name not in self._raw:
+            raise AttributeError(f"no field {name!r}")
+        del self[name]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Data):
@@ -72,5 +96,84 @@ class Data(MutableMapping[str, Any]):
         return f"Data({self._raw!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        """The underlying JSON object (not a copy)."""
+        """The underlying JSON object (not a copy): changing it counts as a change."""
+        self._touch()  # the caller may change it behind our back
         return self._raw
+
+
+def _tracked(items: list[Any], touch: Touch) -> TrackedList:
+    """A list of the data, swapped in place for one that notices its own changes.
+
+    Objects inside it can be changed without the list knowing (iterating hands them out
+    as they are, which is what JSON encoders need), so a list holding objects or lists
+    counts as changed from the moment it is handed out.
+    """
+    if any(type(item) in (dict, list, TrackedList) for item in items):
+        touch()
+    return TrackedList(items, touch)
+
+
+class TrackedList(list[Any]):
+    """A list of an object's data that tells its owner before its first change."""
+
+    __slots__ = ("_touch",)
+
+    def __init__(self, items: Iterable[Any] = (), touch: Touch | None = None) -> None:
+        super().__init__(items)
+        self._touch = touch or _nothing
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(super().__iter__()),))  # a plain list: the owner stays behind
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._touch()
+        super().__setitem__(index, _unwrap(value))
+
+    def __delitem__(self, index: Any) -> None:
+        self._touch()
+        super().__delitem__(index)
+
+    def __iadd__(self, items: Iterable[Any]) -> TrackedList:  # type: ignore[misc]
+        self._touch()
+        return super().__iadd__(items)
+
+    def __imul__(self, count: SupportsIndex) -> TrackedList:
+        self._touch()
+        return super().__imul__(count)
+
+    def append(self, item: Any) -> None:
+        self._touch()
+        super().append(_unwrap(item))
+
+    def extend(self, items: Iterable[Any]) -> None:
+        self._touch()
+        super().extend(_unwrap(item) for item in items)
+
+    def insert(self, index: SupportsIndex, item: Any) -> None:
+        self._touch()
+        super().insert(index, _unwrap(item))
+
+    def pop(self, index: SupportsIndex = -1) -> Any:
+        self._touch()
+        return super().pop(index)
+
+    def remove(self, item: Any) -> None:
+        self._touch()
+        super().remove(item)
+
+    def clear(self) -> None:
+        self._touch()
+        super().clear()
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        self._touch()
+        super().sort(*args, **kwargs)
+
+    def reverse(self) -> None:
+        self._touch()
+        super().reverse()
+
+
+def raw_of(data: Data) -> dict[str, Any]:
+    """The dict under a view, without counting as a change (for the library's own reads)."""
+    return data._raw

@@ -40,14 +40,16 @@ class Group(Resource):
     @property
     def members(self) -> list[str]:
         """The group's principals (part of its data)."""
-        data = self.data.to_dict()
-        if "members" not in data and self.loaded_fields is not None:
-            # Reading must not invent an empty list that a save would then store.
-            raise AttributeError(
-                f"{self!r} was loaded without its members (fields{self.loaded_fields}): "
-                "refresh() it, or load it with fields('members', ...)"
-            )
-        members = data.setdefault("members", [])
+        data = self.data
+        if "members" not in data:
+            if self.loaded_fields is not None:
+                # Reading must not invent an empty list that a save would then store.
+                raise AttributeError(
+                    f"{self!r} was loaded without its members (fields{self.loaded_fields}): "
+                    "refresh() it, or load it with fields('members', ...)"
+                )
+            data["members"] = []
+        members = data["members"]  # a list that notices changes (append, +=, remove...)
         if not isinstance(members, list):
             raise TypeError(f"{self!r} has members that are not a list: {members!r}")
         return members

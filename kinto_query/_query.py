@@ -227,10 +227,17 @@ class Query(Generic[T]):
         A failure after some results were handed out raises ``IncompleteScan``: pass it to
         ``resume()`` to go on.
         """
+        make = self._maker()
+        for page in self._raw_pages():
+            yield Page([make(obj) for obj in page.items], page.etag, page.total, page.next_page)
+
+    def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
         state = self._state
-        fields = state.fields or None
-        start = Position(state.start or self.url, state.skip, state.limit)
-        return scan(self._transport, start, lambda obj: self._factory(obj, fields, None))
+        return scan(self._transport, Position(state.start or self.url, state.skip, state.limit))
+
+    def _maker(self) -> Callable[[dict[str, Any]], T]:
+        fields, factory = self._state.fields or None, self._factory
+        return lambda obj: factory(obj, fields, None)
 
     def resume(self, where: IncompleteScan | str) -> Self:
         """This query, going on where a failed scan stopped (the error, or its token).
@@ -252,14 +259,16 @@ class Query(Generic[T]):
         return self._clone(start=position.url, skip=position.skip, limit=position.remaining)
 
     def __iter__(self) -> Iterator[T]:
-        for page in self.pages():
-            items = page.items
+        make = self._maker()
+        for page in self._raw_pages():
+            objects = page.items
             del page
-            # Hand results over one by one, keeping none we have given: while the next page
-            # is fetched, only what the caller still holds of this one is in memory.
-            items.reverse()
-            while items:
-                yield items.pop()
+            # Build each result as it is handed out (the first one comes as soon as its page
+            # is in), and keep none we have given: while the next page is fetched, only what
+            # the caller still holds of this one is in memory.
+            objects.reverse()
+            while objects:
+                yield make(objects.pop())
 
     def count(self) -> int:
         """How many results, from one ``HEAD`` (``Total-Objects``)."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._changes import split_server_fields
-from ._data import Data
+from ._data import Data, raw_of
 from ._endpoints import validate_id
 from ._resource import Resource
 
@@ -39,12 +39,26 @@ class Record(Resource):
         id: str | None = None,  # the seed's spelling
         permissions: Mapping[str, list[str]] | None = None,
     ) -> None:
-        raw = dict(data.to_dict() if isinstance(data, Data) else data or {})
+        if data is None and permissions is None and id is not None:
+            # A handle on an existing record.
+            self._setup(collection, validate_id(id, "record"))
+            return
+        raw = dict(raw_of(data) if isinstance(data, Data) else data or {})
         if id is not None and raw.get("id") not in (None, id):
             raise ValueError(f"record id {id!r} differs from data['id'] {raw['id']!r}")
-        record_id = id if id is not None else raw.get("id")
-        is_new = data is not None or permissions is not None or record_id is None
-        record_id = validate_id(str(uuid.uuid4()) if record_id is None else record_id, "record")
+        given = id if id is not None else raw.get("id")
+        self._setup(collection, validate_id(str(uuid.uuid4()) if given is None else given,
+                                            "record"), raw, permissions)
+        self.last_modified = split_server_fields(raw)[1]
+
+    def _setup(
+        self,
+        collection: Collection,
+        record_id: str,
+        data: dict[str, Any] | None = None,
+        permissions: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        """The one place a Record is set up; ``record_id`` is already checked."""
         # The records path is expanded once per collection: expanding a template per record
         # dominated the cost of a scan.
         super().__init__(
@@ -52,13 +66,11 @@ class Record(Resource):
             f"{collection.records_path}/{record_id}",
             collection.bucket.id,
             record_id,
-            data=raw if is_new else None,
+            data=data,
             permissions=permissions,
         )
         self.collection = collection
         self.deleted = False
-        if is_new:
-            self.last_modified = split_server_fields(raw)[1]
 
     @classmethod
     def from_server(
@@ -67,16 +79,20 @@ class Record(Resource):
         obj: Mapping[str, Any],
         fields: tuple[str, ...] | None = None,
         permissions: Mapping[str, list[str]] | None = None,
+        *,
+        owned: bool = False,
     ) -> Record:
-        """A record as the server sent it (an item of a list, or ``data`` of one record)."""
-        record = cls(collection, id=obj["id"])
-        record.deleted = obj.get("deleted") is True and set(obj) <= {
-            "id", "last_modified", "deleted"}
-        data = {k: v for k, v in obj.items() if k != "deleted"} if record.deleted else obj
-        body: dict[str, Any] = {"data": data}
+        """A record as the server sent it (an item of a list, or ``data`` of one record);
+        ``owned``: ``obj`` is the record's from now on (not copied)."""
+        record = cls.__new__(cls)
+        record._setup(collection, obj["id"])  # Kinto's own id: no need to check it again
+        if obj.get("deleted") is True and set(obj) <= {"id", "last_modified", "deleted"}:
+            record.deleted = True
+            obj = {k: v for k, v in obj.items() if k != "deleted"}
+        body: dict[str, Any] = {"data": obj}
         if permissions is not None:
             body["permissions"] = permissions
-        record.take_answer(body, fields)
+        record._load(body, fields, owned=owned)
         return record
 
     def __repr__(self) -> str:

@@ -9,11 +9,12 @@ go in one request, so they land together or not at all.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._changes import fingerprint, partial_save, split_server_fields
-from ._data import Data
+from ._data import Data, raw_of
 from ._messages import Request, if_match
 from ._permissions import Permissions
 from ._transport import Transport
@@ -33,6 +34,21 @@ __all__ = ["Resource", "loader"]
 
 # A permission change that met a newer version is re-applied on it this many times.
 _PERMISSION_RETRIES = 3
+
+
+class _Toucher:
+    """What an object's data views call before a change (a weak link: no reference cycle, so
+    a record dropped in a scan is freed at once)."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: Resource) -> None:
+        self._owner = weakref.ref(owner)
+
+    def __call__(self) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner._before_first_change()
 
 
 class Resource:
@@ -64,7 +80,8 @@ class Resource:
         self._bucket_id = bucket_id
         self.last_modified: int | None = None
         self._data: Data | None = None
-        self._loaded: str | None = None  # the data as last loaded (JSON), to find changes
+        self._from_server = False  # its data came from the server (else: new, all a change)
+        self._snapshot: str | None = None  # the data as loaded, kept at its first change
         self._fields: tuple[str, ...] | None = None  # the projection it was loaded with
         self._permissions: Permissions | None = None
         if data is not None or permissions is not None:
@@ -87,8 +104,14 @@ class Resource:
 
     @data.setter
     def data(self, value: Mapping[str, Any]) -> None:
-        raw = value.to_dict() if isinstance(value, Data) else dict(value)
-        self._data = Data(split_server_fields(raw)[0])
+        raw = raw_of(value) if isinstance(value, Data) else dict(value)
+        self._before_first_change()
+        self._data = Data(split_server_fields(raw)[0], _Toucher(self))
+
+    def _before_first_change(self) -> None:
+        """Keep the data as loaded, before anything changes it (the views call this)."""
+        if self._from_server and self._snapshot is None and self._data is not None:
+            self._snapshot = fingerprint(raw_of(self._data))
 
     @property
     def loaded_fields(self) -> tuple[str, ...] | None:
@@ -99,7 +122,7 @@ class Resource:
     def permissions(self) -> Permissions:
         """The object's permissions (fetched on first use), changed in place, sent on save()."""
         if self._permissions is None:
-            if self._data is not None and self.last_modified is None and self._loaded is None:
+            if self._data is not None and self.last_modified is None and not self._from_server:
                 self._permissions = self._new_permissions(None)  # a new object: none yet
             else:
                 body = self._get()
@@ -122,20 +145,30 @@ class Resource:
     def _get(self) -> dict[str, Any]:
         return self._send(Request("GET", self.path))
 
-    def _load(self, body: Mapping[str, Any], fields: tuple[str, ...] | None = None) -> None:
-        """Take an answer of the server ({data, permissions}) as the known state.
+    def _load(
+        self, body: Mapping[str, Any], fields: tuple[str, ...] | None = None, *, owned: bool = False
+    ) -> None:
+        """Take an answer of the server ({data, permissions}) as the known state; ``owned``:
+        its data dict is ours to keep (a freshly decoded page), so it is not copied.
 
         Permission changes not yet saved stay pending, on top of the server's permissions.
         """
         obj = body.get("data")
-        if not isinstance(obj, Mapping):
+        if type(obj) is dict:  # the common case, checked without the cost of an ABC
+            data = obj if owned else obj.copy()
+            last_modified = data.pop("last_modified", None)
+            data.pop("id", None)
+        elif isinstance(obj, Mapping):
+            data, last_modified = split_server_fields(obj)
+        else:
             raise InvalidResponse(f"{self.path}: the server's answer has no 'data' object")
-        data, self.last_modified = split_server_fields(obj)
-        self._data = Data(data)
-        self._loaded = fingerprint(data)
+        self.last_modified = last_modified if type(last_modified) is int else None
+        self._data = Data(data, _Toucher(self))
+        self._from_server = True
+        self._snapshot = None
         self._fields = fields
         current = body.get("permissions")
-        if isinstance(current, Mapping):
+        if current is not None and isinstance(current, Mapping):
             if self._permissions is not None:
                 self._permissions = self._permissions.rebased(current)
             else:
@@ -149,13 +182,18 @@ class Resource:
         return self
 
     def _changed_data(self) -> bool:
-        return self._data is not None and fingerprint(self._data.to_dict()) != self._loaded
+        if self._data is None:
+            return False
+        if not self._from_server:
+            return True  # new: all of it is to send
+        # Nothing touched it since loaded: unchanged, at no cost.
+        return self._snapshot is not None and fingerprint(raw_of(self._data)) != self._snapshot
 
     # -- the write requests: one builder per kind ------------------------------------------
 
     def create_request(self, *, force: bool = False) -> Request:
         """``PUT`` of the whole object, failing if it exists (unless ``force``: an upsert)."""
-        body: dict[str, Any] = {"data": self._data.to_dict() if self._data is not None else {}}
+        body: dict[str, Any] = {"data": raw_of(self._data) if self._data is not None else {}}
         permissions = self._permissions.to_dict() if self._permissions is not None else {}
         if permissions:  # none given: an upsert (force) keeps those the object has
             body["permissions"] = permissions
@@ -168,7 +206,7 @@ class Resource:
         object whose change a merge cannot express: a removed field, or a change inside a
         nested object loaded in part.
         """
-        if self.last_modified is None and self._loaded is None:
+        if self.last_modified is None and not self._from_server:
             if self._data is None and self._permissions is None:
                 return None
             return self.create_request(force=force)
@@ -179,7 +217,7 @@ class Resource:
             return None
         assert self._data is not None  # changes need loaded data or permissions
         headers = {} if force or self.last_modified is None else if_match(self.last_modified)
-        now = self._data.to_dict()
+        now = raw_of(self._data)
         if self._fields is None:
             if not (changed_data or overwrite):
                 return Request("PATCH", self.path, {"permissions": permissions}, headers)
@@ -187,8 +225,8 @@ class Resource:
             if permissions:
                 body["permissions"] = self._permissions.to_dict()  # type: ignore[union-attr]
             return Request("PUT", self.path, body, headers)
-        return partial_save(self.path, self._loaded or "{}", now, self._fields, permissions,
-                            headers)
+        loaded = self._snapshot if self._snapshot is not None else fingerprint(now)
+        return partial_save(self.path, loaded, now, self._fields, permissions, headers)
 
     def patch_request(self, changes: Mapping[str, Any]) -> Request:
         """``PATCH`` setting each named top-level field (``If-Match`` when the version is known)."""

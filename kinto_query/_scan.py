@@ -13,7 +13,7 @@ import base64
 import binascii
 import dataclasses
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
 from ._messages import Request
@@ -90,10 +90,9 @@ def _total(value: str | None, url: str) -> int | None:
     return int(value)
 
 
-def scan(
-    transport: Transport, start: Position, make: Callable[[dict[str, Any]], T]
-) -> Iterator[Page[T]]:
-    """Pages from ``start`` on, following ``Next-Page``; see the module's docstring."""
+def scan(transport: Transport, start: Position) -> Iterator[Page[dict[str, Any]]]:
+    """Pages of raw objects from ``start`` on, following ``Next-Page``; see the module's
+    docstring. The caller builds its results from them, as it hands them out."""
     url: str | None = start.url
     to_skip, remaining = start.skip, start.remaining
     if remaining == 0:
@@ -122,7 +121,7 @@ def scan(
             remaining -= len(objects)
             if remaining == 0:
                 url = None
-        page = Page([make(obj) for obj in objects], response.headers.get("ETag"), total, url)
+        page = Page(objects, response.headers.get("ETag"), total, url)
         delivered += len(objects)
         # Hold no reference to this page's raw JSON while the next one is fetched.
         del objects, response

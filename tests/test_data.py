@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import json
+import pickle
+import weakref
+from typing import Any
+
 import pytest
 
-from kinto_query import Data
+from kinto_query import Client, Data, Record
 
 
 def test_attribute_and_item_access() -> None:
@@ -55,3 +61,74 @@ def test_mapping_method_names_need_item_access() -> None:
     data = Data({"items": 3})
     assert data["items"] == 3
     assert callable(data.items)
+
+
+# -- change tracking: reading costs nothing, any change is seen --------------------------------
+
+
+def loaded(offline_client: Client, data: dict[str, Any]) -> Record:
+    record = offline_client.bucket("b").collection("c").record(id="r1")
+    record.take_answer({"data": {"id": "r1", "last_modified": 1, **data}})
+    return record
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: setattr(d, "title", "x"),
+        lambda d: d.__setitem__("title", "x"),
+        lambda d: d.__delitem__("title"),
+        lambda d: setattr(d.author, "name", "x"),
+        lambda d: d.tags.append("x"),
+        lambda d: d.tags.__iadd__(["x"]),
+        lambda d: d.tags.remove("a"),
+        lambda d: d.tags.sort(reverse=True),
+        lambda d: d.items_[0].__setitem__("n", 9),
+        lambda d: next(iter(d.items_)).update(n=9),
+        lambda d: d.nested[0].append(1),
+        lambda d: d.to_dict().__setitem__("title", "x"),
+        lambda d: d.update(title="x"),
+    ],
+)
+def test_every_kind_of_change_is_seen(offline_client: Client, change: Any) -> None:
+    record = loaded(offline_client, {"title": "t", "author": {"name": "ann"}, "tags": ["a", "b"],
+                                     "items_": [{"n": 1}], "nested": [[0]]})
+    change(record.data)
+    request = record.save_request()
+    assert request is not None and request.method == "PUT"
+
+
+def test_reading_everything_changes_nothing(offline_client: Client) -> None:
+    record = loaded(offline_client, {"title": "t", "author": {"name": "ann"}, "tags": ["a"],
+                                     "items_": [{"n": 1}]})
+    data = record.data
+    assert (data.title, data.author.name, list(data.tags), data.items_[0]["n"]) == (
+        "t", "ann", ["a"], 1)
+    assert record.save_request() is None  # a list of objects not handed out yet
+
+
+def test_a_list_of_objects_handed_out_is_compared_on_save(offline_client: Client) -> None:
+    record = loaded(offline_client, {"items_": [{"n": 1}]})
+    assert [dict(item) for item in record.data.items_] == [{"n": 1}]
+    assert record.save_request() is None  # compared with the copy kept: unchanged
+
+
+def test_tracked_lists_are_lists_to_json_and_pickle(offline_client: Client) -> None:
+    record = loaded(offline_client, {"tags": ["a", {"k": 1}]})
+    tags = record.data.tags
+    assert isinstance(tags, list) and tags == ["a", {"k": 1}]
+    assert json.dumps(tags) == '["a", {"k": 1}]'
+    copy = pickle.loads(pickle.dumps(tags))
+    assert type(copy) is list and copy == ["a", {"k": 1}]
+
+
+def test_a_dropped_record_is_freed_without_the_garbage_collector(offline_client: Client) -> None:
+    gc.disable()
+    try:
+        record = loaded(offline_client, {"title": "t"})
+        record.data.title = "x"
+        alive = weakref.ref(record)
+        del record
+        assert alive() is None
+    finally:
+        gc.enable()
