@@ -35,6 +35,7 @@ demo: install
 
 bench: install
 	$(PY) bench/paging.py
+	$(PY) bench/canned.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
