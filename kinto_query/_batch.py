@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,6 +23,7 @@ from ._retry import applied
 from ._transport import Transport
 from ._values import dumps
 from .exceptions import (
+    BackoffRequested,
     Conflict,
     HTTPError,
     InvalidResponse,
@@ -90,41 +92,56 @@ class _Chunk:
 
     def send(self) -> None:
         policy = self.transport.retry
-        attempts = policy.attempts if policy is not None else 1
-        for attempt in range(attempts):
-            if attempt and policy is not None:
-                policy.sleep(policy.wait(attempt - 1, self._retry_after))
+        started = time.monotonic()
+        retry = 0
+        while True:
             why = self._try()
             if why is None or not self.pending:
                 return
-        for index, item in self.pending:
-            self.report.fail(index, item, None, f"not applied after {attempts} tries: {why}")
-        self.pending = []
+            # Waits as the transport's own retries do: backoff, Retry-After, total time.
+            wait = policy.next_wait(retry, started, self._retry_after) if policy else None
+            if wait is None:
+                break
+            policy.sleep(wait)  # type: ignore[union-attr]  # a wait means a policy
+            retry += 1
+        tries = retry + 1
+        while self.pending:
+            index, item = self.pending.pop(0)
+            self.report.fail(index, item, None, f"not applied after {tries} tries: {why}")
+
+    def _file(self, answers: list[tuple[int, Any]]) -> None:
+        # Each item leaves ``pending`` as it is filed: an interruption never files it twice.
+        for status, body in answers:
+            index, item = self.pending.pop(0)
+            self.report.answer(index, item, status, body)
 
     def _try(self) -> str | None:
         """One attempt: files what it can; returns why the rest must be sent again, or None."""
         self._retry_after = None
-        self.report.requests_sent += 1
         try:
+            self.report.requests_sent += 1
             response = self.transport.send(_batch(item.request for _, item in self.pending))
             answers = _answers(response, len(self.pending))
+        except BackoffRequested:
+            # Raised before sending: nothing of this chunk went out.
+            while self.pending:
+                index, item = self.pending.pop(0)
+                self.report.fail(index, item, None, "not sent: the server asked to back off")
+            raise
         except TooManyRequests as error:  # refused before anything was applied
             self._retry_after = error.retry_after
             return str(error)
         except (ServerError, Conflict, KintoConnectionError, InvalidResponse) as error:
             # A 409 on the batch is PostgreSQL's "please retry": read back, send the rest again.
+            self._retry_after = error.retry_after if isinstance(error, HTTPError) else None
             return self._read_back(f"no clear answer ({error})")
         except HTTPError as error:  # the batch itself refused (400, 401, 403): nothing applied
-            for index, item in self.pending:
-                self.report.fail(index, item, error.status, error.message)
-            self.pending = []
+            self._file([(error.status, error.response.json_or_none())] * len(self.pending))
             return None
         if any(status == 409 or status >= 500 for status, _ in answers):
             return self._read_back("a request of the batch failed (409 or 5xx), so Kinto may "
                                    "have rolled the whole batch back")
-        for (index, item), (status, body) in zip(self.pending, answers, strict=True):
-            self.report.answer(index, item, status, body)
-        self.pending = []
+        self._file(answers)
         return None
 
     def _read_back(self, why: str) -> str:
@@ -136,24 +153,24 @@ class _Chunk:
         except ServerError:  # one bad read fails the whole batch: read them one by one
             found = [self._read_one(item.request.path) for _, item in self.pending]
         except KintoError as error:
-            for index, item in self.pending:
+            while self.pending:
+                index, item = self.pending.pop(0)
                 self.report.lose(index, item, f"{why}; reading it back failed too ({error})")
-            self.pending = []
             return why
-        not_applied = []
-        for (index, item), (status, body) in zip(self.pending, found, strict=True):
+        # Each item leaves ``pending`` once filed; those found not applied stay in it.
+        for entry, (status, body) in zip(list(self.pending), found, strict=True):
+            index, item = entry
             if status not in (200, 404):
+                self.pending.remove(entry)
                 self.report.lose(index, item, f"{why}; reading it back answered {status}")
                 continue
             current = body if status == 200 and isinstance(body, dict) else None
             sent = json.loads(dumps(item.request.body)) if item.request.body is not None else None
             if applied(item.request, sent, current):
+                self.pending.remove(entry)
                 self.report.saved(item, current)
-            else:
-                not_applied.append((index, item))
-        logger.info("batch: %s; read back, %d of %d not applied", why, len(not_applied),
-                    len(self.pending))
-        self.pending = not_applied
+        logger.info("batch: %s; read back, %d of %d not applied", why, len(self.pending),
+                    len(found))
         return why
 
     def _read_one(self, path: str) -> tuple[int, Any]:

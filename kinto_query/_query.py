@@ -280,7 +280,7 @@ class Query(Generic[T]):
             self._explain(error, url)
             raise
         total_header = response.headers.get("Total-Objects", "")
-        if not total_header.isdigit():
+        if not (total_header.isascii() and total_header.isdigit()):
             raise InvalidResponse(f"HEAD {url}: no usable Total-Objects header")
         total = max(0, int(total_header) - self._state.skip)
         return total if self._state.limit is None else min(total, self._state.limit)

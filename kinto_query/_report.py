@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._messages import Request
-from .exceptions import already_exists, describe, names_itself, object_named
+from ._wording import already_exists, describe, names_itself, object_named
 
 __all__ = ["BatchItem", "BatchReport", "ItemFailure"]
 

@@ -18,13 +18,13 @@ from ._data import Data, raw_of
 from ._messages import Request, if_match
 from ._permissions import Permissions
 from ._transport import Transport
+from ._wording import names_itself
 from .exceptions import (
     AlreadyExists,
     InvalidResponse,
     NotFound,
     Overwritten,
     PreconditionFailed,
-    names_itself,
 )
 
 if TYPE_CHECKING:

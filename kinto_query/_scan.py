@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 from ._messages import Request
 from ._transport import Transport
 from .exceptions import (
+    BackoffRequested,
     HTTPError,
     IncompleteScan,
     InvalidQuery,
@@ -85,7 +86,7 @@ def _objects(response_data: Any, url: str) -> list[dict[str, Any]]:
 def _total(value: str | None, url: str) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise InvalidResponse(f"GET {url}: Total-Objects is not a number: {value[:50]!r}")
     return int(value)
 
@@ -107,7 +108,7 @@ def scan(transport: Transport, start: Position) -> Iterator[Page[dict[str, Any]]
             response = transport.send(Request("GET", url))
             objects = _objects(response.data(), url)
             total = _total(response.headers.get("Total-Objects"), url)
-        except (HTTPError, KintoConnectionError, InvalidResponse) as error:
+        except (HTTPError, KintoConnectionError, InvalidResponse, BackoffRequested) as error:
             if delivered == 0:
                 raise
             here = Position(url, to_skip, remaining).token()

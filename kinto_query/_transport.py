@@ -16,7 +16,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from typing import Any, Literal, Union
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -27,10 +27,10 @@ from ._auth import AuthLike, parse_auth
 from ._endpoints import endpoint_path
 from ._messages import Request, Response, if_match
 from ._retry import DEFAULT_RETRY, RetryPolicy, applied, idempotent, retry_after_seconds
+from ._urls import DEFAULT_SERVER_URL, check_server_url, is_local, origin, refuse_redirect
 from ._values import dumps
 from .exceptions import (
     BackoffRequested,
-    ConfigurationError,
     InvalidResponse,
     KintoConnectionError,
     UnsafeURL,
@@ -51,18 +51,14 @@ __all__ = [
 
 logger = logging.getLogger("kinto_query")
 
-DEFAULT_SERVER_URL = "http://localhost:8888/v1"
 # (connect, read) seconds: long enough for a 10,000-record page, short enough never to hang.
 DEFAULT_TIMEOUT = (5.0, 60.0)
 # Seconds one attempt may take in all, body included: a body that trickles in cannot hang.
 DEFAULT_DEADLINE = 120.0
 Timeout = Union[float, tuple[float, float]]  # noqa: UP007 - runtime alias on 3.10
 OnBackoff = Literal["wait", "raise"]
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHUNK = 1 << 16
-_LOOPBACK = ("localhost", "::1", "[::1]")
-# Names that never leave the machine or never resolve (RFC 6761): no password crosses a network.
-_LOCAL_SUFFIXES = (".localhost", ".test", ".invalid")
+_READS = ("GET", "HEAD", "OPTIONS")
 
 
 class KintoAlert(UserWarning):
@@ -87,10 +83,6 @@ def _warn_alert(value: str) -> None:
     warnings.warn(f"the Kinto server says: {text}", KintoAlert, stacklevel=4)
 
 
-def _local(host: str) -> bool:
-    return host in _LOOPBACK or host.startswith("127.") or host.endswith(_LOCAL_SUFFIXES)
-
-
 class _DeadlinePassed(requests.Timeout):
     """An answer still coming in when the attempt's deadline passed."""
 
@@ -101,37 +93,6 @@ def _never_sent(error: requests.RequestException) -> bool:
         return True
     reason = getattr(error.args[0], "reason", None) if error.args else None
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port that ``requests`` will connect to for ``url``.
-
-    Parsed as requests prepares it (urllib3's parser), not with urllib's ``urlsplit``: the two
-    disagree on URLs such as ``http://h:1\\@h:2/``, and only the connecting parser tells
-    where credentials would go.
-    """
-    try:
-        prepared = requests.Request("GET", url).prepare().url or ""
-        parts = urllib3.util.parse_url(prepared)
-    except (requests.RequestException, ValueError, urllib3.exceptions.HTTPError):
-        raise UnsafeURL(f"refusing {url!r}: not a URL requests can send to") from None
-    scheme = (parts.scheme or "").lower()
-    host = (parts.host or "").lower()
-    return scheme, host, parts.port or _DEFAULT_PORTS.get(scheme)
-
-
-def check_server_url(url: str) -> str:
-    """The server URL without a trailing slash, or ``ConfigurationError`` saying what is wrong."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"server_url must be an http(s) URL such as {DEFAULT_SERVER_URL!r}, got {url!r}"
-        )
-    if parts.username or parts.password or "@" in parts.netloc:
-        raise ConfigurationError("server_url must not hold credentials; pass them as auth=")
-    if parts.query or parts.fragment:
-        raise ConfigurationError("server_url must not have a query or fragment")
-    return url.rstrip("/")
 
 
 def _positive(value: object) -> bool:
@@ -185,11 +146,11 @@ class Transport:
         self.headers = dict(headers or {})
         self.owns_session = session is None
         self.session = session if session is not None else requests.Session()
-        self._origin = _origin(self.server_url)
+        self._origin = origin(self.server_url)
         self._backoff_until = 0.0
         self._server_info: dict[str, Any] | None = None
         if isinstance(self.auth, requests.auth.HTTPBasicAuth) and self._origin[0] == "http" \
-                and not _local(self._origin[1]):
+                and not is_local(self._origin[1]):
             warnings.warn(
                 f"Basic auth over plain http to {self._origin[1]}: the password crosses the "
                 "network in clear; use https", UserWarning, stacklevel=3)
@@ -211,7 +172,7 @@ class Transport:
         """
         if "://" not in path_or_url:
             return self.server_url + path_or_url
-        if _origin(path_or_url) != self._origin:
+        if origin(path_or_url) != self._origin:
             raise UnsafeURL(
                 f"refusing to follow {path_or_url!r}: it is not on {self.server_url!r}, "
                 "and following it would send your credentials elsewhere"
@@ -250,11 +211,12 @@ class Transport:
                 unsure = unsure or not (
                     isinstance(cause, requests.RequestException) and _never_sent(cause)
                 )
-                wait, failure = self._wait(policy, retry, started, None), error
+                wait = policy.next_wait(retry, started, None) if policy else None
+                failure = error
             else:
                 if response.status < 400:
                     return response
-                if unsure and response.status in (404, 412):
+                if unsure and response.status in (404, 412) and request.method not in _READS:
                     resolved = self._resolve(request, response)
                     if resolved is not None:
                         return resolved
@@ -262,7 +224,8 @@ class Transport:
                     raise_for_response(response)
                 unsure = unsure or (response.status != 429 and not _from_kinto(response))
                 after = retry_after_seconds(response.headers.get("Retry-After"))
-                wait, failure = self._wait(policy, retry, started, after), None
+                wait = policy.next_wait(retry, started, after) if policy else None
+                failure = None
             if wait is None:
                 if failure is not None:
                     raise failure
@@ -273,24 +236,13 @@ class Transport:
             self._sleep(wait)
             retry += 1
 
-    def _wait(
-        self, policy: RetryPolicy | None, retry: int, started: float, after: float | None
-    ) -> float | None:
-        """Seconds to wait before the next try, or None when no retry is left."""
-        if policy is None or retry + 1 >= policy.attempts:
-            return None
-        wait = policy.wait(retry, after)
-        if time.monotonic() - started + wait > policy.total:
-            return None
-        return wait
-
     def _sleep(self, seconds: float) -> None:
         (self.retry.sleep if self.retry is not None else time.sleep)(seconds)
 
     def _resolve(self, request: Request, refusal: Response) -> Response | None:
         """The answer to a write that a lost attempt had already applied, or None."""
         try:
-            current = self._attempt(Request("GET", urlsplit(self.url(request.path)).path))
+            current = self._attempt(Request("GET", urlsplit(request.path).path))
         except KintoConnectionError:
             return None
         body = current.json_or_none() if current.status < 400 else None
@@ -338,14 +290,15 @@ class Transport:
         )
         self._note_headers(response)
         if answer.is_redirect:
-            self._refuse_redirect(method, url, answer.headers.get("Location", ""))
+            refuse_redirect(self.server_url, method, url, answer.headers.get("Location", ""))
         return response
 
     def _read(self, answer: requests.Response, limit: float) -> bytes:
         # read1 returns whatever has arrived, so a body trickling in is checked against the
         # deadline as it comes; iter_content would block until a whole chunk is there.
         read1 = getattr(answer.raw, "read1", None)
-        pieces = iter(lambda: read1(_CHUNK), b"") if read1 else answer.iter_content(_CHUNK)
+        pieces = (iter(lambda: read1(_CHUNK, decode_content=True), b"") if read1
+                  else answer.iter_content(_CHUNK))
         chunks = []
         try:
             for chunk in pieces:
@@ -370,7 +323,7 @@ class Transport:
 
     def _note_headers(self, response: Response) -> None:
         backoff = response.headers.get("Backoff", "")
-        if backoff.isdigit() and int(backoff) > 0:
+        if backoff.isascii() and backoff.isdigit() and int(backoff) > 0:
             self._backoff_until = max(self._backoff_until, time.monotonic() + int(backoff))
         alert = response.headers.get("Alert")
         if alert:
@@ -388,23 +341,6 @@ class Transport:
         logger.info("the server asked to back off: waiting %.1f s", min(remaining, cap))
         self._sleep(min(remaining, cap))
         self._backoff_until = 0.0
-
-    def _refuse_redirect(self, method: str, url: str, location: str) -> None:
-        # Kinto redirects only malformed URLs (a trailing slash, a missing /v1); following
-        # silently could resend credentials elsewhere, so report the mistake instead.
-        target = urljoin(url, location)
-        ours, theirs = urlsplit(url).path, urlsplit(target).path
-        parts = urlsplit(self.server_url)
-        below = ours.removeprefix(parts.path.rstrip("/"))
-        if _origin(target) == _origin(url) and theirs.endswith(below) and theirs != ours:
-            prefix = theirs[: len(theirs) - len(below)]
-            suggested = f"{parts.scheme}://{parts.netloc}{prefix}"
-            raise ConfigurationError(
-                f"the server at {self.server_url!r} redirected {method} {ours} to {theirs}: "
-                f"the server URL is probably {suggested!r} (Kinto's API lives below /v1)"
-            )
-        raise UnsafeURL(f"{method} {url} was redirected to {target}; use the exact URL")
-
 
 def _from_kinto(response: Response) -> bool:
     """Whether an error answer is Kinto's own (its JSON with an errno), not a gateway's."""

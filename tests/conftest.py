@@ -181,14 +181,18 @@ def bob(kinto_fresh_server: str) -> Client:
     return Client(kinto_fresh_server, auth=("bob", "hunter22"))
 
 
+def seeded_todo(client: Client, url: str) -> Collection:
+    """Bucket 'w', collection 'todo' holding r1, r2, r3 (R1, R2, R3), written raw."""
+    collection = Bucket("w", client=client, create=True).create_collection("todo")
+    for record_id, data in (("r1", R1), ("r2", R2), ("r3", R3)):
+        raw_put_record(url, record_id, data)
+    return collection
+
+
 @pytest.fixture
 def todo(alice: Client, kinto_fresh_server: str) -> Collection:
-    """Live: bucket 'w', collection 'todo' holding r1, r2, r3 (R1, R2, R3), written raw."""
-    bucket = Bucket("w", client=alice, create=True)
-    collection = bucket.create_collection("todo")
-    for record_id, data in (("r1", R1), ("r2", R2), ("r3", R3)):
-        raw_put_record(kinto_fresh_server, record_id, data)
-    return collection
+    """Live: ``seeded_todo`` on the memory backend."""
+    return seeded_todo(alice, kinto_fresh_server)
 
 
 @pytest.fixture
@@ -199,12 +203,9 @@ def any_alice(kinto_any_server: str) -> Client:
 
 @pytest.fixture
 def any_todo(any_alice: Client, kinto_any_server: str) -> Collection:
-    """``todo`` on each backend in turn: read the server raw through ``kinto_any_server``."""
-    bucket = Bucket("w", client=any_alice, create=True)
-    collection = bucket.create_collection("todo")
-    for record_id, data in (("r1", R1), ("r2", R2), ("r3", R3)):
-        raw_put_record(kinto_any_server, record_id, data)
-    return collection
+    """``seeded_todo`` on each backend in turn: read the server raw through
+    ``kinto_any_server``."""
+    return seeded_todo(any_alice, kinto_any_server)
 
 
 @pytest.fixture

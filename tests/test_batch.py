@@ -156,6 +156,24 @@ def test_on_success_receives_the_answer_body() -> None:
     assert received == [{"data": {"id": "a"}}]
 
 
+def test_an_interruption_while_filing_never_files_an_item_twice() -> None:
+    """A KeyboardInterrupt from the third item's callback: items 1-3 are filed once, the
+    rest of the chunk is unknown, and the report speaks of each item exactly once."""
+    _, transport = scripted_client(answer_everything)
+
+    def interrupt(body: dict[str, Any]) -> None:
+        raise KeyboardInterrupt
+
+    items = [BatchItem(Request("PUT", f"{PATH}/r{i}", {"data": {}}), f"r{i}",
+                       interrupt if i == 2 else None) for i in range(5)]
+    with pytest.raises(KeyboardInterrupt) as caught:
+        send_batch(transport, items, chunk_size=25)
+    report = caught.value.report  # type: ignore[attr-defined]
+    assert report.succeeded == ["r0", "r1", "r2"]
+    assert [f.id for f in report.unknown] == ["r3", "r4"]
+    assert report.total == 5
+
+
 # -- live -----------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ checked against a real Kinto behind the fault proxy in test_faults.py.
 
 from __future__ import annotations
 
+import gzip
 import json
 import pickle
 import socket
@@ -18,12 +19,16 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+import requests
 
 from kinto_query import (
     AlreadyExists,
     BackoffRequested,
+    Bucket,
     Client,
+    IncompleteScan,
     KintoConnectionError,
+    NotFound,
     PreconditionFailed,
     Request,
     ServerError,
@@ -31,10 +36,12 @@ from kinto_query import (
     UnsafeURL,
 )
 from kinto_query._retry import RetryPolicy, applied, idempotent, retry_after_seconds
+from kinto_query._scan import Position
 from kinto_query._transport import KintoAlert, Transport
 from kinto_query.testing import KintoServer
 
 from .conftest import local_server
+from .faultproxy import Fault, FaultProxy
 
 # One scripted answer: (status, headers, body), or "reset" to drop the connection.
 Answer = tuple[int, dict[str, str], bytes] | str
@@ -377,3 +384,117 @@ def test_a_real_kinto_asking_to_back_off_is_honoured() -> None:
         raising.transport.send(Request("GET", "/"))
         with pytest.raises(BackoffRequested):
             raising.transport.send(Request("GET", "/"))
+
+
+# -- review findings: each pinned --------------------------------------------------------------
+
+
+def test_a_revoke_that_did_not_land_is_not_applied() -> None:
+    revoke = Request("PATCH", "/buckets/b", {"permissions": {"read": []}}, {"If-Match": '"4"'})
+    held = {"data": {}, "permissions": {"read": ["system.Everyone"]}}
+    assert not applied(revoke, revoke.body, held)
+    grant = Request("PATCH", "/buckets/b", {"permissions": {"write": ["a"]}}, {"If-Match": '"4"'})
+    assert applied(grant, grant.body, {"data": {}, "permissions": {"write": ["a", "me"]}})
+
+
+def test_a_list_delete_is_not_retried_but_an_object_delete_is() -> None:
+    assert not idempotent(Request("DELETE", "/buckets/b/collections/c/records?status=done"))
+    assert not idempotent(Request("DELETE", "/buckets/b/collections/c/records"))
+    assert idempotent(Request("DELETE", "/buckets/b/collections/c/records/r1"))
+
+
+@pytest.mark.parametrize("value", ["²", "1²", "٣"])
+def test_digits_that_are_not_ascii_are_no_number(value: str) -> None:
+    assert retry_after_seconds(value) is None
+
+
+def test_a_gzip_answer_is_decoded(scripted: tuple[str, Script]) -> None:
+    url, script = scripted
+    body = gzip.compress(b'{"data": {"id": "b"}}')
+    script.answers = [(200, {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                       body)]
+    assert Client(url).transport.send(Request("GET", "/buckets/b")).json() == {
+        "data": {"id": "b"}}
+
+
+def test_an_unsure_read_that_meets_a_404_is_not_read_back(scripted: tuple[str, Script]) -> None:
+    url, script = scripted
+    gone = (404, {"Content-Type": "application/json"},
+            b'{"code": 404, "errno": 110, "details": {"id": "b", "resource_name": "bucket"}}')
+    script.answers = ["reset", gone]
+    with pytest.raises(NotFound):
+        client_for(url, Sleeps()).transport.send(Request("GET", "/buckets/b"))
+    assert len(script.seen) == 2
+
+
+@pytest.mark.live
+def test_a_create_whose_answer_was_lost_returns_the_record(kinto_fresh_server: str) -> None:
+    """Live, through the fault proxy: the server applied the create, the gateway lost the
+    answer; the retry meets our own record, and the read-back (the right URL) says so."""
+    Bucket("b", client=Client(kinto_fresh_server, auth=("alice", "s3cret")), create=True
+           ).create_collection("c")
+    with FaultProxy(kinto_fresh_server) as proxy:
+        todo = client_for(proxy.url, Sleeps()).bucket("b").collection("c")
+        proxy.fail_next(Fault.GATEWAY_AFTER, methods={"PUT"})
+        record = todo.create_record({"id": "r1", "title": "mine"})
+        assert record.last_modified is not None
+        paths = [path for method, path, _ in proxy.log if method == "GET"]
+        assert paths == ["/v1/buckets/b/collections/c/records/r1"]
+
+
+@pytest.mark.live
+def test_a_lost_delete_meeting_another_write_stays_refused(kinto_fresh_server: str) -> None:
+    """The delete is lost (reset, not applied); meanwhile someone changes the record; the
+    retry is refused (412) and the read-back shows the record still there: the refusal
+    stands, nothing is called deleted."""
+    alice = Client(kinto_fresh_server, auth=("alice", "s3cret"))
+    Bucket("b", client=alice, create=True).create_collection("c")
+    path = "/buckets/b/collections/c/records/r1"
+
+    def someone_edits(seconds: float) -> None:
+        requests.put(kinto_fresh_server + path, json={"data": {"title": "theirs"}},
+                     auth=("alice", "s3cret"), timeout=10)
+
+    with FaultProxy(kinto_fresh_server) as proxy:
+        retry = RetryPolicy(sleep=someone_edits, random=lambda: 1.0)
+        todo = Client(proxy.url, auth=("alice", "s3cret"), retry=retry).bucket("b").collection("c")
+        record = todo.create_record({"id": "r1", "title": "mine"})
+        proxy.fail_next(Fault.RESET, methods={"DELETE"})
+        with pytest.raises(PreconditionFailed):
+            record.delete()
+    assert requests.get(kinto_fresh_server + path, auth=("alice", "s3cret"),
+                        timeout=10).json()["data"]["title"] == "theirs"
+
+
+def test_a_scan_stopped_by_backoff_can_be_resumed(scripted: tuple[str, Script]) -> None:
+    url, script = scripted
+    first = (200, {"Content-Type": "application/json", "Backoff": "30",
+                   "Next-Page": url + "/buckets/b/collections/c/records?_token=2"},
+             b'{"data": [{"id": "a"}]}')
+    script.answers = [first]
+    query = Client(url, on_backoff="raise").bucket("b").collection("c")
+    seen: list[str] = []
+    with pytest.raises(IncompleteScan) as caught:
+        seen.extend(r.id for r in query)
+    assert seen == ["a"] and isinstance(caught.value.cause, BackoffRequested)
+    assert "_token=2" in Position.from_token(caught.value.resume_token).url
+
+
+def test_a_bulk_write_stopped_by_backoff_says_the_chunk_was_not_sent(
+    scripted: tuple[str, Script],
+) -> None:
+    url, script = scripted
+    answers = json.dumps({"responses": [{"status": 201, "body": {"data": {"id": f"r{i}"}}}
+                                        for i in range(2)]}).encode()
+    script.answers = [(200, {"Content-Type": "application/json"},
+                       b'{"settings": {"batch_max_requests": 2}}'),
+                      (200, {"Content-Type": "application/json", "Backoff": "30"}, answers)]
+    todo = Client(url, on_backoff="raise").bucket("b").collection("c")
+    with pytest.raises(BackoffRequested) as caught:
+        todo.create_records({"id": f"r{i}"} for i in range(5))
+    report = caught.value.report  # type: ignore[attr-defined]
+    assert report.succeeded == ["r0", "r1"]
+    assert [(f.id, f.message) for f in report.failed] == [
+        ("r2", "not sent: the server asked to back off"),
+        ("r3", "not sent: the server asked to back off")]
+    assert len(script.seen) == 2  # GET /v1/ and the first batch: nothing more went out
