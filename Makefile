@@ -36,6 +36,7 @@ demo: install
 bench: install
 	$(PY) bench/paging.py
 	$(PY) bench/canned.py
+	$(PY) bench/prefetch.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -95,6 +95,10 @@ class Collection(Resource):
         """Records fetched ``k`` per request."""
         return self.records().page_size(k)
 
+    def prefetch(self, on: bool = True) -> RecordQuery:
+        """Records, the next page fetched while you consume this one (see Query.prefetch)."""
+        return self.records().prefetch(on)
+
     def since(self, timestamp_or_etag: int | str | datetime.datetime) -> RecordQuery:
         """Records changed (or deleted) after a datetime, timestamp or ETag."""
         return self.records().since(timestamp_or_etag)

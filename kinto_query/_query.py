@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from ._lookups import encode_filter, field_path
 from ._messages import Request
-from ._scan import Page, Position, scan
+from ._scan import Page, Position, prefetched, scan
 from ._transport import Transport
 from ._values import milliseconds
 from .exceptions import HTTPError, IncompleteScan, InvalidQuery, InvalidResponse
@@ -38,6 +38,7 @@ class _State:
     page_size: int | None = None
     skip: int = 0  # client-side: Kinto has no offset
     start: str | None = None  # where a resumed scan goes on (a Next-Page URL)
+    prefetch: bool = False  # fetch the next page in the background
 
 
 def _timestamp(value: object, what: str) -> str:
@@ -143,6 +144,17 @@ class Query(Generic[T]):
         """Only what last changed before this timestamp or ETag."""
         return self._clone(before=_timestamp(timestamp_or_etag, "before"))
 
+    def prefetch(self, on: bool = True) -> Self:
+        """Fetch page N+1 in a background thread while you consume page N.
+
+        Faster when your loop spends time on each result (up to twice as fast when that time
+        matches the fetching time); at most one page ahead, errors raised where they would
+        have been. Off by default: the background thread shares the client's session, which
+        your own code may be using in the loop at the same moment (requests does not promise
+        a session is safe across threads), so turn it on where your loop only reads.
+        """
+        return self._clone(prefetch=on)
+
     @overload
     def __getitem__(self, index: int) -> T: ...
 
@@ -233,7 +245,8 @@ class Query(Generic[T]):
 
     def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
         state = self._state
-        return scan(self._transport, Position(state.start or self.url, state.skip, state.limit))
+        pages = scan(self._transport, Position(state.start or self.url, state.skip, state.limit))
+        return prefetched(pages) if state.prefetch else pages
 
     def _maker(self) -> Callable[[dict[str, Any]], T]:
         fields, factory = self._state.fields or None, self._factory

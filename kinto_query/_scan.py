@@ -14,6 +14,7 @@ import binascii
 import dataclasses
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from ._messages import Request
@@ -27,7 +28,7 @@ from .exceptions import (
     KintoConnectionError,
 )
 
-__all__ = ["Page", "Position", "scan"]
+__all__ = ["Page", "Position", "prefetched", "scan"]
 
 T = TypeVar("T")
 _TOKEN_PREFIX = "kq1."
@@ -128,3 +129,27 @@ def scan(transport: Transport, start: Position) -> Iterator[Page[dict[str, Any]]
         del objects, response
         yield page
         del page
+
+
+_END = object()
+
+
+def prefetched(pages: Iterator[Page[T]]) -> Iterator[Page[T]]:
+    """The same pages, page N+1 fetched in a background thread while page N is consumed.
+
+    At most one page ahead (so memory stays flat: two pages at most), errors raised where
+    they would have been (when the consumer reaches that page), and no fetch started once
+    the consumer stops: the one in flight then finishes and is dropped.
+    """
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinto-query-prefetch")
+    try:
+        ahead = worker.submit(next, pages, _END)
+        while True:
+            page = ahead.result()
+            if page is _END:
+                return
+            ahead = worker.submit(next, pages, _END)
+            yield page  # type: ignore[misc]
+    finally:
+        worker.shutdown(wait=True, cancel_futures=True)
+        pages.close()  # type: ignore[attr-defined]  # a generator; idle now

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+import time
 from typing import Any
 
 import pytest
@@ -220,3 +221,40 @@ def test_a_postgresql_restart_mid_scan_is_survived(
             kinto_postgresql.restart()  # Kinto answers 503 for a few requests after this
     assert seen == expected
     assert any("retrying" in line.message for line in caplog.records)  # it did meet a 503
+
+
+# -- prefetch: the next page fetched while this one is consumed ---------------------------------
+
+
+def test_prefetch_gives_the_same_records_in_order(hundred: str) -> None:
+    todo = Client(hundred, auth=AUTH).bucket("b").collection("c")
+    query = todo.sort("id").page_size(10)
+    assert [r.id for r in query.prefetch()] == [r.id for r in query]
+    assert [len(p.items) for p in query.prefetch().pages()] == [10] * 10
+
+
+def test_prefetch_fetches_at_most_one_page_ahead_of_a_consumer_that_stops(hundred: str) -> None:
+    with FaultProxy(hundred) as proxy:
+        todo = Client(proxy.url, auth=AUTH).bucket("b").collection("c")
+        for record in todo.sort("id").page_size(10).prefetch():
+            assert record.id == "r000"
+            break
+        gets = [path for method, path, _ in proxy.log if method == "GET"]
+        time.sleep(0.3)
+        later = [path for method, path, _ in proxy.log if method == "GET"]
+    # The page consumed, and perhaps the one fetched ahead (cancelled if not started yet);
+    # nothing after the consumer stopped.
+    assert len(gets) in (1, 2) and later == gets
+
+
+def test_prefetch_raises_where_the_failure_is_and_resumes(hundred: str) -> None:
+    with FaultProxy(hundred) as proxy:
+        query = Client(proxy.url, auth=AUTH, retry=None).bucket("b").collection("c")
+        query = query.sort("id").page_size(10).prefetch()
+        proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
+        seen: list[str] = []
+        with pytest.raises(IncompleteScan) as caught:
+            seen.extend(record.id for record in query)
+        assert len(seen) == caught.value.delivered == 10  # all of page 1, then the error
+        seen.extend(record.id for record in query.resume(caught.value))
+    assert seen == [f"r{i:03d}" for i in range(100)]
