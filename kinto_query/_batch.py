@@ -11,10 +11,14 @@ whose fate cannot be learned is filed as unknown. Every exception leaving a bulk
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ._messages import Request, Response
@@ -168,7 +172,7 @@ class _Chunk:
             sent = json.loads(dumps(item.request.body)) if item.request.body is not None else None
             if applied(item.request, sent, current):
                 self.pending.remove(entry)
-                self.report.saved(item, current)
+                self.report.saved(index, item, current)
         logger.info("batch: %s; read back, %d of %d not applied", why, len(self.pending),
                     len(found))
         return why
@@ -201,50 +205,120 @@ def _send_alone(transport: Transport, index: int, item: BatchItem, report: Batch
         report.answer(index, item, answer.status, answer.json_or_none())
 
 
+class _Sender:
+    """Chunks on their way, ``concurrency`` of them at most, filed in the input's order."""
+
+    def __init__(
+        self, transport: Transport, report: BatchReport, progress: Progress | None,
+        concurrency: int,
+    ) -> None:
+        self.transport = transport
+        self.report = report
+        self.progress = progress
+        self.concurrency = concurrency
+        self.in_flight: collections.deque[tuple[_Chunk, Future[None] | None]] = (
+            collections.deque())
+        self.pool = (ThreadPoolExecutor(concurrency, thread_name_prefix="kinto-query-batch")
+                     if concurrency > 1 else None)
+        self.local = threading.local()
+
+    def submit(self, pending: Pending) -> None:
+        chunk = _Chunk(self.transport, list(pending), BatchReport())
+        if self.pool is None:
+            self.in_flight.append((chunk, None))
+            chunk.send()
+            self._file_oldest()
+            return
+        while len(self.in_flight) >= self.concurrency:  # memory: in flight x chunk size
+            self._file_oldest()
+        self.in_flight.append((chunk, self.pool.submit(self._run, chunk)))
+
+    def _run(self, chunk: _Chunk) -> None:
+        # One transport, so one session, per thread: requests does not promise a session
+        # is safe across threads. An injected session (betamax...) is the caller's: shared.
+        if self.transport.owns_session:
+            if not hasattr(self.local, "transport"):
+                self.local.transport = self.transport.copy()
+            chunk.transport = self.local.transport
+        chunk.send()
+
+    def _file_oldest(self) -> None:
+        chunk, future = self.in_flight[0]
+        if future is not None:
+            future.result()
+        self.in_flight.popleft()
+        self._file(chunk)
+
+    def _file(self, chunk: _Chunk) -> None:
+        self.report.merge(chunk.report)
+        self.report.chunks += 1
+        logger.info("batch: chunk %d done, %d of %d items succeeded so far",
+                    self.report.chunks, len(self.report.succeeded), self.report.total)
+        if self.progress is not None:
+            self.progress(self.report)
+
+    def drain(self) -> None:
+        while self.in_flight:
+            self._file_oldest()
+
+    def abandon(self, error: BaseException) -> None:
+        """An error stops the write: keep what every chunk in flight learned."""
+        while self.in_flight:
+            chunk, future = self.in_flight.popleft()
+            if future is not None:
+                with contextlib.suppress(BaseException):
+                    future.result()  # a thread cannot be stopped: let it finish
+            self.report.merge(chunk.report)
+            for index, item in chunk.pending:
+                self.report.lose(index, item, f"interrupted ({type(error).__name__}) in flight")
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if hasattr(self.local, "transport"):
+            self.local.transport.close()
+
+
 def send_batch(
     transport: Transport,
     items: Iterable[BatchItem],
     *,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    concurrency: int = 1,
 ) -> BatchReport:
     """Send writes in chunks of the server's ``batch_max_requests``, reading ``items`` lazily.
 
     Each item is one request, so an object's data and permission changes land together.
-    ``progress`` is called with the report after each chunk.
+    ``progress`` is called with the report after each chunk. ``concurrency`` chunks may be
+    in flight at once (each thread with its own session); the report stays in input order.
     """
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a whole number >= 1, got {concurrency!r}")
     report = BatchReport()
-    chunk: _Chunk | None = None
+    sender = _Sender(transport, report, progress, concurrency)
     try:
         size = chunk_size or chunk_size_of(transport)
         pending: Pending = []
-
-        def flush() -> None:
-            nonlocal chunk
-            if pending:
-                chunk = _Chunk(transport, list(pending), report)
-                pending.clear()
-                chunk.send()
-                report.chunks += 1
-                logger.info("batch: chunk %d sent, %d of %d items succeeded so far",
-                            report.chunks, len(report.succeeded), report.total)
-                if progress is not None:
-                    progress(report)
-                chunk = None
-
         for index, item in enumerate(items):
             if item.request.batchable():
                 pending.append((index, item))
                 if len(pending) == size:
-                    flush()
+                    sender.submit(pending)
+                    pending = []
             else:
-                flush()
+                if pending:
+                    sender.submit(pending)
+                    pending = []
+                sender.drain()  # in order: what came before is filed first
                 _send_alone(transport, index, item, report)
-        flush()
+        if pending:
+            sender.submit(pending)
+        sender.drain()
     except BaseException as error:
-        if chunk is not None:  # interrupted with a chunk in flight: its fate is unknown
-            for index, item in chunk.pending:
-                report.lose(index, item, f"interrupted ({type(error).__name__}) in flight")
+        sender.abandon(error)
         error.report = report  # type: ignore[attr-defined]
         raise
+    finally:
+        sender.close()
     return report

@@ -56,6 +56,7 @@ class BatchReport:
         self.unknown: list[ItemFailure] = []
         self.requests_sent = 0
         self.chunks = 0
+        self._succeeded_at: list[int] = []  # the input position of each succeeded id
 
     @property
     def ok(self) -> bool:
@@ -85,12 +86,24 @@ class BatchReport:
     def __repr__(self) -> str:
         return f"<BatchReport {self.summary()}>"
 
+    def merge(self, other: BatchReport) -> None:
+        """Add another report's items after ours (a chunk's), each list in input order."""
+        order = sorted(range(len(other.succeeded)), key=other._succeeded_at.__getitem__)
+        self.succeeded.extend(other.succeeded[i] for i in order)
+        self._succeeded_at.extend(other._succeeded_at[i] for i in order)
+        for mine, theirs in zip((self.conflicts, self.missing, self.failed, self.unknown),
+                                (other.conflicts, other.missing, other.failed, other.unknown),
+                                strict=True):
+            mine.extend(sorted(theirs, key=lambda failure: failure.index))
+        self.requests_sent += other.requests_sent
+
     def answer(self, index: int, item: BatchItem, status: int, body: Any) -> None:
         """File the server's answer to one item."""
         body = body if isinstance(body, dict) else {}
         details = body.get("details")
         if status < 400 or (status == 404 and item.missing_ok and names_itself(details, item.kind)):
             self.succeeded.append(item.id)
+            self._succeeded_at.append(index)
             if item.on_success is not None and status < 400:
                 item.on_success(body)
             return
@@ -106,9 +119,10 @@ class BatchReport:
             # Includes a 404 of the collection or bucket the item was to be written in.
             self.failed.append(ItemFailure(index, item.id, status, message))
 
-    def saved(self, item: BatchItem, current: dict[str, Any] | None) -> None:
+    def saved(self, index: int, item: BatchItem, current: dict[str, Any] | None) -> None:
         """File an item found applied by reading the server back (``current``: its object)."""
         self.succeeded.append(item.id)
+        self._succeeded_at.append(index)
         if item.on_success is not None and current is not None:
             item.on_success(current)
 

@@ -159,6 +159,14 @@ class Transport:
         auth = f", auth={self.auth!r}" if self.auth is not None else ""
         return f"<Transport {self.server_url!r}{auth}>"
 
+    def copy(self) -> Transport:
+        """A transport like this one with a session of its own (for another thread)."""
+        twin = Transport(self.server_url, auth=self.auth, headers=self.headers,
+                         timeout=self.timeout, deadline=self.deadline, retry=self.retry,
+                         on_backoff=self.on_backoff)
+        twin._server_info = self._server_info
+        return twin
+
     def close(self) -> None:
         """Close the session, if this transport created it (an injected one is the caller's)."""
         if self.owns_session:

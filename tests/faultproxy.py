@@ -19,6 +19,7 @@ import random
 import socket
 import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,7 +69,9 @@ class FaultProxy:
     ``"forwarded"``, a fault's name, or ``"upstream_error"`` (answered 502).
     """
 
-    def __init__(self, upstream: str, *, seed: int = 0) -> None:
+    def __init__(self, upstream: str, *, seed: int = 0, latency: float = 0.0) -> None:
+        """``latency``: seconds added to every request, as a distant link would."""
+        self.latency = latency
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"upstream must be an http:// URL, not {upstream!r}")
@@ -190,6 +193,8 @@ class FaultProxy:
     def _forward(
         self, method: str, target: str, headers: Headers, body: bytes | None
     ) -> tuple[int, str, Headers, bytes]:
+        if self.latency:
+            time.sleep(self.latency)
         conn = http.client.HTTPConnection(*self._address, timeout=_UPSTREAM_TIMEOUT)
         try:
             conn.connect()

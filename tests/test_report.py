@@ -55,7 +55,7 @@ def test_missing_ok_accepts_only_the_object_itself_gone() -> None:
 
 def test_the_summary_names_ids_and_the_shared_reason() -> None:
     report = BatchReport()
-    report.saved(item("a"), None)
+    report.saved(0, item("a"), None)
     for n in range(7):
         report.lose(n, item(f"u{n}"), "no answer")
     assert report.summary() == (
