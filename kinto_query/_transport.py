@@ -14,7 +14,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal, Union
 from urllib.parse import urlsplit
 
@@ -304,9 +304,11 @@ class Transport:
     def _read(self, answer: requests.Response, limit: float) -> bytes:
         # read1 returns whatever has arrived, so a body trickling in is checked against the
         # deadline as it comes; iter_content would block until a whole chunk is there.
-        read1 = getattr(answer.raw, "read1", None)
-        pieces = (iter(lambda: read1(_CHUNK, decode_content=True), b"") if read1
-                  else answer.iter_content(_CHUNK))
+        raw = answer.raw
+        if isinstance(raw, urllib3.response.BaseHTTPResponse) and hasattr(raw, "read1"):
+            pieces: Iterator[bytes] = iter(lambda: raw.read1(_CHUNK, decode_content=True), b"")
+        else:  # another adapter's body (a mock, a file): requests knows how to read it
+            pieces = answer.iter_content(_CHUNK)
         chunks = []
         try:
             for chunk in pieces:

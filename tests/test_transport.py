@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 from collections.abc import Iterator
@@ -237,3 +238,25 @@ def test_server_url_without_v1_is_configuration_error(
     assert isinstance(caught.value, KintoError)
     assert isinstance(caught.value, ValueError)
     assert kinto_fresh_server in str(caught.value)
+
+
+def test_a_session_with_another_adapter_is_read_as_requests_reads_it() -> None:
+    """A transport adapter whose body is a plain file object (as mocks and custom adapters
+    give), not urllib3's response: the answer is still read whole."""
+
+    class FileAdapter(requests.adapters.BaseAdapter):
+        def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+            response = requests.Response()
+            response.status_code, response.url, response.request = 200, request.url or "", request
+            response.headers["Content-Type"] = "application/json"
+            response.raw = io.BytesIO(b'{"data": {"id": "b"}}')
+            return response
+
+        def close(self) -> None:
+            pass
+
+    session = requests.Session()
+    session.mount("http://", FileAdapter())
+    answer = Client("http://kinto.test/v1", session=session).transport.send(
+        Request("GET", "/buckets/b"))
+    assert answer.json() == {"data": {"id": "b"}}
