@@ -95,6 +95,10 @@ class Collection(Resource):
         """Records fetched ``k`` per request."""
         return self.records().page_size(k)
 
+    def partition(self, k: int) -> list[RecordQuery]:
+        """``k`` disjoint queries of the records, together all of them (see Query.partition)."""
+        return self.records().partition(k)
+
     def prefetch(self, on: bool = True) -> RecordQuery:
         """Records, the next page fetched while you consume this one (see Query.prefetch)."""
         return self.records().prefetch(on)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
@@ -11,7 +12,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from ._lookups import encode_filter, field_path
 from ._messages import Request
-from ._scan import Page, Position, prefetched, scan
+from ._scan import Page, Position, prefetched, scan, without_tombstones
 from ._transport import Transport
 from ._values import milliseconds
 from .exceptions import HTTPError, IncompleteScan, InvalidQuery, InvalidResponse
@@ -39,6 +40,7 @@ class _State:
     skip: int = 0  # client-side: Kinto has no offset
     start: str | None = None  # where a resumed scan goes on (a Next-Page URL)
     prefetch: bool = False  # fetch the next page in the background
+    live_only: bool = False  # drop tombstones (which a last_modified range brings along)
 
 
 def _timestamp(value: object, what: str) -> str:
@@ -246,7 +248,55 @@ class Query(Generic[T]):
     def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
         state = self._state
         pages = scan(self._transport, Position(state.start or self.url, state.skip, state.limit))
-        return prefetched(pages) if state.prefetch else pages
+        if state.prefetch:
+            pages = prefetched(pages)
+        return without_tombstones(pages) if state.live_only else pages
+
+    def partition(self, k: int) -> list[Self]:
+        """``k`` disjoint queries whose results together are exactly this query's, to scan in
+        ``k`` threads (or against ``k`` Kinto web heads on one database).
+
+        The split is by ``last_modified`` ranges between the oldest and newest result (two
+        small requests): records changed while the parts are scanned may move between them,
+        as in any scan of a changing collection. A part never holds the tombstones that a
+        ``last_modified`` range brings along, unless this query asked for them (``since()``).
+
+        Example::
+
+            with ThreadPoolExecutor(4) as pool:
+                counts = pool.map(lambda part: sum(1 for _ in part), todo.partition(4))
+        """
+        state = self._state
+        k = _count(k, "partition()", minimum=1)
+        if state.limit is not None or state.skip or state.start:
+            raise InvalidQuery("partition() splits a whole query: remove limit(), slices and "
+                               "resume() first")
+        if any(name.endswith("_last_modified") or name == "last_modified"
+               for name, _ in state.filters):
+            raise InvalidQuery("partition() splits by last_modified: filter on it with since() "
+                               "and before() instead")
+        oldest, newest = self._edge("last_modified"), self._edge("-last_modified")
+        if k == 1 or oldest is None or newest is None:
+            return [self]
+        span = newest + 1 - oldest
+        bounds = sorted({oldest + span * i // k for i in range(k)} | {newest + 1})
+        live_only = state.since is None
+        return [
+            self._clone(filters=(*state.filters, ("min_last_modified", str(low)),
+                                 ("lt_last_modified", str(high))), live_only=live_only)
+            for low, high in itertools.pairwise(bounds)
+        ]
+
+    def _edge(self, order: str) -> int | None:
+        """The ``last_modified`` of the first result in ``order`` (one small GET), or None."""
+        first = self._clone(sort=(order,), fields=("id",), limit=1)
+        objects = self._transport.send(Request("GET", first.url)).data()
+        if not isinstance(objects, list) or not objects:
+            return None
+        value = objects[0].get("last_modified") if isinstance(objects[0], dict) else None
+        if not isinstance(value, int):
+            raise InvalidResponse(f"GET {first.url}: no last_modified in {str(objects)[:100]}")
+        return value
 
     def _maker(self) -> Callable[[dict[str, Any]], T]:
         fields, factory = self._state.fields or None, self._factory

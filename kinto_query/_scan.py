@@ -28,7 +28,7 @@ from .exceptions import (
     KintoConnectionError,
 )
 
-__all__ = ["Page", "Position", "prefetched", "scan"]
+__all__ = ["Page", "Position", "prefetched", "scan", "without_tombstones"]
 
 T = TypeVar("T")
 _TOKEN_PREFIX = "kq1."
@@ -153,3 +153,10 @@ def prefetched(pages: Iterator[Page[T]]) -> Iterator[Page[T]]:
     finally:
         worker.shutdown(wait=True, cancel_futures=True)
         pages.close()  # type: ignore[attr-defined]  # a generator; idle now
+
+
+def without_tombstones(pages: Iterator[Page[dict[str, Any]]]) -> Iterator[Page[dict[str, Any]]]:
+    """The same pages without tombstones (``{"id", "deleted": true, "last_modified"}``)."""
+    for page in pages:
+        live = [obj for obj in page.items if obj.get("deleted") is not True]
+        yield Page(live, page.etag, page.total, page.next_page)

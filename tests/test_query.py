@@ -7,6 +7,7 @@ cassette cannot show (memory over a many-page scan, 1,000+ pages, a foreign Next
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import gc
 import tracemalloc
@@ -14,9 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 
 from kinto_query import (
     BadRequest,
+    Bucket,
     Client,
     Collection,
     Forbidden,
@@ -489,3 +492,57 @@ def test_next_page_on_another_host_is_not_followed(live_client: Client, kinto_se
     assert first.next_page is not None and first.next_page.startswith("http://elsewhere.example/")
     with pytest.raises(UnsafeURL, match="would send your credentials elsewhere"):
         next(pages)
+
+
+# -- partition: k disjoint queries, together the whole -----------------------------------------
+
+
+def test_partition_refuses_what_it_cannot_split(offline_client: Client) -> None:
+    todo = offline_client.bucket("b").collection("c")
+    with pytest.raises(InvalidQuery, match="whole query"):
+        todo.limit(10).partition(2)
+    with pytest.raises(InvalidQuery, match="since\\(\\) and before\\(\\)"):
+        todo.filter(last_modified__gte=5).partition(2)
+    with pytest.raises(InvalidQuery, match="partition\\(\\)"):
+        todo.partition(0)
+
+
+def test_partitions_are_disjoint_and_together_the_whole(kinto_any_server: str) -> None:
+    client = Client(kinto_any_server, auth=("alice", "s3cret"))
+    todo = Bucket("b", client=client, create=True).create_collection("c")
+    batch_put(client, "/buckets/b/collections/c/records",
+              ({"id": f"r{i:03d}", "n": i % 3} for i in range(300)))
+    todo.delete_records([f"r{i:03d}" for i in range(0, 300, 30)])  # tombstones inside ranges
+    query = todo.filter(n__in=[0, 1])
+    expected = {r.id for r in query}
+    parts = query.partition(4)
+    assert len(parts) == 4
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda part: [r.id for r in part], parts))
+    assert sum(len(ids) for ids in found) == len(expected)  # disjoint: nothing twice
+    assert set().union(*found) == expected  # together: everything, no tombstone
+    assert all(ids for ids in found)
+
+
+def test_partitions_leave_out_the_tombstones_their_ranges_bring(kinto_fresh_server: str) -> None:
+    client = Client(kinto_fresh_server, auth=("alice", "s3cret"))
+    todo = Bucket("b", client=client, create=True).create_collection("c")
+    path = "/buckets/b/collections/c/records"
+    batch_put(client, path, ({"id": f"r{i:03d}"} for i in range(90)))
+    todo.delete_records([f"r{i:03d}" for i in range(0, 90, 9)])
+    batch_put(client, path, ({"id": f"s{i:03d}"} for i in range(30)))  # tombstones now inside
+    parts = todo.partition(3)
+    raw = [requests.get(part.url, auth=("alice", "s3cret"), timeout=10).json()["data"]
+           for part in parts]
+    assert sum(1 for page in raw for obj in page if obj.get("deleted")) == 10  # what Kinto
+    # sends for these ranges (all on one page each here)...
+    found = [r for part in parts for r in part]
+    assert not any(r.deleted for r in found)  # ...and what the parts hand out
+    assert sorted(r.id for r in found) == sorted(r.id for r in todo)
+
+
+def test_partition_of_an_empty_query_is_itself(kinto_fresh_server: str) -> None:
+    client = Client(kinto_fresh_server, auth=("alice", "s3cret"))
+    todo = Bucket("b", client=client, create=True).create_collection("c")
+    parts = todo.partition(3)
+    assert len(parts) == 1 and list(parts[0]) == []
