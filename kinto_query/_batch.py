@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -25,7 +24,6 @@ from ._messages import Request, Response
 from ._report import BatchItem, BatchReport, ItemFailure
 from ._retry import applied
 from ._transport import Transport
-from ._values import dumps
 from .exceptions import (
     BackoffRequested,
     Conflict,
@@ -169,8 +167,7 @@ class _Chunk:
                 self.report.lose(index, item, f"{why}; reading it back answered {status}")
                 continue
             current = body if status == 200 and isinstance(body, dict) else None
-            sent = json.loads(dumps(item.request.body)) if item.request.body is not None else None
-            if applied(item.request, sent, current):
+            if applied(item.request, current):
                 self.pending.remove(entry)
                 self.report.saved(index, item, current)
         logger.info("batch: %s; read back, %d of %d not applied", why, len(self.pending),

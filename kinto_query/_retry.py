@@ -17,6 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ._changes import fingerprint
+from ._values import dumps
+
 if TYPE_CHECKING:
     from ._messages import Request
 
@@ -119,18 +122,15 @@ class RetryPolicy:
 DEFAULT_RETRY = RetryPolicy()
 
 
-def _same(a: Any, b: Any) -> bool:
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
-def applied(request: Request, sent: Any, current: Mapping[str, Any] | None) -> bool:
+def applied(request: Request, current: Mapping[str, Any] | None) -> bool:
     """Whether the server's current object shows that ``request`` was applied.
 
-    ``sent`` is the body as sent (decoded back from its JSON); ``current`` is the object as
-    the server holds it now (``{"data", "permissions"}``), or None when it is gone. Used after
-    an attempt whose outcome is unknown (no answer, a gateway error) was followed by a retry
-    that the server refused because the first one had changed the object.
+    ``current`` is the object as the server holds it now (``{"data", "permissions"}``), or
+    None when it is gone. Used after an attempt whose outcome is unknown (no answer, a
+    gateway error), by a retried write and by bulk writes reading a chunk back.
     """
+    # The body as the server read it: dates, UUIDs... as their JSON.
+    sent = json.loads(dumps(request.body)) if request.body is not None else None
     method = request.method.upper()
     if method == "DELETE":
         return current is None
@@ -141,9 +141,11 @@ def applied(request: Request, sent: Any, current: Mapping[str, Any] | None) -> b
     wanted = sent.get("data")
     if isinstance(wanted, Mapping):
         own = {k: v for k, v in wanted.items() if k not in ("id", "last_modified")}
-        if method == "PUT" and not _same(own, data):
+        if method == "PUT" and fingerprint(own) != fingerprint(data):
             return False
-        if method == "PATCH" and not all(k in data and _same(v, data[k]) for k, v in own.items()):
+        if method == "PATCH" and not all(
+            k in data and fingerprint(v) == fingerprint(data[k]) for k, v in own.items()
+        ):
             return False
     permissions = sent.get("permissions")
     if isinstance(permissions, Mapping):

@@ -253,11 +253,14 @@ class Transport:
             current = self._attempt(Request("GET", urlsplit(request.path).path))
         except KintoConnectionError:
             return None
-        body = current.json_or_none() if current.status < 400 else None
-        if current.status >= 400 and current.status != 404:
-            return None
-        sent = json.loads(dumps(request.body)) if request.body is not None else None
-        if not applied(request, sent, body if isinstance(body, dict) else None):
+        body = current.json_or_none()
+        if current.status == 404:
+            held = None
+        elif current.status < 400 and isinstance(body, dict):
+            held = body
+        else:
+            return None  # the server does not say: the refusal stands
+        if not applied(request, held):
             return None
         logger.info("%s %s: an earlier attempt was applied (%s on retry)", request.method,
                     request.path, refusal.status)

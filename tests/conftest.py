@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import socket
+import struct
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -301,3 +304,62 @@ def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- a scripted HTTP server: answers a real Kinto never gives on demand (hand-written) -------------
+
+# One scripted answer: (status, headers, body), or "reset" to drop the connection.
+WireAnswer = tuple[int, dict[str, str], bytes] | str
+WIRE_OK: WireAnswer = (200, {"Content-Type": "application/json"}, b'{"data": {"id": "b"}}')
+
+
+class Script:
+    """The answers to give, in order, and the requests seen."""
+
+    def __init__(self) -> None:
+        self.answers: list[WireAnswer] = []
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.trickle: float = 0.0
+
+
+class Handler(BaseHTTPRequestHandler):
+    script: Script
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.script.seen.append((self.command, self.path, dict(self.headers), body))
+        answer = self.script.answers.pop(0) if self.script.answers else WIRE_OK
+        if answer == "reset":
+            # SO_LINGER 0: close with a RST, as a crashed proxy would.
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            self.close_connection = True
+            return
+        status, headers, content = answer  # type: ignore[misc]
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        if self.script.trickle:
+            for byte in content:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(self.script.trickle)
+        else:
+            self.wfile.write(content)
+
+    do_GET = do_PUT = do_PATCH = do_POST = do_DELETE = do_HEAD = _handle
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted() -> Iterator[tuple[str, Script]]:
+    script = Script()
+    handler = type("ScriptedHandler", (Handler,), {"script": script})
+    with local_server(handler) as origin:
+        yield origin + "/v1", script

@@ -10,12 +10,8 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
-import socket
-import struct
 import time
 import warnings
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -40,72 +36,18 @@ from kinto_query._scan import Position
 from kinto_query._transport import KintoAlert, Transport
 from kinto_query.testing import KintoServer
 
-from .conftest import local_server
+from .conftest import WIRE_OK, Script, WireAnswer
 from .faultproxy import Fault, FaultProxy
 
-# One scripted answer: (status, headers, body), or "reset" to drop the connection.
-Answer = tuple[int, dict[str, str], bytes] | str
-OK: Answer = (200, {"Content-Type": "application/json"}, b'{"data": {"id": "b"}}')
+OK: WireAnswer = WIRE_OK
 
 
-def kinto_error(status: int, errno: int, **headers: str) -> Answer:
+def kinto_error(status: int, errno: int, **headers: str) -> WireAnswer:
     body = json.dumps({"code": status, "errno": errno, "error": "x", "message": "m"}).encode()
     return (status, {"Content-Type": "application/json", **headers}, body)
 
 
-GATEWAY: Answer = (502, {"Content-Type": "text/html"}, b"<html>Bad Gateway</html>")
-
-
-class Script:
-    """The answers to give, in order, and the requests seen."""
-
-    def __init__(self) -> None:
-        self.answers: list[Answer] = []
-        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
-        self.trickle: float = 0.0
-
-
-class Handler(BaseHTTPRequestHandler):
-    script: Script
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        self.script.seen.append((self.command, self.path, dict(self.headers), body))
-        answer = self.script.answers.pop(0) if self.script.answers else OK
-        if answer == "reset":
-            # SO_LINGER 0: close with a RST, as a crashed proxy would.
-            self.connection.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-            )
-            self.close_connection = True
-            return
-        status, headers, content = answer  # type: ignore[misc]
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        if self.script.trickle:
-            for byte in content:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(self.script.trickle)
-        else:
-            self.wfile.write(content)
-
-    do_GET = do_PUT = do_PATCH = do_POST = do_DELETE = do_HEAD = _handle
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def scripted() -> Iterator[tuple[str, Script]]:
-    script = Script()
-    handler = type("ScriptedHandler", (Handler,), {"script": script})
-    with local_server(handler) as origin:
-        yield origin + "/v1", script
+GATEWAY: WireAnswer = (502, {"Content-Type": "text/html"}, b"<html>Bad Gateway</html>")
 
 
 class Sleeps(list[float]):
@@ -169,17 +111,17 @@ def test_a_policy_needs_at_least_one_attempt() -> None:
 
 def test_applied_tells_a_write_that_landed_from_one_that_did_not() -> None:
     put = Request("PUT", "/buckets/b", {"data": {"a": 1}}, {"If-None-Match": "*"})
-    assert applied(put, put.body, {"data": {"id": "b", "a": 1, "last_modified": 5}})
-    assert not applied(put, put.body, {"data": {"id": "b", "a": 2, "last_modified": 5}})
+    assert applied(put, {"data": {"id": "b", "a": 1, "last_modified": 5}})
+    assert not applied(put, {"data": {"id": "b", "a": 2, "last_modified": 5}})
     patch = Request("PATCH", "/buckets/b", {"data": {"a": 1}}, {"If-Match": '"4"'})
-    assert applied(patch, patch.body, {"data": {"a": 1, "other": True}})
+    assert applied(patch, {"data": {"a": 1, "other": True}})
     grant = Request("PATCH", "/buckets/b", {"permissions": {"read": ["x"]}}, {"If-Match": '"4"'})
-    assert applied(grant, grant.body, {"data": {}, "permissions": {"read": ["x"], "write": ["me"]}})
-    assert not applied(grant, grant.body, {"data": {}, "permissions": {"read": []}})
+    assert applied(grant, {"data": {}, "permissions": {"read": ["x"], "write": ["me"]}})
+    assert not applied(grant, {"data": {}, "permissions": {"read": []}})
     delete = Request("DELETE", "/buckets/b", None, {"If-Match": '"4"'})
-    assert applied(delete, None, None)
+    assert applied(delete, None)
     json_patch = Request("PATCH", "/buckets/b", [{"op": "remove", "path": "/data/a"}])
-    assert not applied(json_patch, json_patch.body, {"data": {}})
+    assert not applied(json_patch, {"data": {}})
 
 
 # -- the transport retrying, against the scripted server --------------------------------------
@@ -392,9 +334,9 @@ def test_a_real_kinto_asking_to_back_off_is_honoured() -> None:
 def test_a_revoke_that_did_not_land_is_not_applied() -> None:
     revoke = Request("PATCH", "/buckets/b", {"permissions": {"read": []}}, {"If-Match": '"4"'})
     held = {"data": {}, "permissions": {"read": ["system.Everyone"]}}
-    assert not applied(revoke, revoke.body, held)
+    assert not applied(revoke, held)
     grant = Request("PATCH", "/buckets/b", {"permissions": {"write": ["a"]}}, {"If-Match": '"4"'})
-    assert applied(grant, grant.body, {"data": {}, "permissions": {"write": ["a", "me"]}})
+    assert applied(grant, {"data": {}, "permissions": {"write": ["a", "me"]}})
 
 
 def test_a_list_delete_is_not_retried_but_an_object_delete_is() -> None:

@@ -10,6 +10,7 @@ import json
 import logging
 import pickle
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from kinto_query import (
     Bucket,
     Client,
+    Collection,
     IncompleteScan,
     InvalidQuery,
     InvalidResponse,
@@ -24,9 +26,8 @@ from kinto_query import (
 )
 from kinto_query._scan import Position
 
-from .conftest import AUTH, batch_put
+from .conftest import AUTH, Script, batch_put
 from .faultproxy import Fault, FaultProxy
-from .test_retry import Script, scripted  # noqa: F401 - the fixture
 
 RECORDS = "/buckets/b/collections/c/records"
 
@@ -82,7 +83,7 @@ def test_a_token_cannot_send_the_scan_elsewhere(offline_client: Client) -> None:
     ],
 )
 def test_a_malformed_page_is_an_invalid_response(
-    scripted: tuple[str, Script], answer: Any, message: str  # noqa: F811
+    scripted: tuple[str, Script], answer: Any, message: str
 ) -> None:
     url, script = scripted
     script.answers = [answer]
@@ -90,7 +91,7 @@ def test_a_malformed_page_is_an_invalid_response(
         scan_ids(Client(url, retry=None))
 
 
-def test_a_next_page_pointing_at_itself_stops(scripted: tuple[str, Script]) -> None:  # noqa: F811
+def test_a_next_page_pointing_at_itself_stops(scripted: tuple[str, Script]) -> None:
     url, script = scripted
     script.answers = [page([{"id": "a"}], **{"Next-Page": url + RECORDS})] * 3
     with pytest.raises(InvalidResponse, match="points back"):
@@ -99,7 +100,7 @@ def test_a_next_page_pointing_at_itself_stops(scripted: tuple[str, Script]) -> N
 
 
 def test_a_next_page_pointing_back_at_an_earlier_page_stops(
-    scripted: tuple[str, Script],  # noqa: F811
+    scripted: tuple[str, Script],
 ) -> None:
     url, script = scripted
     second = url + RECORDS + "?_token=2"
@@ -122,50 +123,57 @@ def hundred(kinto_fresh_server: str) -> str:
     return kinto_fresh_server
 
 
-def test_a_failed_scan_resumes_with_nothing_missing_and_nothing_twice(hundred: str) -> None:
+@pytest.fixture
+def behind_proxy(hundred: str) -> Iterator[tuple[FaultProxy, Collection]]:
+    """The 100 records of ``hundred``, reached through a fault proxy, with no retries."""
     with FaultProxy(hundred) as proxy:
-        client = Client(proxy.url, auth=AUTH, retry=None)
-        query = client.bucket("b").collection("c").sort("id").page_size(10)
-        seen: list[str] = []
-        proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
-        with pytest.raises(IncompleteScan) as caught:
-            seen.extend(record.id for record in query)
-        assert caught.value.delivered == len(seen) == 10
-        token = pickle.loads(pickle.dumps(caught.value)).resume_token  # survives pickling
-        seen.extend(record.id for record in query.resume(token))
+        yield proxy, Client(proxy.url, auth=AUTH, retry=None).bucket("b").collection("c")
+
+
+def test_a_failed_scan_resumes_with_nothing_missing_and_nothing_twice(
+    behind_proxy: tuple[FaultProxy, Collection],
+) -> None:
+    proxy, todo = behind_proxy
+    query = todo.sort("id").page_size(10)
+    seen: list[str] = []
+    proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
+    with pytest.raises(IncompleteScan) as caught:
+        seen.extend(record.id for record in query)
+    assert caught.value.delivered == len(seen) == 10
+    token = pickle.loads(pickle.dumps(caught.value)).resume_token  # survives pickling
+    seen.extend(record.id for record in query.resume(token))
     assert seen == [f"r{i:03d}" for i in range(100)]
 
 
-def test_a_resumed_scan_keeps_the_limit(hundred: str) -> None:
-    with FaultProxy(hundred) as proxy:
-        client = Client(proxy.url, auth=AUTH, retry=None)
-        query = client.bucket("b").collection("c").sort("id").page_size(10).limit(25)
-        seen: list[str] = []
-        proxy.inject(Fault.RESET, methods={"GET"}, path_contains="_token", times=1)
-        with pytest.raises(IncompleteScan) as caught:
-            seen.extend(record.id for record in query)
-        seen.extend(record.id for record in query.resume(caught.value))
+def test_a_resumed_scan_keeps_the_limit(behind_proxy: tuple[FaultProxy, Collection]) -> None:
+    proxy, todo = behind_proxy
+    query = todo.sort("id").page_size(10).limit(25)
+    seen: list[str] = []
+    proxy.inject(Fault.RESET, methods={"GET"}, path_contains="_token", times=1)
+    with pytest.raises(IncompleteScan) as caught:
+        seen.extend(record.id for record in query)
+    seen.extend(record.id for record in query.resume(caught.value))
     assert seen == [f"r{i:03d}" for i in range(25)]
 
 
-def test_pages_resume_too(hundred: str) -> None:
-    with FaultProxy(hundred) as proxy:
-        client = Client(proxy.url, auth=AUTH, retry=None)
-        query = client.bucket("b").collection("c").sort("id").page_size(30)
-        sizes: list[int] = []
-        proxy.inject(Fault.TOO_MANY, methods={"GET"}, path_contains="_token", times=1)
-        with pytest.raises(IncompleteScan) as caught:
-            sizes.extend(len(p.items) for p in query.pages())
-        sizes.extend(len(p.items) for p in query.resume(caught.value).pages())
+def test_pages_resume_too(behind_proxy: tuple[FaultProxy, Collection]) -> None:
+    proxy, todo = behind_proxy
+    query = todo.sort("id").page_size(30)
+    sizes: list[int] = []
+    proxy.inject(Fault.TOO_MANY, methods={"GET"}, path_contains="_token", times=1)
+    with pytest.raises(IncompleteScan) as caught:
+        sizes.extend(len(p.items) for p in query.pages())
+    sizes.extend(len(p.items) for p in query.resume(caught.value).pages())
     assert sizes == [30, 30, 30, 10]
 
 
-def test_an_error_on_the_first_page_is_raised_as_is(hundred: str) -> None:
-    with FaultProxy(hundred) as proxy:
-        client = Client(proxy.url, auth=AUTH, retry=None)
-        proxy.fail_next(Fault.UNAVAILABLE)
-        with pytest.raises(Exception) as caught:
-            list(client.bucket("b").collection("c"))
+def test_an_error_on_the_first_page_is_raised_as_is(
+    behind_proxy: tuple[FaultProxy, Collection],
+) -> None:
+    proxy, todo = behind_proxy
+    proxy.fail_next(Fault.UNAVAILABLE)
+    with pytest.raises(Exception) as caught:
+        list(todo)
     assert not isinstance(caught.value, IncompleteScan)
     assert "503" in str(caught.value)
 
@@ -247,14 +255,15 @@ def test_prefetch_fetches_at_most_one_page_ahead_of_a_consumer_that_stops(hundre
     assert len(gets) in (1, 2) and later == gets
 
 
-def test_prefetch_raises_where_the_failure_is_and_resumes(hundred: str) -> None:
-    with FaultProxy(hundred) as proxy:
-        query = Client(proxy.url, auth=AUTH, retry=None).bucket("b").collection("c")
-        query = query.sort("id").page_size(10).prefetch()
-        proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
-        seen: list[str] = []
-        with pytest.raises(IncompleteScan) as caught:
-            seen.extend(record.id for record in query)
-        assert len(seen) == caught.value.delivered == 10  # all of page 1, then the error
-        seen.extend(record.id for record in query.resume(caught.value))
+def test_prefetch_raises_where_the_failure_is_and_resumes(
+    behind_proxy: tuple[FaultProxy, Collection],
+) -> None:
+    proxy, todo = behind_proxy
+    query = todo.sort("id").page_size(10).prefetch()
+    proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
+    seen: list[str] = []
+    with pytest.raises(IncompleteScan) as caught:
+        seen.extend(record.id for record in query)
+    assert len(seen) == caught.value.delivered == 10  # all of page 1, then the error
+    seen.extend(record.id for record in query.resume(caught.value))
     assert seen == [f"r{i:03d}" for i in range(100)]
