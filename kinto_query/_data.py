@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any, SupportsIndex
 
-__all__ = ["Data", "TrackedList", "raw_of"]
+__all__ = ["Data", "TrackedList", "raw_of", "view"]
 
 Touch = Callable[[], None]
 
@@ -21,7 +21,7 @@ def _nothing() -> None:
 
 
 def _unwrap(value: Any) -> Any:
-    return value._raw if isinstance(value, Data) else value
+    return _get_raw(value) if isinstance(value, Data) else value
 
 
 class Data(MutableMapping[str, Any]):
@@ -42,63 +42,92 @@ class Data(MutableMapping[str, Any]):
     _touch: Touch
 
     def __init__(self, raw: dict[str, Any] | None = None, touch: Touch | None = None) -> None:
-        object.__setattr__(self, "_raw", {} if raw is None else raw)
-        object.__setattr__(self, "_touch", touch or _nothing)
-
-    def _view(self, key: str, value: Any) -> Any:
-        kind = type(value)
-        if kind is dict:
-            return Data(value, self._touch)
-        if kind is list:
-            value = self._raw[key] = _tracked(value, self._touch)
-        return value
+        _set_raw(self, {} if raw is None else raw)
+        _set_touch(self, touch or _nothing)
 
     def __getitem__(self, key: str) -> Any:
-        return self._view(key, self._raw[key])
+        value = _get_raw(self)[key]
+        return _view(self, key, value) if type(value) in _CONTAINERS else value
+
+    def __getattribute__(self, name: str) -> Any:
+        # Instead of __getattr__: on Python 3.11 reaching __getattr__ costs an AttributeError
+        # built and dropped on every field read, the main cost of ``record.data.title``.
+        if name in _OWN:  # methods and internals win over fields, as documented above
+            return object.__getattribute__(self, name)
+        raw = _get_raw(self)
+        try:
+            value = raw[name]
+        except KeyError:
+            keys = ", ".join(sorted(raw)) or "none"
+            raise AttributeError(f"no field {name!r} (fields: {keys})") from None
+        return _view(self, name, value) if type(value) in _CONTAINERS else value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._touch()
-        self._raw[key] = _unwrap(value)
+        _get_touch(self)()
+        _get_raw(self)[key] = _unwrap(value)
 
     def __delitem__(self, key: str) -> None:
-        self._touch()
-        del self._raw[key]
+        _get_touch(self)()
+        del _get_raw(self)[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
+        return iter(_get_raw(self))
 
     def __len__(self) -> int:
-        return len(self._raw)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._view(name, self._raw[name])
-        except KeyError:
-            keys = ", ".join(sorted(self._raw)) or "none"
-            raise AttributeError(f"no field {name!r} (fields: {keys})") from None
+        return len(_get_raw(self))
 
     def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
 
     def __delattr__(self, name: str) -> None:
-        if name not in self._raw:
+        if name not in _get_raw(self):
             raise AttributeError(f"no field {name!r}")
         del self[name]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Data):
-            return self._raw == other._raw
-        return self._raw == other
+            return _get_raw(self) == _get_raw(other)
+        return _get_raw(self) == other
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
     def __repr__(self) -> str:
-        return f"Data({self._raw!r})"
+        return f"Data({_get_raw(self)!r})"
 
     def to_dict(self) -> dict[str, Any]:
         """The underlying JSON object (not a copy): changing it counts as a change."""
-        self._touch()  # the caller may change it behind our back
-        return self._raw
+        _get_touch(self)()  # the caller may change it behind our back
+        return _get_raw(self)
+
+
+# The slots, read and written without going through Data's own attribute methods.
+_get_raw: Callable[[Data], dict[str, Any]] = Data._raw.__get__  # type: ignore[attr-defined]
+_set_raw: Callable[[Data, dict[str, Any]], None] = Data._raw.__set__  # type: ignore[attr-defined]
+_get_touch: Callable[[Data], Touch] = Data._touch.__get__
+_set_touch: Callable[[Data, Touch], None] = Data._touch.__set__  # type: ignore[attr-defined]
+# Values handed out as views (the test is inlined where a field is read: it is the hot path).
+_CONTAINERS = frozenset((dict, list))
+# What ``data.<name>`` finds on the class rather than in the fields.
+_OWN = frozenset(dir(Data))
+
+
+def view(raw: dict[str, Any], touch: Touch) -> Data:
+    """A view on ``raw`` calling ``touch`` before its first change (cheaper than ``Data()``:
+    a scan makes one per record)."""
+    data: Data = object.__new__(Data)
+    _set_raw(data, raw)
+    _set_touch(data, touch)
+    return data
+
+
+def _view(data: Data, key: str, value: Any) -> Any:
+    """What a field read hands out: nested objects and lists as views noticing changes."""
+    kind = type(value)
+    if kind is dict:
+        return view(value, _get_touch(data))
+    if kind is list:
+        value = _get_raw(data)[key] = _tracked(value, _get_touch(data))
+    return value
 
 
 def _tracked(items: list[Any], touch: Touch) -> TrackedList:
@@ -176,4 +205,4 @@ class TrackedList(list[Any]):
 
 def raw_of(data: Data) -> dict[str, Any]:
     """The dict under a view, without counting as a change (for the library's own reads)."""
-    return data._raw
+    return _get_raw(data)

@@ -61,6 +61,6 @@ class Group(Resource):
 
     def save_request(self, *, force: bool = False) -> Request | None:
         """As for any object, members first made a set (``members.append`` may repeat one)."""
-        if self._data is not None and isinstance(self._data.get("members"), list):
-            self.members = self._data["members"]
+        if self._raw is not None and isinstance(self._raw.get("members"), list):
+            self.members = self._raw["members"]
         return super().save_request(force=force)

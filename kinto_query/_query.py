@@ -65,6 +65,11 @@ def _count(value: object, what: str, *, minimum: int) -> int:
     return value
 
 
+def _as_sent(obj: dict[str, Any], fields: tuple[str, ...] | None,
+             permissions: dict[str, Any] | None) -> dict[str, Any]:
+    return obj
+
+
 class Query(Generic[T]):
     """A lazy, immutable query on a Kinto list endpoint; iterate it to send requests.
 
@@ -156,6 +161,18 @@ class Query(Generic[T]):
         a session is safe across threads), so turn it on where your loop only reads.
         """
         return self._clone(prefetch=on)
+
+    def dicts(self) -> Query[dict[str, Any]]:
+        """The same query, each result the plain JSON object the server sent (``id`` and
+        ``last_modified`` included, tombstones with ``deleted``): no object built, no change
+        tracking. The fastest way to read (see the README's performance section).
+
+        >>> todo = Client().bucket("b").collection("todo")
+        >>> todo.filter(status="done").dicts().url == todo.filter(status="done").url
+        True
+        """
+        return Query(self._transport, self._path, _as_sent, item_path=self._item_path,
+                     _state=self._state)
 
     @overload
     def __getitem__(self, index: int) -> T: ...
@@ -322,7 +339,8 @@ class Query(Generic[T]):
         return self._clone(start=position.url, skip=position.skip, limit=position.remaining)
 
     def __iter__(self) -> Iterator[T]:
-        make = self._maker()
+        # The factory is called here directly (not through _maker): one call less per result.
+        fields, factory = self._state.fields or None, self._factory
         for page in self._raw_pages():
             objects = page.items
             del page
@@ -331,7 +349,7 @@ class Query(Generic[T]):
             # the caller still holds of this one is in memory.
             objects.reverse()
             while objects:
-                yield make(objects.pop())
+                yield factory(objects.pop(), fields, None)
 
     def count(self) -> int:
         """How many results, from one ``HEAD`` (``Total-Objects``)."""

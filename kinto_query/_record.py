@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from ._changes import split_server_fields
 from ._data import Data, raw_of
+from ._data import view as make_view
 from ._endpoints import validate_id
-from ._resource import Resource
+from ._resource import Resource, Toucher
 
 if TYPE_CHECKING:
     from ._collection import Collection
@@ -30,6 +31,7 @@ class Record(Resource):
     """
 
     kind = "record"
+    deleted = False
 
     def __init__(
         self,
@@ -70,7 +72,6 @@ class Record(Resource):
             permissions=permissions,
         )
         self.collection = collection
-        self.deleted = False
 
     @classmethod
     def from_server(
@@ -83,16 +84,32 @@ class Record(Resource):
         owned: bool = False,
     ) -> Record:
         """A record as the server sent it (an item of a list, or ``data`` of one record);
-        ``owned``: ``obj`` is the record's from now on (not copied)."""
+        ``owned``: ``obj`` is the record's from now on (not copied).
+
+        This is the one per-record cost of a scan, so it sets only what differs from the
+        class defaults, in the instance dict directly, and builds no ``Data`` view until
+        ``.data`` is read. Kinto's own id needs no check.
+        """
+        data = obj if owned and type(obj) is dict else dict(obj)
+        record_id = data.pop("id")
+        last_modified = data.pop("last_modified", None)
         record = cls.__new__(cls)
-        record._setup(collection, obj["id"])  # Kinto's own id: no need to check it again
-        if obj.get("deleted") is True and set(obj) <= {"id", "last_modified", "deleted"}:
-            record.deleted = True
-            obj = {k: v for k, v in obj.items() if k != "deleted"}
-        body: dict[str, Any] = {"data": obj}
+        state = record.__dict__
+        state["transport"] = collection.transport
+        state["path"] = f"{collection.records_path}/{record_id}"
+        state["id"] = record_id
+        state["_bucket_id"] = collection._bucket_id
+        state["collection"] = collection
+        state["last_modified"] = last_modified if type(last_modified) is int else None
+        state["_raw"] = data
+        state["data"] = make_view(data, Toucher(record))  # made here: no call on reading it
+        state["_from_server"] = True
+        state["_fields"] = fields
+        if "deleted" in data and len(data) == 1 and data["deleted"] is True:
+            del data["deleted"]  # a tombstone: id, last_modified and deleted only
+            state["deleted"] = True
         if permissions is not None:
-            body["permissions"] = permissions
-        record._load(body, fields, owned=owned)
+            state["_permissions"] = record._new_permissions(permissions)
         return record
 
     def __repr__(self) -> str:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from ._changes import fingerprint, partial_save, split_server_fields
 from ._data import Data, raw_of
+from ._data import view as make_view
 from ._messages import Request, if_match
 from ._permissions import Permissions
 from ._transport import Transport
@@ -30,25 +31,42 @@ from .exceptions import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["Resource", "loader"]
+__all__ = ["Resource", "Toucher", "loader"]
 
 # A permission change that met a newer version is re-applied on it this many times.
 _PERMISSION_RETRIES = 3
 
 
-class _Toucher:
+class Toucher(weakref.ref):  # type: ignore[type-arg]
     """What an object's data views call before a change (a weak link: no reference cycle, so
-    a record dropped in a scan is freed at once)."""
+    a record dropped in a scan is freed at once; a weakref subclass: made in C, no __init__)."""
 
-    __slots__ = ("_owner",)
-
-    def __init__(self, owner: Resource) -> None:
-        self._owner = weakref.ref(owner)
+    __slots__ = ()
 
     def __call__(self) -> None:
-        owner = self._owner()
+        owner = super().__call__()
         if owner is not None:
             owner._before_first_change()
+
+
+class _DataAttribute:
+    """``obj.data``: the object's fields (fetched on first use): ``obj.data.title``,
+    ``obj.data["title"]``; assigning replaces them.
+
+    The view, once made, lives in the instance's dict, where Python finds it before this
+    descriptor (it has no ``__set__``, so it is not consulted then): reading ``record.data``
+    in a scan costs no Python call. ``Resource.__setattr__`` handles assignment.
+    """
+
+    @overload
+    def __get__(self, obj: None, owner: Any = None) -> _DataAttribute: ...
+    @overload
+    def __get__(self, obj: Resource, owner: Any = None) -> Data: ...
+    def __get__(self, obj: Resource | None, owner: Any = None) -> Data | _DataAttribute:
+        return self if obj is None else obj._data_view()
+
+    if TYPE_CHECKING:  # for type checkers only: at run time assignment is __setattr__'s
+        def __set__(self, obj: Resource, value: Mapping[str, Any]) -> None: ...
 
 
 class Resource:
@@ -61,6 +79,12 @@ class Resource:
     """
 
     kind: ClassVar[str]
+    # Defaults on the class: a record built from a page sets only what it has (see Record).
+    _raw: dict[str, Any] | None = None  # the data, as a plain dict (None: not loaded)
+    _from_server = False  # its data came from the server (else: new, all a change)
+    _snapshot: str | None = None  # the data as loaded, kept at its first change
+    _fields: tuple[str, ...] | None = None  # the projection it was loaded with
+    _permissions: Permissions | None = None
 
     def __init__(
         self,
@@ -79,11 +103,6 @@ class Resource:
         self.id = object_id
         self._bucket_id = bucket_id
         self.last_modified: int | None = None
-        self._data: Data | None = None
-        self._from_server = False  # its data came from the server (else: new, all a change)
-        self._snapshot: str | None = None  # the data as loaded, kept at its first change
-        self._fields: tuple[str, ...] | None = None  # the projection it was loaded with
-        self._permissions: Permissions | None = None
         if data is not None or permissions is not None:
             self.data = data or {}
             self._permissions = self._new_permissions(None)
@@ -94,24 +113,34 @@ class Resource:
 
     # -- state ---------------------------------------------------------------------------
 
-    @property
-    def data(self) -> Data:
-        """The object's fields (fetched on first use): ``obj.data.title``, ``obj.data["title"]``."""
-        if self._data is None:
-            self.refresh()
-        assert self._data is not None
-        return self._data
+    data = _DataAttribute()
 
-    @data.setter
-    def data(self, value: Mapping[str, Any]) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "data":  # the descriptor has no __set__ (see _DataAttribute)
+            self._replace_data(value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def _data_view(self) -> Data:
+        if self._raw is None:
+            self.refresh()
+        assert self._raw is not None
+        view = self.__dict__["data"] = make_view(self._raw, Toucher(self))
+        return view
+
+    def _replace_data(self, value: Mapping[str, Any]) -> None:
         raw = raw_of(value) if isinstance(value, Data) else dict(value)
         self._before_first_change()
-        self._data = Data(split_server_fields(raw)[0], _Toucher(self))
+        self._set_raw(split_server_fields(raw)[0])
+
+    def _set_raw(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+        self.__dict__.pop("data", None)  # its view is made again on first use
 
     def _before_first_change(self) -> None:
         """Keep the data as loaded, before anything changes it (the views call this)."""
-        if self._from_server and self._snapshot is None and self._data is not None:
-            self._snapshot = fingerprint(raw_of(self._data))
+        if self._from_server and self._snapshot is None and self._raw is not None:
+            self._snapshot = fingerprint(self._raw)
 
     @property
     def loaded_fields(self) -> tuple[str, ...] | None:
@@ -122,11 +151,11 @@ class Resource:
     def permissions(self) -> Permissions:
         """The object's permissions (fetched on first use), changed in place, sent on save()."""
         if self._permissions is None:
-            if self._data is not None and self.last_modified is None and not self._from_server:
+            if self._raw is not None and self.last_modified is None and not self._from_server:
                 self._permissions = self._new_permissions(None)  # a new object: none yet
             else:
                 body = self._get()
-                if self._data is None:
+                if self._raw is None:
                     self._load(body)
                 else:  # keep the caller's unsaved data
                     self._permissions = self._new_permissions(body.get("permissions"))
@@ -163,7 +192,7 @@ class Resource:
         else:
             raise InvalidResponse(f"{self.path}: the server's answer has no 'data' object")
         self.last_modified = last_modified if type(last_modified) is int else None
-        self._data = Data(data, _Toucher(self))
+        self._set_raw(data)
         self._from_server = True
         self._snapshot = None
         self._fields = fields
@@ -182,18 +211,18 @@ class Resource:
         return self
 
     def _changed_data(self) -> bool:
-        if self._data is None:
+        if self._raw is None:
             return False
         if not self._from_server:
             return True  # new: all of it is to send
         # Nothing touched it since loaded: unchanged, at no cost.
-        return self._snapshot is not None and fingerprint(raw_of(self._data)) != self._snapshot
+        return self._snapshot is not None and fingerprint(self._raw) != self._snapshot
 
     # -- the write requests: one builder per kind ------------------------------------------
 
     def create_request(self, *, force: bool = False) -> Request:
         """``PUT`` of the whole object, failing if it exists (unless ``force``: an upsert)."""
-        body: dict[str, Any] = {"data": raw_of(self._data) if self._data is not None else {}}
+        body: dict[str, Any] = {"data": self._raw if self._raw is not None else {}}
         permissions = self._permissions.to_dict() if self._permissions is not None else {}
         if permissions:  # none given: an upsert (force) keeps those the object has
             body["permissions"] = permissions
@@ -207,17 +236,17 @@ class Resource:
         nested object loaded in part.
         """
         if self.last_modified is None and not self._from_server:
-            if self._data is None and self._permissions is None:
+            if self._raw is None and self._permissions is None:
                 return None
             return self.create_request(force=force)
         permissions = self._permissions.changed() if self._permissions is not None else {}
         changed_data = self._changed_data()
-        overwrite = force and self._fields is None and self._data is not None
+        overwrite = force and self._fields is None and self._raw is not None
         if not (permissions or changed_data or overwrite):
             return None
-        assert self._data is not None  # changes need loaded data or permissions
+        assert self._raw is not None  # changes need loaded data or permissions
         headers = {} if force or self.last_modified is None else if_match(self.last_modified)
-        now = raw_of(self._data)
+        now = self._raw
         if self._fields is None:
             if not (changed_data or overwrite):
                 return Request("PATCH", self.path, {"permissions": permissions}, headers)

@@ -13,6 +13,7 @@ import base64
 import binascii
 import dataclasses
 import json
+import operator
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
@@ -75,9 +76,17 @@ class Position:
         return position
 
 
+_ID = operator.itemgetter("id")
+
+
 def _objects(response_data: Any, url: str) -> list[dict[str, Any]]:
     if not isinstance(response_data, list):
         raise InvalidResponse(f"GET {url}: 'data' is not a list")
+    try:  # the common case, checked in C (decoded JSON has exact types)
+        if set(map(type, map(_ID, response_data))) <= {str}:
+            return response_data
+    except (TypeError, KeyError, IndexError):
+        pass
     for obj in response_data:
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
             raise InvalidResponse(f"GET {url}: an item has no 'id': {str(obj)[:200]}")

@@ -132,3 +132,21 @@ def test_a_dropped_record_is_freed_without_the_garbage_collector(offline_client:
         assert alive() is None
     finally:
         gc.enable()
+
+
+def test_a_record_hands_out_one_view_until_its_data_is_replaced(offline_client: Client) -> None:
+    record = loaded(offline_client, {"title": "t"})
+    view = record.data
+    assert record.data is view  # the same view: a change through either is one change
+    record.data = {"title": "u"}
+    assert record.data is not view and record.data.title == "u" and view.title == "t"
+    record.take_answer({"data": {"id": "r1", "last_modified": 2, "title": "v"}})
+    assert record.data.title == "v" and record.last_modified == 2
+
+
+def test_a_field_named_like_a_method_needs_brackets_and_attributes_say_what_exists() -> None:
+    data = Data({"keys": 1, "title": "t"})
+    assert callable(data.keys) and data["keys"] == 1
+    with pytest.raises(AttributeError, match=r"no field 'nope' \(fields: keys, title\)"):
+        data.nope  # noqa: B018
+    assert getattr(data, "nope", "default") == "default"

@@ -546,3 +546,30 @@ def test_partition_of_an_empty_query_is_itself(kinto_fresh_server: str) -> None:
     todo = Bucket("b", client=client, create=True).create_collection("c")
     parts = todo.partition(3)
     assert len(parts) == 1 and list(parts[0]) == []
+
+
+# -- dicts(): the plain JSON objects -----------------------------------------------------------
+
+
+def test_dicts_is_the_same_request(query: RecordQuery) -> None:
+    q = query.filter(status="done").sort("-title").fields("title").limit(3)
+    assert q.dicts().url == q.url
+    assert q.dicts()[:2].url == q[:2].url  # still a lazy query: slicing, builders
+
+
+def test_dicts_hand_out_what_the_server_sent(kinto_fresh_server: str) -> None:
+    client = Client(kinto_fresh_server, auth=("alice", "s3cret"))
+    todo = Bucket("b", client=client, create=True).create_collection("c")
+    path = "/buckets/b/collections/c/records"
+    batch_put(client, path, ({"id": f"r{i:03d}", "n": i, "tags": ["x"]} for i in range(30)))
+    todo.delete_records(["r005"])
+    raw = requests.get(kinto_fresh_server + path + "?_sort=id", auth=("alice", "s3cret"),
+                       timeout=10).json()["data"]
+    assert list(todo.sort("id").page_size(7).dicts()) == raw  # paged, exactly as sent
+    assert todo.dicts().get("r003") == next(obj for obj in raw if obj["id"] == "r003")
+    assert [obj["n"] for obj in todo.filter(n__gte=27).sort("n").fields("n").dicts()] == [
+        27, 28, 29]
+    since = raw[0]["last_modified"]
+    changes = list(todo.since(since).dicts())
+    assert {"id": "r005", "deleted": True} in [
+        {k: v for k, v in obj.items() if k != "last_modified"} for obj in changes]
