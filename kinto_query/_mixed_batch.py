@@ -18,7 +18,6 @@ import functools
 import http
 import json
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from ._batch import Progress, send_batch
@@ -58,21 +57,17 @@ class BatchHandle(Generic[T]):
         self._exist_ok = False  # a create that may meet its object: then read it as it is
 
     def __repr__(self) -> str:
-        what = f"{self.request.method} {self.request.path}" if self.request else "no request"
-        if not self._done:
-            state = "not sent"
-        else:
-            state = "succeeded" if self._error is None else f"failed: {self._error}"
-        return f"<BatchHandle {what}: {state}>"
+        state = ("not sent" if not self._done else "succeeded" if self._error is None
+                 else f"failed: {self._error}")
+        return f"<BatchHandle {self._describe()}: {state}>"
 
     def result(self) -> T:
         """The object, updated from the server's answer (None for a delete); or the item's
         error, of the class the same request sent alone raises (``NotFound``,
         ``PreconditionFailed``...), or ``BatchError`` when its outcome is unknown."""
-        if not self._done:
-            raise BatchNotSent(f"{self._describe()}: {self._why_not}")
-        if self._error is not None:
-            raise self._error.with_traceback(None)
+        error = self.exception()
+        if error is not None:
+            raise error.with_traceback(None)
         return self._value
 
     def exception(self) -> KintoError | None:
@@ -82,7 +77,9 @@ class BatchHandle(Generic[T]):
         return self._error
 
     def _describe(self) -> str:
-        return f"{self.request.method} {self.request.path}" if self.request else "this save"
+        if self.request is None:
+            return "a save with nothing to send"
+        return f"{self.request.method} {self.request.path}"
 
     def _settle(self, error: KintoError | None) -> None:
         self._done, self._error = True, error
@@ -104,8 +101,10 @@ class Batch:
     (the default) a report with any failure raises ``BatchError`` carrying it.
 
     Calls run in order, so a collection created first can receive records later in the
-    same batch. A patch sets whole top-level fields (Kinto reads every request of a batch
-    as plain JSON); a change a batch cannot carry (a JSON-Patch) is sent alone in its place.
+    same batch. Each builds its request from the object as it is then: a second save of one
+    object in a batch is checked against the version the first started from (412). A patch
+    sets whole top-level fields (Kinto reads every request of a batch as plain JSON); a
+    change a batch cannot carry (a JSON-Patch) is sent alone in its place.
 
     >>> with client.batch() as batch:                              # doctest: +SKIP
     ...     made = batch.create(todo.record({"title": "milk"}))
@@ -142,12 +141,7 @@ class Batch:
         self._check_open()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         if exc_type is not None:
             # Half a block is not what the caller meant: send none of it.
             if self._state is _State.OPEN:
@@ -236,13 +230,9 @@ class Batch:
             raise BatchNotSent("this batch was already sent (or abandoned): calls on it are "
                                "not sent; start another with client.batch()")
 
-    def _queue(
-        self,
-        value: T,
-        request: Request | None,
-        on_success: Callable[[dict[str, Any]], None] | None,
-        missing_ok: bool = False,
-    ) -> BatchHandle[T]:
+    def _queue(self, value: T, request: Request | None,
+               on_success: Callable[[dict[str, Any]], None] | None,
+               missing_ok: bool = False) -> BatchHandle[T]:
         if request is None:
             handle: BatchHandle[T] = BatchHandle(None, value)
             self._calls.append((handle, None))
@@ -301,14 +291,8 @@ class Batch:
         except BaseException as error:  # re-raised by send(), once every handle is settled
             return getattr(error, "report", None) or BatchReport(), error
 
-    def _settle(
-        self,
-        sent: list[_Sent],
-        items: list[BatchItem],
-        outcomes: list[_Outcome],
-        report: BatchReport,
-        stopped: BaseException | None,
-    ) -> None:
+    def _settle(self, sent: list[_Sent], items: list[BatchItem], outcomes: list[_Outcome],
+                report: BatchReport, stopped: BaseException | None) -> None:
         """Resolve every handle from its outcome, and keep the report numbered by call."""
         final = BatchReport()
         final.requests_sent, final.chunks = report.requests_sent, report.chunks

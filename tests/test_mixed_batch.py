@@ -347,6 +347,8 @@ def test_each_failure_raises_what_the_request_raises_alone(kinto_any_server: str
     assert str(exists.exception()) == str(alone_exists.value)
     error = conflict.exception()
     assert isinstance(error, PreconditionFailed) and error.errno == 114
+    body = batch.report.conflicts[1].body  # the item's answer, kept whole
+    assert body is not None and body["errno"] == 114 and body["details"]["existing"]["n"] == 9
     assert error.existing is not None and error.existing["n"] == 9
     assert stale.last_modified == before and stale.data.n == 2  # not updated: it failed
     with pytest.raises(NotFound) as alone_missing:
