@@ -12,6 +12,7 @@ from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
 from ._group import Group
+from ._mixed_batch import Batch, BatchHandle
 from ._permissions import Permissions
 from ._query import Query
 from ._record import Record
@@ -24,6 +25,7 @@ from .exceptions import (
     BackoffRequested,
     BadRequest,
     BatchError,
+    BatchNotSent,
     ConfigurationError,
     Conflict,
     Forbidden,
@@ -50,7 +52,10 @@ __all__ = [
     "AlreadyExists",
     "BackoffRequested",
     "BadRequest",
+    "Batch",
     "BatchError",
+    "BatchHandle",
+    "BatchNotSent",
     "BatchReport",
     "Bucket",
     "Client",

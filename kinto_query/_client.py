@@ -13,6 +13,7 @@ from ._auth import AuthLike
 from ._batch import chunk_size_of
 from ._bucket import Bucket
 from ._endpoints import endpoint_path
+from ._mixed_batch import Batch, Progress
 from ._query import Query
 from ._resource import loader
 from ._retry import DEFAULT_RETRY, RetryPolicy
@@ -128,3 +129,23 @@ class Client:
         """The server's plugins and features, by name."""
         capabilities: dict[str, Any] = self.server_info().get("capabilities", {})
         return capabilities
+
+    def batch(
+        self,
+        *,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> Batch:
+        """A mixed batch: creates, saves, patches, deletes and reads of any buckets,
+        collections, groups and records, queued in a ``with`` block and sent when it ends,
+        in ``POST /batch`` chunks of the server's ``batch_max_requests`` (see ``Batch``).
+        An exception raised inside the block sends nothing.
+
+        >>> with Client().batch() as batch:                              # doctest: +SKIP
+        ...     created = batch.create(todo.record({"title": "milk"}))
+        >>> created.result().data.title                                  # doctest: +SKIP
+        'milk'
+        """
+        return Batch(self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
+                     progress=progress)

@@ -40,6 +40,8 @@ class ItemFailure:
     message: str
     existing: dict[str, Any] | None = None
     """On a conflict (412): the server's current version."""
+    body: dict[str, Any] | None = None
+    """The server's answer for the item (Kinto's error body: errno, details...), if any."""
 
 
 class BatchReport:
@@ -112,12 +114,13 @@ class BatchReport:
             if item.request.headers.get("If-None-Match") == "*":
                 message = already_exists(item.request.path)
             existing = details.get("existing") if isinstance(details, dict) else None
-            self.conflicts.append(ItemFailure(index, item.id, status, message, existing))
+            self.conflicts.append(ItemFailure(index, item.id, status, message, existing,
+                                              body or None))
         elif status == 404 and names_itself(details, item.kind):
-            self.missing.append(ItemFailure(index, item.id, status, message))
+            self.missing.append(ItemFailure(index, item.id, status, message, None, body or None))
         else:
             # Includes a 404 of the collection or bucket the item was to be written in.
-            self.failed.append(ItemFailure(index, item.id, status, message))
+            self.failed.append(ItemFailure(index, item.id, status, message, None, body or None))
 
     def saved(self, index: int, item: BatchItem, current: dict[str, Any] | None) -> None:
         """File an item found applied by reading the server back (``current``: its object)."""

@@ -20,6 +20,7 @@
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── UnsafeURL                  the server pointed us to another origin
     ├── BatchError                 some items of a bulk write failed (.report)
+    ├── BatchNotSent (RuntimeError)  a batch's result asked for before the batch was sent
     ├── ConfigurationError (ValueError)  the client is set up wrong (e.g. server_url lacks /v1)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
     └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
@@ -46,6 +47,7 @@ __all__ = [
     "BackoffRequested",
     "BadRequest",
     "BatchError",
+    "BatchNotSent",
     "ConfigurationError",
     "Conflict",
     "Forbidden",
@@ -293,6 +295,12 @@ class BatchError(KintoError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.report,))
+
+
+class BatchNotSent(KintoError, RuntimeError):
+    """A result of ``client.batch()`` asked for before the batch was sent (its ``with``
+    block has not ended, or an exception left it: then nothing was sent), or a call made on
+    a batch already sent."""
 
 
 _BY_STATUS: dict[int, type[HTTPError]] = {
