@@ -237,7 +237,7 @@ class Collection(Resource):
 
     def _bulk(
         self,
-        items: Iterable[BatchItem],
+        items: Iterable[BatchItem | None],
         raise_on_error: bool,
         chunk_size: int | None,
         progress: Progress | None,
@@ -293,12 +293,12 @@ class Collection(Resource):
         default a report with failures raises ``BatchError``.
         """
 
-        def items() -> Iterator[BatchItem]:
+        def items() -> Iterator[BatchItem | None]:
             for data in records:
                 record = self._own(data)
                 request = record.save_request(force=force)
-                if request is not None:
-                    yield BatchItem(request, record.id, record.take_answer)
+                # Nothing to save: None keeps the report's index the position in ``records``.
+                yield None if request is None else BatchItem(request, record.id, record.take_answer)
 
         return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
 
