@@ -89,7 +89,11 @@ kinto.bucket_create_principals = system.Authenticated
 kinto.account_create_principals = system.Everyone
 kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts
                  kinto.plugins.flush kinto.plugins.history
+                 kinto_attachment kinto_query._attachment_files
 kinto.experimental_permissions_endpoint = true
+# Attachments: files in the server's own temporary folder, served by Kinto below /v1/attachments/.
+kinto.attachment.base_path = {attachments}
+kinto.attachment.base_url = {url}/attachments/
 
 [server:main]
 use = egg:waitress#main
@@ -203,8 +207,11 @@ class KintoServer:
         ini = Path(self._dir, "kinto.ini")
         # The ini is read with interpolation: a literal % is written %%.
         database_url = (self.database_url or "").replace("%", "%%")
+        attachments = Path(self._dir, "attachments")
+        attachments.mkdir()
         ini.write_text(_INI.format(
-            host=self.host, port=self.port, backend=self.backend, database_url=database_url
+            host=self.host, port=self.port, backend=self.backend, database_url=database_url,
+            attachments=str(attachments).replace("%", "%%"), url=self.url.replace("%", "%%"),
         ))
         env = dict(os.environ)
         env.update({f"KINTO_{k.upper()}": str(v) for k, v in self.settings.items()})
