@@ -6,12 +6,14 @@
 'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_limit=10'
 """
 
+from ._attachment import Attachment, OriginalFile
 from ._auth import TokenAuth
 from ._bucket import Bucket
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
 from ._group import Group
+from ._messages import StreamBody, StreamedResponse
 from ._permissions import Permissions
 from ._query import Query
 from ._record import Record
@@ -27,6 +29,7 @@ from .exceptions import (
     ConfigurationError,
     Conflict,
     Forbidden,
+    HashMismatch,
     HTTPError,
     IncompleteScan,
     InvalidId,
@@ -34,6 +37,7 @@ from .exceptions import (
     InvalidResponse,
     KintoConnectionError,
     KintoError,
+    NoAttachment,
     NotFound,
     Overwritten,
     PreconditionFailed,
@@ -48,6 +52,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_SERVER_URL",
     "AlreadyExists",
+    "Attachment",
     "BackoffRequested",
     "BadRequest",
     "BatchError",
@@ -61,6 +66,7 @@ __all__ = [
     "Forbidden",
     "Group",
     "HTTPError",
+    "HashMismatch",
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
@@ -68,7 +74,9 @@ __all__ = [
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "NoAttachment",
     "NotFound",
+    "OriginalFile",
     "Overwritten",
     "Page",
     "Permissions",
@@ -80,6 +88,8 @@ __all__ = [
     "Response",
     "RetryPolicy",
     "ServerError",
+    "StreamBody",
+    "StreamedResponse",
     "TokenAuth",
     "TooManyRequests",
     "Transport",
