@@ -106,7 +106,9 @@ class _Source:
         elif callable(getattr(file, "read", None)):
             self.file = _readable(file)
         else:
-            raise TypeError(f"attach a path or a binary file object, not {type(file).__name__}")
+            hint = " (wrap bytes in io.BytesIO)" if isinstance(file, (bytes, bytearray)) else ""
+            raise TypeError(f"attach a path or a binary file object, not "
+                            f"{type(file).__name__}{hint}")
         name = getattr(self.file, "name", None)
         self.name = os.path.basename(name) if isinstance(name, str) and name else None
         try:

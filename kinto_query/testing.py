@@ -50,6 +50,7 @@ from typing import Any
 import pytest
 import requests
 
+from ._attachment_files import RecordableSession
 from ._auth import AuthLike
 from ._client import Client
 
@@ -658,7 +659,7 @@ class Recorder:
             # betamax's own "all" replaces an earlier identical request by a later one, losing
             # e.g. a GET before a change; recording anew into an empty cassette keeps both.
             self.cassette_path.unlink(missing_ok=True)
-        self.session = requests.Session()
+        self.session = RecordableSession()  # streamed uploads recorded too
         origin = re.sub(r"/v1$", "", self.server_url)
         self._betamax = Betamax(self.session, cassette_library_dir=str(cassette_dir))
         self._betamax.use_cassette(
