@@ -92,6 +92,15 @@ def _checked(obj: object, where: str, names: tuple[str, ...]) -> dict[str, Any]:
 # -- upload ----------------------------------------------------------------------------------
 
 
+class _ReadFailed(Exception):
+    """An error reading the file being sent, carried out of urllib3 as it is: urllib3 would
+    report any ``OSError`` raised while sending as a lost connection."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _Source:
     """The bytes to upload: a file opened (by us, for a path) and checked before any request."""
 
@@ -123,11 +132,14 @@ class _Source:
             self.file.seek(self.start)
         left = self.length
         while left is None or left > 0:
-            piece = self.file.read(_PIECE if left is None else min(_PIECE, left))
+            try:
+                piece = self.file.read(_PIECE if left is None else min(_PIECE, left))
+            except Exception as error:
+                raise _ReadFailed(error) from error
             if not piece:
                 if left:
-                    raise OSError(f"{self.name or 'the file'} shrank by {left} bytes while "
-                                  "it was being sent")
+                    raise _ReadFailed(OSError(f"{_describe(self.file)} shrank by {left} bytes "
+                                              "while it was being sent"))
                 return
             if left is not None:
                 left -= len(piece)
@@ -206,7 +218,10 @@ def upload(transport: Transport, path: str, file: FileSource, *, filename: str |
         if not _MEDIA_TYPE.match(media):
             raise ValueError(f"not a media type: {media!r} (e.g. 'text/csv')")
         body = _multipart(source, name, media, fields)
-        answer = transport.send(Request("POST", path, body))
+        try:
+            answer = transport.send(Request("POST", path, body))
+        except _ReadFailed as failed:
+            raise failed.error from None  # the file's own error, not a "lost connection"
     finally:
         source.close()
     return Attachment.from_server(answer.json(), where)

@@ -11,7 +11,8 @@ Opt in from a ``conftest.py``::
 Fixtures:
 
 - ``kinto_server``: the URL of a real Kinto (memory backend, Basic auth for any
-  ``user:password``, flush plugin) started once per session on a free 127.0.0.1 port.
+  ``user:password``, flush plugin, kinto-attachment with its files served below
+  ``/v1/attachments/``) started once per session on a free 127.0.0.1 port.
 - ``kinto_fresh_server``: the same URL, emptied (``POST /__flush__``) before the test.
 - ``kinto_postgresql``: a :class:`PostgreSQL` cluster started once per session (skipped when
   the PostgreSQL server binaries are missing; a failure instead when ``CI`` is set).

@@ -240,6 +240,20 @@ def test_a_streamed_upload_is_never_retried(scripted: tuple[str, Script]) -> Non
         ("POST", "/v1/buckets/b/collections/c/records/r1/attachment")]
 
 
+def test_a_file_failing_midway_is_its_own_error(scripted: tuple[str, Script]) -> None:
+    class Shrinking(io.BytesIO):
+        """Says it holds 10 bytes, then gives 6: a file truncated while it is sent."""
+
+        def read(self, size: int | None = -1) -> bytes:
+            return super().read(3) if self.tell() < 6 else b""
+
+    url, _ = scripted
+    record = Client(url, auth=AUTH).bucket("b").collection("c").record(id="r1")
+    # The file's own error, not a KintoConnectionError ("cannot reach the server").
+    with pytest.raises(OSError, match="shrank by 4 bytes while it was being sent"):
+        record.attach(Shrinking(b"0123456789"), filename="a.txt")
+
+
 class Truncated(BaseHTTPRequestHandler):
     """Announces 1,000 bytes, sends 10, hangs up: a transfer broken midway."""
 
