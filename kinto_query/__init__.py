@@ -6,12 +6,14 @@
 'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_limit=10'
 """
 
+from ._attachment import Attachment, OriginalFile
 from ._auth import TokenAuth
 from ._bucket import Bucket
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
 from ._group import Group
+from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
 from ._permissions import Permissions
 from ._query import Query
@@ -29,6 +31,7 @@ from .exceptions import (
     ConfigurationError,
     Conflict,
     Forbidden,
+    HashMismatch,
     HTTPError,
     IncompleteScan,
     InvalidId,
@@ -36,6 +39,7 @@ from .exceptions import (
     InvalidResponse,
     KintoConnectionError,
     KintoError,
+    NoAttachment,
     NotFound,
     Overwritten,
     PreconditionFailed,
@@ -50,6 +54,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_SERVER_URL",
     "AlreadyExists",
+    "Attachment",
     "BackoffRequested",
     "BadRequest",
     "Batch",
@@ -66,6 +71,7 @@ __all__ = [
     "Forbidden",
     "Group",
     "HTTPError",
+    "HashMismatch",
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
@@ -73,7 +79,9 @@ __all__ = [
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "NoAttachment",
     "NotFound",
+    "OriginalFile",
     "Overwritten",
     "Page",
     "Permissions",
@@ -85,6 +93,8 @@ __all__ = [
     "Response",
     "RetryPolicy",
     "ServerError",
+    "StreamBody",
+    "StreamedResponse",
     "TokenAuth",
     "TooManyRequests",
     "Transport",

@@ -28,6 +28,7 @@ Endpoint = Literal[
     "collection",
     "records",
     "record",
+    "attachment",
 ]
 
 _TEMPLATES: dict[str, URITemplate] = {
@@ -45,6 +46,8 @@ _TEMPLATES: dict[str, URITemplate] = {
         "collection": "/buckets/{bucket}/collections/{collection}",
         "records": "/buckets/{bucket}/collections/{collection}/records",
         "record": "/buckets/{bucket}/collections/{collection}/records/{record}",
+        # kinto-attachment's endpoint: POST a file (multipart), DELETE it.
+        "attachment": "/buckets/{bucket}/collections/{collection}/records/{record}/attachment",
     }.items()
 }
 

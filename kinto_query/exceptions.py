@@ -16,11 +16,13 @@
     ├── IncompleteScan             a scan stopped midway (.resume_token, .cause)
     ├── Overwritten                save(verify=True) found its write already replaced
     ├── InvalidResponse            a success answer that is not what Kinto sends
+    │   └── HashMismatch           a downloaded attachment is not the file recorded
     ├── BackoffRequested           the server asked to back off, and the client raises then
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── UnsafeURL                  the server pointed us to another origin
     ├── BatchError                 some items of a bulk write failed (.report)
     ├── BatchNotSent (RuntimeError)  a batch's result asked for before the batch was sent
+    ├── NoAttachment (LookupError)  the record has no file attached
     ├── ConfigurationError (ValueError)  the client is set up wrong (e.g. server_url lacks /v1)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
     └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
@@ -52,12 +54,14 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "HTTPError",
+    "HashMismatch",
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",
     "KintoConnectionError",
     "KintoError",
+    "NoAttachment",
     "NotFound",
     "Overwritten",
     "PreconditionFailed",
@@ -151,6 +155,29 @@ class IncompleteScan(KintoError):
 
 class InvalidResponse(KintoError):
     """A success answer that is not what Kinto sends (not JSON, a field missing...)."""
+
+
+class HashMismatch(InvalidResponse):
+    """A downloaded attachment is not the file its record describes (size or SHA-256).
+
+    Nothing is left at the target path. ``.expected`` / ``.received``: the SHA-256 hex digests;
+    ``.expected_size`` / ``.size``: the byte counts.
+    """
+
+    def __init__(self, message: str, *, expected: str, received: str, expected_size: int,
+                 size: int) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.received = received
+        self.expected_size = expected_size
+        self.size = size
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
+
+class NoAttachment(KintoError, LookupError):
+    """The record has no file attached (kinto-attachment's ``attachment`` field is empty)."""
 
 
 class KintoConnectionError(KintoError):

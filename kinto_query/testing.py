@@ -11,7 +11,8 @@ Opt in from a ``conftest.py``::
 Fixtures:
 
 - ``kinto_server``: the URL of a real Kinto (memory backend, Basic auth for any
-  ``user:password``, flush plugin) started once per session on a free 127.0.0.1 port.
+  ``user:password``, flush plugin, kinto-attachment with its files served below
+  ``/v1/attachments/``) started once per session on a free 127.0.0.1 port.
 - ``kinto_fresh_server``: the same URL, emptied (``POST /__flush__``) before the test.
 - ``kinto_postgresql``: a :class:`PostgreSQL` cluster started once per session (skipped when
   the PostgreSQL server binaries are missing; a failure instead when ``CI`` is set).
@@ -50,6 +51,7 @@ from typing import Any
 import pytest
 import requests
 
+from ._attachment_files import RecordableSession
 from ._auth import AuthLike
 from ._client import Client
 
@@ -89,7 +91,11 @@ kinto.bucket_create_principals = system.Authenticated
 kinto.account_create_principals = system.Everyone
 kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts
                  kinto.plugins.flush kinto.plugins.history
+                 kinto_attachment kinto_query._attachment_files
 kinto.experimental_permissions_endpoint = true
+# Attachments: files in the server's own temporary folder, served by Kinto below /v1/attachments/.
+kinto.attachment.base_path = {attachments}
+kinto.attachment.base_url = {url}/attachments/
 
 [server:main]
 use = egg:waitress#main
@@ -203,8 +209,11 @@ class KintoServer:
         ini = Path(self._dir, "kinto.ini")
         # The ini is read with interpolation: a literal % is written %%.
         database_url = (self.database_url or "").replace("%", "%%")
+        attachments = Path(self._dir, "attachments")
+        attachments.mkdir()
         ini.write_text(_INI.format(
-            host=self.host, port=self.port, backend=self.backend, database_url=database_url
+            host=self.host, port=self.port, backend=self.backend, database_url=database_url,
+            attachments=str(attachments).replace("%", "%%"), url=self.url.replace("%", "%%"),
         ))
         env = dict(os.environ)
         env.update({f"KINTO_{k.upper()}": str(v) for k, v in self.settings.items()})
@@ -651,7 +660,7 @@ class Recorder:
             # betamax's own "all" replaces an earlier identical request by a later one, losing
             # e.g. a GET before a change; recording anew into an empty cassette keeps both.
             self.cassette_path.unlink(missing_ok=True)
-        self.session = requests.Session()
+        self.session = RecordableSession()  # streamed uploads recorded too
         origin = re.sub(r"/v1$", "", self.server_url)
         self._betamax = Betamax(self.session, cassette_library_dir=str(cassette_dir))
         self._betamax.use_cassette(
