@@ -6,12 +6,15 @@
 'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_limit=10'
 """
 
+from ._accounts import Account, Accounts, Identity
 from ._auth import TokenAuth
 from ._bucket import Bucket
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
+from ._grants import Grant, GrantQuery
 from ._group import Group
+from ._history import HistoryEntry, HistoryQuery
 from ._permissions import Permissions
 from ._query import Query
 from ._record import Record
@@ -34,6 +37,8 @@ from .exceptions import (
     InvalidResponse,
     KintoConnectionError,
     KintoError,
+    NotAuthenticated,
+    NotEnabled,
     NotFound,
     Overwritten,
     PreconditionFailed,
@@ -47,6 +52,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_SERVER_URL",
+    "Account",
+    "Accounts",
     "AlreadyExists",
     "BackoffRequested",
     "BadRequest",
@@ -59,8 +66,13 @@ __all__ = [
     "Conflict",
     "Data",
     "Forbidden",
+    "Grant",
+    "GrantQuery",
     "Group",
     "HTTPError",
+    "HistoryEntry",
+    "HistoryQuery",
+    "Identity",
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
@@ -68,6 +80,8 @@ __all__ = [
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "NotAuthenticated",
+    "NotEnabled",
     "NotFound",
     "Overwritten",
     "Page",
