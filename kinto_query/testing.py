@@ -88,6 +88,8 @@ multiauth.policies = account basicauth
 multiauth.policy.account.use = kinto.plugins.accounts.AccountsPolicy
 kinto.bucket_create_principals = system.Authenticated
 kinto.account_create_principals = system.Everyone
+# No account administrator; present (empty) so that KINTO_ACCOUNT_WRITE_PRINCIPALS can set one.
+kinto.account_write_principals =
 kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts
                  kinto.plugins.flush kinto.plugins.history
 kinto.experimental_permissions_endpoint = true
