@@ -78,7 +78,7 @@ class GrantQuery(Query[Grant]):
     'http://localhost:8888/v1/permissions?resource_name=bucket'
     """
 
-    item_key = "uri"  # the root entry has no id
+    _item_key = "uri"  # the root entry has no id
 
     @classmethod
     def of_server(cls, transport: Transport) -> GrantQuery:

@@ -74,7 +74,7 @@ class Query(Generic[T]):
     """
 
     # The field every listed object has (a subclass over another endpoint may say otherwise).
-    item_key: ClassVar[str] = "id"
+    _item_key: ClassVar[str] = "id"
 
     def __init__(
         self,
@@ -251,7 +251,7 @@ class Query(Generic[T]):
     def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
         state = self._state
         pages = scan(self._transport, Position(state.start or self.url, state.skip, state.limit),
-                     key=self.item_key)
+                     key=self._item_key)
         if state.prefetch:
             pages = prefetched(pages)
         return without_tombstones(pages) if state.live_only else pages
