@@ -6,13 +6,16 @@
 'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_limit=10'
 """
 
+from ._accounts import Account, Accounts, Identity
 from ._attachment import Attachment, OriginalFile
 from ._auth import TokenAuth
 from ._bucket import Bucket
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
+from ._grants import Grant, GrantQuery
 from ._group import Group
+from ._history import HistoryEntry, HistoryQuery
 from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
 from ._permissions import Permissions
@@ -40,6 +43,8 @@ from .exceptions import (
     KintoConnectionError,
     KintoError,
     NoAttachment,
+    NotAuthenticated,
+    NotEnabled,
     NotFound,
     Overwritten,
     PreconditionFailed,
@@ -53,6 +58,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_SERVER_URL",
+    "Account",
+    "Accounts",
     "AlreadyExists",
     "Attachment",
     "BackoffRequested",
@@ -69,9 +76,14 @@ __all__ = [
     "Conflict",
     "Data",
     "Forbidden",
+    "Grant",
+    "GrantQuery",
     "Group",
     "HTTPError",
     "HashMismatch",
+    "HistoryEntry",
+    "HistoryQuery",
+    "Identity",
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
@@ -80,6 +92,8 @@ __all__ = [
     "KintoConnectionError",
     "KintoError",
     "NoAttachment",
+    "NotAuthenticated",
+    "NotEnabled",
     "NotFound",
     "OriginalFile",
     "Overwritten",

@@ -6,8 +6,10 @@
     ├── HTTPError                  the server answered with an error status
     │   ├── BadRequest             400 (invalid id, filter, body...)
     │   ├── Unauthorized           401 (missing or wrong credentials)
+    │   │   └── NotAuthenticated   credentials sent, yet nobody (or another user) authenticated
     │   ├── Forbidden              403 (also: a bucket that does not exist)
     │   ├── NotFound               404
+    │   │   └── NotEnabled         404 from an endpoint the server has turned off (a plugin)
     │   ├── Conflict               409
     │   ├── PreconditionFailed     412 (.existing: the server's current version)
     │   │   └── AlreadyExists      412 on a create that must not overwrite
@@ -62,6 +64,8 @@ __all__ = [
     "KintoConnectionError",
     "KintoError",
     "NoAttachment",
+    "NotAuthenticated",
+    "NotEnabled",
     "NotFound",
     "Overwritten",
     "PreconditionFailed",
@@ -269,12 +273,43 @@ class Unauthorized(HTTPError):
     """401: credentials are missing or wrong."""
 
 
+class NotAuthenticated(Unauthorized):
+    """The server answered, yet did not authenticate the credentials sent as the user meant
+    (``client.whoami()``): nobody at all, or another user. ``.status`` is the answer's own
+    status (Kinto's ``GET /v1/`` answers 200 either way); ``.message`` says what happened.
+    """
+
+    def __init__(self, response: Response, *, why: str) -> None:
+        self._why = why
+        super().__init__(response, None)
+
+    def _message(self, body: Mapping[str, Any]) -> str:
+        return self._why
+
+
 class Forbidden(HTTPError):
     """403: not allowed, or (for a bucket) the bucket does not exist."""
 
 
 class NotFound(HTTPError):
     """404: no such collection, group or record."""
+
+
+class NotEnabled(NotFound):
+    """404 from an endpoint this server has turned off: a plugin missing from
+    ``kinto.includes``, or the permissions endpoint not enabled. ``.feature`` names it,
+    ``.setting`` says what turns it on.
+    """
+
+    def __init__(
+        self, response: Response, body: Mapping[str, Any] | None, *, feature: str, setting: str
+    ) -> None:
+        self.feature = feature
+        self.setting = setting
+        super().__init__(response, body)
+
+    def _message(self, body: Mapping[str, Any]) -> str:
+        return f"this server has no {self.feature} (turned on by {self.setting})"
 
 
 class Conflict(HTTPError):
