@@ -8,6 +8,7 @@
 
 from ._auth import TokenAuth
 from ._bucket import Bucket
+from ._changes_feed import Changes, Watch
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
@@ -15,6 +16,7 @@ from ._group import Group
 from ._permissions import Permissions
 from ._query import Query
 from ._record import Record
+from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
 from ._scan import Page
@@ -37,6 +39,7 @@ from .exceptions import (
     NotFound,
     Overwritten,
     PreconditionFailed,
+    ReplicationError,
     ServerError,
     TooManyRequests,
     Unauthorized,
@@ -53,6 +56,7 @@ __all__ = [
     "BatchError",
     "BatchReport",
     "Bucket",
+    "Changes",
     "Client",
     "Collection",
     "ConfigurationError",
@@ -76,6 +80,8 @@ __all__ = [
     "Query",
     "Record",
     "RecordQuery",
+    "ReplicationError",
+    "ReplicationReport",
     "Request",
     "Response",
     "RetryPolicy",
@@ -85,5 +91,7 @@ __all__ = [
     "Transport",
     "Unauthorized",
     "UnsafeURL",
+    "Watch",
     "__version__",
+    "replicate",
 ]

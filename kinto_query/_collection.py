@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, overload
 
 from ._batch import Progress, send_batch
+from ._changes_feed import Changes, Watch, collection_timestamp
 from ._endpoints import endpoint_path
 from ._query import Query
 from ._record import Record
@@ -319,3 +321,46 @@ class Collection(Resource):
                                 missing_ok=missing_ok)
 
         return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    # -- changes ----------------------------------------------------------------------------------
+
+    def timestamp(self) -> int:
+        """The collection timestamp in milliseconds (its ``ETag``), from one small ``GET``.
+
+        Example: ``changes = todo.changes(since=todo.timestamp())`` later gives what changed.
+        """
+        return collection_timestamp(self)
+
+    def changes(
+        self,
+        since: int | str | datetime.datetime | None = None,
+        *,
+        page_size: int | None = None,
+    ) -> Changes:
+        """The records changed (and deleted, as tombstones) since a timestamp or ETag, oldest
+        first, read as you iterate; ``changes.etag`` is then what to pass as ``since`` next
+        time. With no ``since``: every record (no tombstones). See ``Changes``.
+
+        Example::
+
+            changes = todo.changes(since=etag)
+            for record in changes:
+                (forget if record.deleted else keep)(record)
+            etag = changes.etag
+        """
+        return Changes(self, since, page_size=page_size)
+
+    def watch(
+        self,
+        since: int | str | datetime.datetime | None = None,
+        *,
+        interval: float = 5.0,
+        page_size: int | None = None,
+        stop_event: threading.Event | None = None,
+    ) -> Watch:
+        """Poll for changes every ``interval`` seconds (one ``GET`` answered 304 while nothing
+        changes), handing out each change once; ``watcher.stop()`` ends it. See ``Watch``.
+
+        Example: ``for record in todo.watch(since=etag): print(record)``.
+        """
+        return Watch(self, since, interval=interval, page_size=page_size, stop_event=stop_event)

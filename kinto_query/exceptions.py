@@ -20,6 +20,7 @@
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── UnsafeURL                  the server pointed us to another origin
     ├── BatchError                 some items of a bulk write failed (.report)
+    │   └── ReplicationError       a replication stopped before the end (.report.etag resumes)
     ├── ConfigurationError (ValueError)  the client is set up wrong (e.g. server_url lacks /v1)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
     └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
@@ -59,6 +60,7 @@ __all__ = [
     "NotFound",
     "Overwritten",
     "PreconditionFailed",
+    "ReplicationError",
     "ServerError",
     "TooManyRequests",
     "Unauthorized",
@@ -293,6 +295,11 @@ class BatchError(KintoError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.report,))
+
+
+class ReplicationError(BatchError):
+    """A replication could not apply every change; ``.report`` says what it copied, what
+    failed and why, and ``.report.etag`` where to go on from (pass it as ``since``)."""
 
 
 _BY_STATUS: dict[int, type[HTTPError]] = {
