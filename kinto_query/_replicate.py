@@ -17,6 +17,7 @@ resuming sends again what came after it, harmlessly.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from ._record import Record
 
 __all__ = ["ReplicationReport", "replicate"]
+
+logger = logging.getLogger("kinto_query")
 
 
 @dataclasses.dataclass
@@ -154,7 +157,7 @@ def replicate(
     create: bool = True,
     chunk_size: int | None = None,
     concurrency: int = 1,
-    page_size: int | None = None,
+    page_size: int | None = 1000,
     progress: Callable[[ReplicationReport], None] | None = None,
     raise_on_error: bool = True,
 ) -> ReplicationReport:
@@ -168,6 +171,8 @@ def replicate(
     default), a missing target collection (and bucket) is created with the source
     collection's data and permissions. Record permissions are not copied: a list of records
     does not carry them. ``progress(report)`` is called after each window of chunks.
+    The source is read ``page_size`` records per request (1,000 by default, so that memory
+    holds one page however big the collection; ``None`` for the server's maximum).
 
     Example::
 
@@ -176,11 +181,30 @@ def replicate(
     """
     changes = Changes(source, since, page_size=page_size)
     report = ReplicationReport(etag=changes.etag)
+    logger.info("replicating %s%s to %s%s since %s", source.transport.server_url, source.path,
+                target.transport.server_url, target.path, report.etag)
     if create:
         _ensure_target(source, target)
     size = chunk_size or chunk_size_of(target.transport)
+    try:
+        cause = _run(changes, target, size, concurrency, progress, report)
+    except BaseException as error:
+        # As the bulk writes do: what was done leaves with any error, even an interrupt.
+        error.report = report  # type: ignore[attr-defined]
+        raise
+    logger.info("replication of %s%s: %s", source.transport.server_url, source.path,
+                report.summary())
+    if raise_on_error and not report.ok:
+        raise ReplicationError(report) from cause
+    return report
+
+
+def _run(changes: Changes, target: Collection, size: int, concurrency: int,
+         progress: Callable[[ReplicationReport], None] | None,
+         report: ReplicationReport) -> KintoError | None:
+    """Read, apply and file window after window; the error that stopped the run, if any."""
     reading = iter(changes)
-    cause: BaseException | None = None
+    cause: KintoError | None = None
     while report.stopped_by is None:
         window: list[_Change] = []
         try:
@@ -194,17 +218,16 @@ def replicate(
         offset = report.read
         report.read += len(window)
         cause = _send(target, window, offset, size, concurrency, report) or cause
-        if progress is not None:
-            progress(report)
         if report.failed and report.stopped_by is None:
             report.stopped_by = "the target did not apply every change"
         if report.stopped_by is None and changes.complete:
             report.complete = True
             report.etag = changes.etag
+        if progress is not None:
+            progress(report)
+        if report.complete:
             break
-    if raise_on_error and not report.ok:
-        raise ReplicationError(report) from cause
-    return report
+    return cause
 
 
 def _send(target: Collection, window: list[_Change], offset: int, size: int, concurrency: int,
