@@ -322,45 +322,21 @@ class Collection(Resource):
 
         return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
 
-    # -- changes ----------------------------------------------------------------------------------
+    # -- changes (see _changes_feed.py) -------------------------------------------------------
 
     def timestamp(self) -> int:
-        """The collection timestamp in milliseconds (its ``ETag``), from one small ``GET``.
-
-        Example: ``changes = todo.changes(since=todo.timestamp())`` later gives what changed.
-        """
+        """The collection timestamp in milliseconds (its ``ETag``), from one small ``GET``."""
         return collection_timestamp(self)
 
-    def changes(
-        self,
-        since: int | str | datetime.datetime | None = None,
-        *,
-        page_size: int | None = None,
-    ) -> Changes:
-        """The records changed (and deleted, as tombstones) since a timestamp or ETag, oldest
-        first, read as you iterate; ``changes.etag`` is then what to pass as ``since`` next
-        time. With no ``since``: every record (no tombstones). See ``Changes``.
-
-        Example::
-
-            changes = todo.changes(since=etag)
-            for record in changes:
-                (forget if record.deleted else keep)(record)
-            etag = changes.etag
-        """
+    def changes(self, since: int | str | datetime.datetime | None = None, *,
+                page_size: int | None = None) -> Changes:
+        """Records changed or deleted (tombstones) since a timestamp or ETag, oldest first;
+        then ``changes.etag`` is the next ``since``: ``for r in todo.changes(since=etag)``."""
         return Changes(self, since, page_size=page_size)
 
-    def watch(
-        self,
-        since: int | str | datetime.datetime | None = None,
-        *,
-        interval: float = 5.0,
-        page_size: int | None = None,
-        stop_event: threading.Event | None = None,
-    ) -> Watch:
-        """Poll for changes every ``interval`` seconds (one ``GET`` answered 304 while nothing
-        changes), handing out each change once; ``watcher.stop()`` ends it. See ``Watch``.
-
-        Example: ``for record in todo.watch(since=etag): print(record)``.
-        """
+    def watch(self, since: int | str | datetime.datetime | None = None, *,
+              interval: float = 5.0, page_size: int | None = None,
+              stop_event: threading.Event | None = None) -> Watch:
+        """Poll for changes every ``interval`` s (an idle poll: one GET answered 304), each
+        handed out once, until ``stop()``: ``for r in todo.watch(since=etag): ...``."""
         return Watch(self, since, interval=interval, page_size=page_size, stop_event=stop_event)

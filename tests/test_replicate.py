@@ -209,6 +209,17 @@ def test_an_existing_target_collection_is_left_as_it_is(alice: Client,
     assert contents(kinto_fresh_server, mirror) == contents(kinto_fresh_server, SOURCE)
 
 
+def test_chunks_in_flight_at_once_copy_the_same(alice: Client, kinto_fresh_server: str) -> None:
+    source = source_of(alice, 130)
+    windows: list[int] = []
+    report = replicate(source, alice.bucket("w").collection("copy"), concurrency=2,
+                       progress=lambda report: windows.append(report.read))
+    assert report.ok and report.created == 130 and report.requests == 6
+    assert windows == [50, 100, 130]  # windows of two chunks of 25
+    assert contents(kinto_fresh_server, "/buckets/w/collections/copy") == contents(
+        kinto_fresh_server, SOURCE)
+
+
 def test_memory_holds_a_window_not_the_collection(alice: Client) -> None:
     source = Bucket("w", client=alice, create=True).create_collection("todo")
 
