@@ -10,6 +10,7 @@ from ._accounts import Account, Accounts, Identity
 from ._attachment import Attachment, OriginalFile
 from ._auth import TokenAuth
 from ._bucket import Bucket
+from ._changes_feed import Changes, Watch
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
@@ -21,6 +22,7 @@ from ._mixed_batch import Batch, BatchHandle
 from ._permissions import Permissions
 from ._query import Query
 from ._record import Record
+from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
 from ._scan import Page
@@ -48,6 +50,7 @@ from .exceptions import (
     NotFound,
     Overwritten,
     PreconditionFailed,
+    ReplicationError,
     ServerError,
     TooManyRequests,
     Unauthorized,
@@ -70,6 +73,7 @@ __all__ = [
     "BatchNotSent",
     "BatchReport",
     "Bucket",
+    "Changes",
     "Client",
     "Collection",
     "ConfigurationError",
@@ -103,6 +107,8 @@ __all__ = [
     "Query",
     "Record",
     "RecordQuery",
+    "ReplicationError",
+    "ReplicationReport",
     "Request",
     "Response",
     "RetryPolicy",
@@ -114,5 +120,7 @@ __all__ = [
     "Transport",
     "Unauthorized",
     "UnsafeURL",
+    "Watch",
     "__version__",
+    "replicate",
 ]

@@ -59,6 +59,10 @@ class BatchReport:
         self.requests_sent = 0
         self.chunks = 0
         self._succeeded_at: list[int] = []  # the input position of each succeeded id
+        self.created: list[str | None] = []
+        """Ids of the succeeded items the server answered ``201 Created`` (a PUT that made
+        the object rather than replaced it); an item found applied by a read-back is not in
+        it, as whether it existed before cannot be told."""
 
     @property
     def ok(self) -> bool:
@@ -98,6 +102,7 @@ class BatchReport:
                                 strict=True):
             mine.extend(sorted(theirs, key=lambda failure: failure.index))
         self.requests_sent += other.requests_sent
+        self.created.extend(other.created)
 
     def answer(self, index: int, item: BatchItem, status: int, body: Any) -> None:
         """File the server's answer to one item."""
@@ -106,6 +111,8 @@ class BatchReport:
         if status < 400 or (status == 404 and item.missing_ok and names_itself(details, item.kind)):
             self.succeeded.append(item.id)
             self._succeeded_at.append(index)
+            if status == 201:
+                self.created.append(item.id)
             if item.on_success is not None and status < 400:
                 item.on_success(body)
             return

@@ -374,6 +374,11 @@ class Transport:
         if alert:
             _warn_alert(alert)
 
+    @property
+    def backoff_remaining(self) -> float:
+        """Seconds the server still asks clients to back off for (``Backoff``), or 0."""
+        return max(0.0, self._backoff_until - time.monotonic())
+
     def _honour_backoff(self) -> None:
         remaining = self._backoff_until - time.monotonic()
         if remaining <= 0:

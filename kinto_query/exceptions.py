@@ -23,6 +23,7 @@
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── UnsafeURL                  the server pointed us to another origin
     ├── BatchError                 some items of a bulk write failed (.report)
+    │   └── ReplicationError       a replication stopped before the end (.report.etag resumes)
     ├── BatchNotSent (RuntimeError)  a batch's result asked for before the batch was sent
     ├── NoAttachment (LookupError)  the record has no file attached
     ├── ConfigurationError (ValueError)  the client is set up wrong (e.g. server_url lacks /v1)
@@ -69,6 +70,7 @@ __all__ = [
     "NotFound",
     "Overwritten",
     "PreconditionFailed",
+    "ReplicationError",
     "ServerError",
     "TooManyRequests",
     "Unauthorized",
@@ -363,6 +365,9 @@ class BatchNotSent(KintoError, RuntimeError):
     """A result of ``client.batch()`` asked for before the batch was sent (its ``with``
     block has not ended, or an exception left it: then nothing was sent), or a call made on
     a batch already sent."""
+class ReplicationError(BatchError):
+    """A replication could not apply every change; ``.report`` says what it copied, what
+    failed and why, and ``.report.etag`` where to go on from (pass it as ``since``)."""
 
 
 _BY_STATUS: dict[int, type[HTTPError]] = {
