@@ -181,6 +181,22 @@ def test_purge_reads_back_empty_raw(todo: Collection, kinto_fresh_server: str) -
     assert raw_get(kinto_fresh_server, "/buckets/w/history")["data"] == []
 
 
+def test_purged_entries_are_not_handed_out_nor_counted(todo: Collection,
+                                                       kinto_fresh_server: str) -> None:
+    """After a purge Kinto sends tombstones of the purged entries to ``_since`` and
+    ``last_modified`` filters: they are no entries."""
+    start = todo.timestamp()
+    todo.create_record({"id": "h1"})
+    todo.bucket.history().filter(record_id="h1").delete()
+    todo.update_record("h1", {"x": 2})
+    raw_since = raw_get(kinto_fresh_server, f"/buckets/w/history?_since={start}")["data"]
+    assert any(obj.get("deleted") for obj in raw_since)  # what Kinto sends...
+    entries = list(todo.bucket.history().since(start))  # ...and what we hand out
+    assert [(e.action, e.record_id) for e in entries] == [("update", "h1")]
+    assert todo.bucket.history().since(start).count() == 1
+    assert todo.bucket.history().filter(last_modified__gt=start).count() == 1
+
+
 def test_someone_else_may_not_read_nor_purge_it(todo: Collection, bob: Client,
                                                kinto_fresh_server: str) -> None:
     theirs = bob.bucket("w").history()
