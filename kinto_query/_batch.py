@@ -41,6 +41,7 @@ __all__ = [
     "BatchReport",
     "ItemFailure",
     "Progress",
+    "checked_chunk_size",
     "chunk_size_of",
     "send_batch",
 ]
@@ -58,6 +59,21 @@ def chunk_size_of(transport: Transport) -> int:
     settings = transport.server_info().get("settings") or {}
     size = settings.get("batch_max_requests") if isinstance(settings, dict) else None
     return size if isinstance(size, int) and size > 0 else DEFAULT_CHUNK_SIZE
+
+
+def checked_chunk_size(transport: Transport, chunk_size: int | None) -> int:
+    """``chunk_size``, or the server's limit when None; refused (``ValueError``) below 1 or
+    above the server's limit, which would fail every item. The limit is read (one cached
+    ``GET /v1/``) only for sizes above Kinto's default: below it, a server with a lower
+    limit still refuses each chunk, saying its limit, in the report."""
+    if chunk_size is None:
+        return chunk_size_of(transport)
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
+    if chunk_size > DEFAULT_CHUNK_SIZE and chunk_size > (limit := chunk_size_of(transport)):
+        raise ValueError(f"chunk_size={chunk_size} is above the server's limit of {limit} "
+                         "requests per batch (batch_max_requests)")
+    return chunk_size
 
 
 def _batch(requests: Iterable[Request]) -> Request:
@@ -296,7 +312,7 @@ def send_batch(
     report = BatchReport()
     sender = _Sender(transport, report, progress, concurrency)
     try:
-        size = chunk_size or chunk_size_of(transport)
+        size = checked_chunk_size(transport, chunk_size)
         pending: Pending = []
         for index, item in enumerate(items):
             if item is None:

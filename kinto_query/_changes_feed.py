@@ -198,8 +198,9 @@ class Watch:
     def __init__(self, collection: Collection, since: Any = None, *, interval: float = 5.0,
                  page_size: int | None = None,
                  stop_event: threading.Event | None = None) -> None:
-        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or interval < 0:
-            raise ValueError(f"interval must be a number of seconds >= 0, got {interval!r}")
+        if not isinstance(interval, (int, float)) or isinstance(interval, bool) or interval <= 0:
+            # 0 would poll the server without a pause, as fast as it answers.
+            raise ValueError(f"interval must be a number of seconds > 0, got {interval!r}")
         self.collection = collection
         self.interval = float(interval)
         self.page_size = page_size

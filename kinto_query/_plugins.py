@@ -23,6 +23,10 @@ FLUSH = ("flush endpoint", "kinto.plugins.flush in kinto.includes")
 HISTORY = ("history plugin", "kinto.plugins.history in kinto.includes")
 PERMISSIONS_ENDPOINT = ("permissions endpoint", "kinto.experimental_permissions_endpoint = true")
 ACCOUNTS = ("accounts plugin", "kinto.plugins.accounts in kinto.includes")
+ATTACHMENTS = ("kinto-attachment plugin", "kinto_attachment in kinto.includes")
+# Kinto's errno for a URL no view answers; a missing object is told by its ``details``
+# (``{id, resource_name}``), with errno 110, or 111 from kinto-attachment.
+_NO_SUCH_ROUTE = 111
 
 
 @contextmanager
@@ -34,6 +38,10 @@ def requires(part: tuple[str, str]) -> Iterator[None]:
         raise
     except NotFound as error:
         body = error.response.json_or_none()
+        if isinstance(body, dict) and (
+            body.get("errno", _NO_SUCH_ROUTE) != _NO_SUCH_ROUTE or "details" in body
+        ):
+            raise  # an object that is missing, not an endpoint
         feature, setting = part
         raise NotEnabled(
             error.response, body if isinstance(body, dict) else None,

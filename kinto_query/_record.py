@@ -12,9 +12,10 @@ from ._data import Data, raw_of
 from ._data import view as make_view
 from ._endpoints import endpoint_path, validate_id
 from ._messages import Request
+from ._plugins import ATTACHMENTS, requires
 from ._resource import Resource, Toucher
 from ._values import dumps
-from .exceptions import NoAttachment
+from .exceptions import InvalidQuery, NoAttachment
 
 if TYPE_CHECKING:
     from ._collection import Collection
@@ -134,6 +135,9 @@ class Record(Resource):
         Example: ``record.attachment.size``.
         """
         where = f"record {self.id!r}"
+        if self._fields is not None and "attachment" not in self._fields:
+            raise InvalidQuery(f"{where} was loaded with fields{self._fields}, without its "
+                               "attachment: add 'attachment' to fields(), or get() it whole")
         value = raw_of(self.data).get("attachment")
         return None if value is None else Attachment.from_server(value, where)
 
@@ -149,9 +153,11 @@ class Record(Resource):
 
         Example: ``todo.record(id="r1").attach("report.pdf")``.
         """
-        attachment = upload(self.transport, self._attachment_path(), file, filename=filename,
-                            mimetype=mimetype, fields=self._fields_to_attach("attach"),
-                            where=f"record {self.id!r}")
+        with requires(ATTACHMENTS):
+            attachment = upload(self.transport, self._attachment_path(), file,
+                                filename=filename, mimetype=mimetype,
+                                fields=self._fields_to_attach("attach"),
+                                where=f"record {self.id!r}")
         self._reload_if_loaded()
         return attachment
 
@@ -159,7 +165,8 @@ class Record(Resource):
         """Remove the attached file (``DELETE .../attachment``); the record stays, its
         ``attachment`` None. (kinto-attachment creates the record if it does not exist.)"""
         self._fields_to_attach("detach")
-        self.transport.send(Request("DELETE", self._attachment_path()))
+        with requires(ATTACHMENTS):
+            self.transport.send(Request("DELETE", self._attachment_path()))
         self._reload_if_loaded()
 
     def download_attachment(self, target: Target) -> Attachment:

@@ -21,8 +21,9 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._batch import chunk_size_of, send_batch
+from ._batch import checked_chunk_size, send_batch
 from ._changes_feed import Changes
+from ._collection import Collection
 from ._data import raw_of
 from ._messages import Request
 from ._report import BatchItem, BatchReport, ItemFailure
@@ -31,7 +32,6 @@ from .exceptions import Forbidden, KintoError, NotFound, ReplicationError
 if TYPE_CHECKING:
     import datetime
 
-    from ._collection import Collection
     from ._record import Record
 
 __all__ = ["ReplicationReport", "replicate"]
@@ -179,13 +179,20 @@ def replicate(
         report = kinto_query.replicate(prod.collection("todo"), backup.collection("todo"))
         later = kinto_query.replicate(..., since=report.etag)   # only what changed since
     """
+    for name, value in (("source", source), ("target", target)):
+        if not isinstance(value, Collection):
+            raise TypeError(f"replicate() copies a Collection into a Collection; {name} is "
+                            f"{type(value).__name__} {value!r:.60}")
+    if (source.transport.server_url, source.path) == (target.transport.server_url, target.path):
+        raise ValueError(f"source and target are the same collection ({source.path}): "
+                         "replicating it onto itself would rewrite every record")
+    size = checked_chunk_size(target.transport, chunk_size)
     changes = Changes(source, since, page_size=page_size)
     report = ReplicationReport(etag=changes.etag)
     logger.info("replicating %s%s to %s%s since %s", source.transport.server_url, source.path,
                 target.transport.server_url, target.path, report.etag)
     if create:
         _ensure_target(source, target)
-    size = chunk_size or chunk_size_of(target.transport)
     try:
         cause = _run(changes, target, size, concurrency, progress, report)
     except BaseException as error:

@@ -23,6 +23,7 @@ from kinto_query import (
     Collection,
     Forbidden,
     HashMismatch,
+    InvalidQuery,
     InvalidResponse,
     KintoConnectionError,
     NoAttachment,
@@ -199,6 +200,19 @@ def test_download_without_attachment(offline_client: Client) -> None:
     with pytest.raises(NoAttachment, match="record 'r1' has no attachment") as caught:
         record.download_attachment(io.BytesIO())
     assert isinstance(caught.value, LookupError)
+
+
+def test_a_record_loaded_without_its_attachment_does_not_say_none(offline_client: Client) -> None:
+    todo = offline_client.bucket("b").collection("todo")
+    record = Record.from_server(todo, {"id": "r1", "last_modified": 3, "title": "t"},
+                                fields=("title",))
+    with pytest.raises(InvalidQuery, match=r"loaded with fields.*without its attachment"):
+        record.attachment  # noqa: B018
+    with pytest.raises(InvalidQuery):
+        record.download_attachment(io.BytesIO())
+    whole = Record.from_server(todo, {"id": "r1", "last_modified": 3, "attachment": None},
+                               fields=("attachment",))
+    assert whole.attachment is None
 
 
 def test_download_from_another_origin_sends_nothing(offline_client: Client,

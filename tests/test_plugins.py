@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 from collections.abc import Callable, Iterator
 
@@ -54,7 +55,7 @@ OFF: list[tuple[str, Callable[[Client], object], str, str]] = [
      "GET /v1/buckets/b/history -> 404 Not Found: this server has no history plugin "
      "(turned on by kinto.plugins.history in kinto.includes) (errno 111)", "history plugin"),
     ("history count", lambda c: c.bucket("b").history().count(),
-     "GET /v1/buckets/b/history?_fields=id -> 404", "history plugin"),
+     "GET /v1/buckets/b/history?_fields=id,deleted -> 404", "history plugin"),
     ("history purge", lambda c: c.bucket("b").history().delete(),
      "DELETE /v1/buckets/b/history -> 404", "history plugin"),
     ("permissions", lambda c: c.permissions().first(),
@@ -67,6 +68,14 @@ OFF: list[tuple[str, Callable[[Client], object], str, str]] = [
      "PUT /v1/accounts/ann -> 404 Not Found: this server has no accounts plugin "
      "(turned on by kinto.plugins.accounts in kinto.includes) (errno 111)", "accounts plugin"),
     ("account", lambda c: c.accounts.get("ann"), "GET /v1/accounts/ann -> 404", "accounts plugin"),
+    ("attach", lambda c: c.bucket("b").collection("c").record(id="r1").attach(
+        io.BytesIO(b"x"), filename="a.txt"),
+     "POST /v1/buckets/b/collections/c/records/r1/attachment -> 404 Not Found: this server has "
+     "no kinto-attachment plugin (turned on by kinto_attachment in kinto.includes)",
+     "kinto-attachment plugin"),
+    ("detach", lambda c: c.bucket("b").collection("c").record(id="r1").detach(),
+     "DELETE /v1/buckets/b/collections/c/records/r1/attachment -> 404",
+     "kinto-attachment plugin"),
 ]
 
 

@@ -101,6 +101,28 @@ def test_the_report_says_what_was_copied_and_where_to_go_on() -> None:
     assert isinstance(error, BatchError) and str(error) == stopped.summary()
 
 
+def test_misuse_is_refused_before_any_request(offline_client: Client) -> None:
+    todo = offline_client.bucket("b").collection("todo")
+    again = Client(offline_client.transport.server_url).bucket("b").collection("todo")
+    with pytest.raises(ValueError, match="source and target are the same collection"):
+        replicate(todo, again)
+    with pytest.raises(TypeError, match="target is str"):
+        replicate(todo, "b/backup")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="chunk_size must be a whole number >= 1, got 0"):
+        replicate(todo, offline_client.bucket("b").collection("backup"), chunk_size=0)
+
+
+def test_a_chunk_size_above_the_server_limit_is_refused(alice: Client) -> None:
+    source = Bucket("src", client=alice, create=True).create_collection("todo")
+    source.create_records({"id": f"r{i}"} for i in range(3))
+    log = RequestLog(alice)
+    with pytest.raises(ValueError, match="above the server's limit of 25"):
+        replicate(source, alice.bucket("dst").collection("todo"), chunk_size=1000)
+    assert [m for m in log.methods if m != "GET"] == []  # nothing written
+    with pytest.raises(ValueError, match="above the server's limit of 25"):
+        source.create_records([{"id": "x"}], chunk_size=26)
+
+
 # -- live: between two servers --------------------------------------------------------------------
 
 
@@ -203,8 +225,8 @@ def test_an_existing_target_collection_is_left_as_it_is(alice: Client,
     log = RequestLog(alice)
     report = replicate(source, target)
     assert (report.created, report.updated) == (2, 1)
-    assert log.sent[0] == ("GET", "/buckets/w/collections/mirror")  # exists: not created
     mirror = "/buckets/w/collections/mirror"
+    assert [m for m, path in log.sent if path == mirror] == ["GET"]  # exists: not created
     assert raw("GET", kinto_fresh_server, mirror).json()["data"]["title"] == "mine"
     assert contents(kinto_fresh_server, mirror) == contents(kinto_fresh_server, SOURCE)
 
