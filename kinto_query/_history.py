@@ -163,6 +163,9 @@ class HistoryQuery(Query[HistoryEntry]):
                 before = bucket.history().previous(update)
                 print(before.data if before else None, "->", update.data)
         """
+        if not isinstance(entry, HistoryEntry):
+            raise TypeError(f"previous() takes a HistoryEntry of this history, got "
+                            f"{type(entry).__name__} {entry!r:.60}")
         fresh = type(self)(self._transport, self._path, self._factory, item_path=_no_item_path)
         earlier = fresh.filter(uri=entry.uri).before(entry.last_modified)
         return earlier.sort("-last_modified").first()

@@ -41,6 +41,11 @@ def test_history_builds_urls_like_record_queries(offline_client: Client) -> None
     assert history.url == BASE  # the builders left the original alone
 
 
+def test_previous_takes_an_entry(offline_client: Client) -> None:
+    with pytest.raises(TypeError, match=r"takes a HistoryEntry of this history, got str"):
+        offline_client.bucket("b").history().previous("x")  # type: ignore[arg-type]
+
+
 def test_what_history_cannot_do_is_refused_before_sending(offline_client: Client) -> None:
     history = offline_client.bucket("b").history()
     with pytest.raises(InvalidQuery, match=r"filter\(id=\.\.\.\)\.first\(\)"):
