@@ -22,10 +22,10 @@ from kinto_query.testing import (
     PostgreSQL,
     PostgreSQLNotFound,
     Recorder,
-    _alive,
     find_postgresql,
     record_mode,
 )
+from kinto_query.testing.postgresql import _alive
 
 CASSETTES = sorted(Path(__file__).parent.parent.joinpath("cassettes").glob("*.json"))
 SECRETS = ["s3cret", "hunter22", "p4ssw0rd", "c4r0l-pw", "t0ken-xyz"]
@@ -152,9 +152,9 @@ def test_the_newest_postgresql_is_found_when_none_is_on_path(tmp_path: Path) -> 
 
 
 _MISSING_POSTGRESQL = """
-import kinto_query.testing
+import kinto_query.testing.postgresql
 
-kinto_query.testing._PG_SEARCH = ()
+kinto_query.testing.postgresql._PG_SEARCH = ()
 pytest_plugins = ["kinto_query.testing"]
 """
 
