@@ -23,8 +23,8 @@ test: lint
 
 # Re-record every cassette from a fresh live Kinto (started by the suite).
 record: install
-	rm -f cassettes/*.json
-	KINTO_QUERY_RECORD_MODE=all $(VENV)/bin/pytest -m cassette
+	rm -rf cassettes
+	$(VENV)/bin/pytest -m cassette --kinto-record-mode=all
 
 # A local Kinto on 127.0.0.1:8888 (memory backend, any user:password), in the foreground.
 serve: install
