@@ -13,9 +13,12 @@ Record modes (``--kinto-record-mode``, or ``KINTO_QUERY_RECORD_MODE``):
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import random
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from betamax import Betamax
 from betamax.exceptions import BetamaxError
 from requests.adapters import BaseAdapter
 
-from .. import _transport
+from .. import _record, _transport
 from .._auth import AuthLike
 from .._client import Client
 from .cassettes import (
@@ -146,6 +149,7 @@ class Recorder:
         self.sent = 0
         self.mismatches: list[CassetteMismatch] = []
         self.scrub = scrub or Scrub()
+        self._ids = random.Random(hashlib.sha256(name.encode()).digest())
         self._before = self.cassette_path.read_bytes() if self.cassette_path.exists() else None
         self.cassette_path.parent.mkdir(parents=True, exist_ok=True)
         if self.mode == "all":
@@ -200,6 +204,11 @@ class Recorder:
         """A session of its own (for another client, another thread) on this cassette."""
         return self._mount(requests.Session())
 
+    def new_id(self) -> str:
+        """A UUID4 for a new record, the same on replay as when recorded: the n-th of a
+        sequence drawn from the cassette's name (a request naming it then matches)."""
+        return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+
     def client(self, *, auth: AuthLike = None, **options: Any) -> Client:
         """A Client on this cassette (credentials are never written, however they are set)."""
         return Client(self.server_url, auth=auth, session=self.session, **options)
@@ -207,16 +216,17 @@ class Recorder:
     @contextlib.contextmanager
     def route_clients(self) -> Iterator[None]:
         """While inside: every Client built without a session of its own talks through this
-        cassette, and one built without a URL talks to this recorder's server
-        (``KINTO_SERVER_URL``)."""
-        saved_factory = _transport._new_session
+        cassette, one built without a URL talks to this recorder's server
+        (``KINTO_SERVER_URL``), and the ids of new records are :meth:`new_id`'s."""
+        saved_factory, saved_ids = _transport._new_session, _record._new_id
         saved_url = os.environ.get("KINTO_SERVER_URL")
         _transport._new_session = self.new_session
+        _record._new_id = self.new_id
         os.environ["KINTO_SERVER_URL"] = self.server_url
         try:
             yield
         finally:
-            _transport._new_session = saved_factory
+            _transport._new_session, _record._new_id = saved_factory, saved_ids
             if saved_url is None:
                 os.environ.pop("KINTO_SERVER_URL", None)
             else:
