@@ -12,12 +12,12 @@ Replaying needs the ``testing`` extra (pytest, betamax); starting servers (to re
 live tests) the ``server`` extra (Kinto). The files name their jobs, and importing this package
 imports neither pytest nor betamax (the recorder's names load on first use):
 
-- :mod:`~kinto_query.testing.server`: :class:`KintoServer`, a Kinto in a child process.
-- :mod:`~kinto_query.testing.postgresql`: :class:`PostgreSQL`, a private throwaway cluster.
-- :mod:`~kinto_query.testing.scrub`: :class:`Scrub`, what never reaches a cassette.
-- :mod:`~kinto_query.testing.cassettes`: betamax's serializer and matcher for Kinto.
-- :mod:`~kinto_query.testing.recorder`: :class:`Recorder`, one cassette, and the record modes.
-- :mod:`~kinto_query.testing.plugin`: the pytest fixtures and options.
+- ``server``: :class:`~kinto_query.testing.server.KintoServer`, a Kinto in a child process.
+- ``postgresql``: :class:`~kinto_query.testing.postgresql.PostgreSQL`, a throwaway cluster.
+- ``scrub``: :class:`~kinto_query.testing.scrub.Scrub`, what never reaches a cassette.
+- ``cassettes``: betamax's serializer and matcher for Kinto.
+- ``recorder``: :class:`~kinto_query.testing.recorder.Recorder`, one cassette; record modes.
+- ``plugin``: the pytest fixtures and options.
 - ``python -m kinto_query.testing [--port N]``: a local Kinto in the foreground.
 
 Fixtures: ``kinto_server`` (the URL of a Kinto started once per session), ``kinto_fresh_server``

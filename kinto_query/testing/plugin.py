@@ -223,7 +223,7 @@ def kinto_credentials(request: pytest.FixtureRequest) -> AuthLike:
 @pytest.fixture
 def kinto_scrub() -> Scrub:
     """What is scrubbed from cassettes besides the defaults: override it in your conftest to
-    return a :class:`~kinto_query.testing.Scrub` of your own headers, JSON paths, patterns."""
+    return a :class:`~kinto_query.testing.scrub.Scrub` of your own headers, JSON paths, patterns."""
     return Scrub()
 
 

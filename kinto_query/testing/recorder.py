@@ -117,10 +117,10 @@ class _Tap(BaseAdapter):
 
 
 class Recorder:
-    """One cassette, recording from ``live_url`` or replaying at :data:`REPLAY_SERVER_URL`.
+    """One cassette, recording from ``live_url`` or replaying at ``REPLAY_SERVER_URL`` (``http://kinto.test/v1``).
 
     ``name`` may hold ``/`` (sub-folders of ``cassette_dir``). ``mode`` is one of
-    :data:`RECORD_MODES` (default: :func:`record_mode`). ``scrub`` adds to what is scrubbed.
+    ``RECORD_MODES`` (see above) (default: :func:`record_mode`). ``scrub`` adds to what is scrubbed.
     ``command`` is how to run this one test (the pytest plugin gives its node id), for the
     messages. Use :meth:`client`, or :meth:`route_clients` for code that builds its own.
     """

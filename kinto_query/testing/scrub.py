@@ -1,13 +1,13 @@
 """What never reaches a cassette: the one place that says it, and the code that does it.
 
-Every cassette written by :class:`~kinto_query.testing.Recorder` is scrubbed before it touches
-the disk:
+Every cassette written by :class:`~kinto_query.testing.recorder.Recorder` is scrubbed before
+it touches the disk:
 
 - **Headers** that carry credentials lose their values (``<SCRUBBED>``): ``Authorization``,
   ``Proxy-Authorization``, ``Cookie``, ``Set-Cookie``, ``X-Api-Key`` and the others of
-  :data:`SECRET_HEADERS`, and any header whose name holds ``token``, ``secret``,
+  ``SECRET_HEADERS``, and any header whose name holds ``token``, ``secret``,
   ``password``, ``api-key``, ``apikey`` or ``session``.
-- **JSON fields** named by :data:`SECRET_FIELDS` (by default ``**.password``: a password
+- **JSON fields** named by ``SECRET_FIELDS`` (by default ``**.password``: a password
   sent to Kinto's accounts plugin, and the bcrypt hash it answers with), in request and
   response bodies, batch requests included.
 - **User ids** that Kinto derives from Basic auth credentials (``basicauth:<hmac>``) become

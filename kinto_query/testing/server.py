@@ -123,9 +123,9 @@ class KintoServer:
     ``{"paginate_by": 5, "batch_max_requests": 10}``.
 
     ``backend="postgresql"`` stores everything in the database at ``database_url`` (for
-    instance :attr:`PostgreSQL.url`); ``start()`` then runs ``kinto migrate`` first, unless
-    ``migrate=False`` (another server already migrated that database: several servers on
-    one database are several web heads of one Kinto).
+    instance :attr:`~kinto_query.testing.postgresql.PostgreSQL.url`); ``start()`` then runs
+    ``kinto migrate`` first, unless ``migrate=False`` (another server already migrated that
+    database: several servers on one database are several web heads of one Kinto).
 
     ``userid_hmac_secret`` keys the user ids Kinto derives from Basic auth credentials
     (``basicauth:<hmac>``); by default a random secret drawn once per process, so that
