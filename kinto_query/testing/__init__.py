@@ -31,6 +31,9 @@ Options: ``--kinto-record-mode=none|once|new|all`` (or ``KINTO_QUERY_RECORD_MODE
 ``--kinto-record-url`` and ``--kinto-record-auth`` (or ``KINTO_QUERY_RECORD_URL`` and
 ``KINTO_QUERY_RECORD_AUTH``) to record from a Kinto of yours; the ``kinto_cassette_dir`` ini
 option (default ``cassettes``).
+
+PYTEST_DONT_REWRITE: a conftest may import this package (for ``Scrub``) before pytest loads
+it as a plugin, and it holds no assertion to rewrite.
 """
 
 from __future__ import annotations
