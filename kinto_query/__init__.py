@@ -6,15 +6,23 @@
 'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_limit=10'
 """
 
+from ._accounts import Account, Accounts, Identity
+from ._attachment import Attachment, OriginalFile
 from ._auth import TokenAuth
 from ._bucket import Bucket
+from ._changes_feed import Changes, Watch
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
+from ._grants import Grant, GrantQuery
 from ._group import Group
+from ._history import HistoryEntry, HistoryQuery
+from ._messages import StreamBody, StreamedResponse
+from ._mixed_batch import Batch, BatchHandle
 from ._permissions import Permissions
 from ._query import Query
 from ._record import Record
+from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
 from ._scan import Page
@@ -24,9 +32,11 @@ from .exceptions import (
     BackoffRequested,
     BadRequest,
     BatchError,
+    BatchNotSent,
     ConfigurationError,
     Conflict,
     Forbidden,
+    HashMismatch,
     HTTPError,
     IncompleteScan,
     InvalidId,
@@ -34,9 +44,13 @@ from .exceptions import (
     InvalidResponse,
     KintoConnectionError,
     KintoError,
+    NoAttachment,
+    NotAuthenticated,
+    NotEnabled,
     NotFound,
     Overwritten,
     PreconditionFailed,
+    ReplicationError,
     ServerError,
     TooManyRequests,
     Unauthorized,
@@ -47,20 +61,33 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_SERVER_URL",
+    "Account",
+    "Accounts",
     "AlreadyExists",
+    "Attachment",
     "BackoffRequested",
     "BadRequest",
+    "Batch",
     "BatchError",
+    "BatchHandle",
+    "BatchNotSent",
     "BatchReport",
     "Bucket",
+    "Changes",
     "Client",
     "Collection",
     "ConfigurationError",
     "Conflict",
     "Data",
     "Forbidden",
+    "Grant",
+    "GrantQuery",
     "Group",
     "HTTPError",
+    "HashMismatch",
+    "HistoryEntry",
+    "HistoryQuery",
+    "Identity",
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
@@ -68,7 +95,11 @@ __all__ = [
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "NoAttachment",
+    "NotAuthenticated",
+    "NotEnabled",
     "NotFound",
+    "OriginalFile",
     "Overwritten",
     "Page",
     "Permissions",
@@ -76,14 +107,20 @@ __all__ = [
     "Query",
     "Record",
     "RecordQuery",
+    "ReplicationError",
+    "ReplicationReport",
     "Request",
     "Response",
     "RetryPolicy",
     "ServerError",
+    "StreamBody",
+    "StreamedResponse",
     "TokenAuth",
     "TooManyRequests",
     "Transport",
     "Unauthorized",
     "UnsafeURL",
+    "Watch",
     "__version__",
+    "replicate",
 ]

@@ -278,7 +278,7 @@ class _Sender:
 
 def send_batch(
     transport: Transport,
-    items: Iterable[BatchItem],
+    items: Iterable[BatchItem | None],
     *,
     chunk_size: int | None = None,
     progress: Progress | None = None,
@@ -289,6 +289,7 @@ def send_batch(
     Each item is one request, so an object's data and permission changes land together.
     ``progress`` is called with the report after each chunk. ``concurrency`` chunks may be
     in flight at once (each thread with its own session); the report stays in input order.
+    An item None is an input with nothing to send: it keeps the numbering of the others.
     """
     if not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a whole number >= 1, got {concurrency!r}")
@@ -298,6 +299,8 @@ def send_batch(
         size = chunk_size or chunk_size_of(transport)
         pending: Pending = []
         for index, item in enumerate(items):
+            if item is None:
+                continue
             if item.request.batchable():
                 pending.append((index, item))
                 if len(pending) == size:

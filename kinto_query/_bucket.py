@@ -9,6 +9,7 @@ from ._auth import AuthLike
 from ._collection import Collection
 from ._endpoints import Endpoint, endpoint_path
 from ._group import Group
+from ._history import HistoryQuery
 from ._messages import Request
 from ._query import Query
 from ._resource import Resource, loader
@@ -158,3 +159,14 @@ class Bucket(Resource):
             loader(handle),
             item_path=lambda child_id: handle(child_id).path,
         )
+
+    # -- history (kinto.plugins.history) ----------------------------------------------------
+
+    def history(self) -> HistoryQuery:
+        """The lazy query of this bucket's history, newest first (same builders as records);
+        ``history().delete()`` purges it.
+
+        >>> Client().bucket("b").history().filter(action="delete").url
+        'http://localhost:8888/v1/buckets/b/history?action=delete'
+        """
+        return HistoryQuery.of_bucket(self.transport, self.id)

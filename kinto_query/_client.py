@@ -9,10 +9,15 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
+from ._accounts import Accounts, Identity
+from ._accounts import whoami as ask_whoami
 from ._auth import AuthLike
 from ._batch import chunk_size_of
 from ._bucket import Bucket
 from ._endpoints import endpoint_path
+from ._grants import GrantQuery
+from ._mixed_batch import Batch, Progress
+from ._plugins import flush as flush_server
 from ._query import Query
 from ._resource import loader
 from ._retry import DEFAULT_RETRY, RetryPolicy
@@ -128,3 +133,53 @@ class Client:
         """The server's plugins and features, by name."""
         capabilities: dict[str, Any] = self.server_info().get("capabilities", {})
         return capabilities
+
+    def batch(
+        self,
+        *,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> Batch:
+        """A mixed batch: creates, saves, patches, deletes and reads of any buckets,
+        collections, groups and records, queued in a ``with`` block and sent when it ends,
+        in ``POST /batch`` chunks of the server's ``batch_max_requests`` (see ``Batch``).
+        An exception raised inside the block sends nothing.
+
+        >>> with Client().batch() as batch:                              # doctest: +SKIP
+        ...     created = batch.create(todo.record({"title": "milk"}))
+        >>> created.result().data.title                                  # doctest: +SKIP
+        'milk'
+        """
+        return Batch(self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
+                     progress=progress)
+    # -- server-wide endpoints (plugins) -------------------------------------------------------
+
+    def permissions(self) -> GrantQuery:
+        """The lazy query of what you may do where (``GET /permissions``, every page).
+
+        >>> Client().permissions().filter(resource_name="collection", bucket_id="b").url
+        'http://localhost:8888/v1/permissions?resource_name=collection&bucket_id=b'
+        """
+        return GrantQuery.of_server(self.transport)
+
+    @property
+    def accounts(self) -> Accounts:
+        """The server's accounts: ``client.accounts.create("ann", "s3cret")``."""
+        return Accounts(self.transport)
+
+    def whoami(self, *, expect_account: bool = False) -> Identity:
+        """Who the server takes this client for (user id, principals), from ``GET /v1/``.
+
+        Raises ``NotAuthenticated`` (an ``Unauthorized``) if credentials were given but the
+        server authenticated nobody, and with ``expect_account=True`` if the Basic-auth user
+        name was not authenticated as the account ``account:<name>``.
+        """
+        return ask_whoami(self.transport, expect_account=expect_account)
+
+    def flush(self) -> None:
+        """Delete everything on the server (``POST /__flush__``): for test servers only.
+
+        Raises ``NotEnabled`` where the flush plugin is off (as it should be in production).
+        """
+        flush_server(self.transport)

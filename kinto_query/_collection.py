@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, overload
 
 from ._batch import Progress, send_batch
+from ._changes_feed import Changes, Watch, collection_timestamp
 from ._endpoints import endpoint_path
 from ._query import Query
 from ._record import Record
@@ -237,7 +239,7 @@ class Collection(Resource):
 
     def _bulk(
         self,
-        items: Iterable[BatchItem],
+        items: Iterable[BatchItem | None],
         raise_on_error: bool,
         chunk_size: int | None,
         progress: Progress | None,
@@ -293,12 +295,12 @@ class Collection(Resource):
         default a report with failures raises ``BatchError``.
         """
 
-        def items() -> Iterator[BatchItem]:
+        def items() -> Iterator[BatchItem | None]:
             for data in records:
                 record = self._own(data)
                 request = record.save_request(force=force)
-                if request is not None:
-                    yield BatchItem(request, record.id, record.take_answer)
+                # Nothing to save: None keeps the report's index the position in ``records``.
+                yield None if request is None else BatchItem(request, record.id, record.take_answer)
 
         return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
 
@@ -323,3 +325,22 @@ class Collection(Resource):
                                 missing_ok=missing_ok)
 
         return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    # -- changes (see _changes_feed.py) -------------------------------------------------------
+
+    def timestamp(self) -> int:
+        """The collection timestamp in milliseconds (its ``ETag``), from one small ``GET``."""
+        return collection_timestamp(self)
+
+    def changes(self, since: int | str | datetime.datetime | None = None, *,
+                page_size: int | None = None) -> Changes:
+        """Records changed or deleted (tombstones) since a timestamp or ETag, oldest first;
+        then ``changes.etag`` is the next ``since``: ``for r in todo.changes(since=etag)``."""
+        return Changes(self, since, page_size=page_size)
+
+    def watch(self, since: int | str | datetime.datetime | None = None, *,
+              interval: float = 5.0, page_size: int | None = None,
+              stop_event: threading.Event | None = None) -> Watch:
+        """Poll for changes every ``interval`` s (an idle poll: one GET answered 304), each
+        handed out once, until ``stop()``: ``for r in todo.watch(since=etag): ...``."""
+        return Watch(self, since, interval=interval, page_size=page_size, stop_event=stop_event)

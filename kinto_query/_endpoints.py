@@ -9,11 +9,14 @@ from uritemplate import URITemplate
 
 from .exceptions import InvalidId
 
-__all__ = ["ID_RULE", "Endpoint", "endpoint_path", "validate_id"]
+__all__ = ["ACCOUNT_ID_RULE", "ID_RULE", "Endpoint", "endpoint_path", "validate_id"]
 
 ID_RULE = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
 # \Z, not $: "$" would accept a trailing newline, which Kinto refuses.
 _ID_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]*\Z")
+# Account ids may also hold "+", "." and "@" (an email address is a valid account id).
+ACCOUNT_ID_RULE = r"^[a-zA-Z0-9][+.@a-zA-Z0-9_-]*$"
+_ACCOUNT_ID_PATTERN = re.compile(r"[a-zA-Z0-9][+.@a-zA-Z0-9_-]*\Z")
 
 Endpoint = Literal[
     "root",
@@ -28,6 +31,10 @@ Endpoint = Literal[
     "collection",
     "records",
     "record",
+    "attachment",
+    "flush",
+    "accounts",
+    "account",
 ]
 
 _TEMPLATES: dict[str, URITemplate] = {
@@ -45,6 +52,11 @@ _TEMPLATES: dict[str, URITemplate] = {
         "collection": "/buckets/{bucket}/collections/{collection}",
         "records": "/buckets/{bucket}/collections/{collection}/records",
         "record": "/buckets/{bucket}/collections/{collection}/records/{record}",
+        # kinto-attachment's endpoint: POST a file (multipart), DELETE it.
+        "attachment": "/buckets/{bucket}/collections/{collection}/records/{record}/attachment",
+        "flush": "/__flush__",
+        "accounts": "/accounts",
+        "account": "/accounts/{account}",
     }.items()
 }
 
@@ -57,6 +69,13 @@ def validate_id(value: object, kind: str = "id") -> str:
     """
     if not isinstance(value, str):
         raise InvalidId(f"{kind} id must be a string, not {type(value).__name__}: {value!r}")
+    if kind == "account":
+        if not _ACCOUNT_ID_PATTERN.match(value):
+            raise InvalidId(
+                f"invalid account id {value!r}: Kinto account ids must match {ACCOUNT_ID_RULE} "
+                "(letters, digits, '-', '_', '+', '.' and '@', starting with a letter or digit)"
+            )
+        return value
     if not _ID_PATTERN.match(value):
         raise InvalidId(
             f"invalid {kind} id {value!r}: Kinto ids must match {ID_RULE} "

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .exceptions import InvalidResponse
 
-__all__ = ["Request", "Response", "if_match"]
+__all__ = ["Request", "Response", "StreamBody", "StreamedResponse", "if_match"]
 
 
 def if_match(last_modified: int) -> dict[str, str]:
@@ -81,3 +81,63 @@ class Response:
                 f"{self.request.method} {self.url} -> {self.status}: the answer has no 'data'"
             )
         return body["data"]
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamBody:
+    """A request body sent as it is read (a file upload), never held whole in memory.
+
+    ``chunks()`` starts its bytes afresh; ``length`` is its size in bytes when known (sent as
+    ``Content-Length``), else it goes out chunked. ``Request(method, path, StreamBody(...))``
+    is never retried: what it reads from may not be readable twice.
+    """
+
+    content_type: str
+    chunks: Callable[[], Iterator[bytes]]
+    length: int | None = None
+
+    def open(self) -> Iterable[bytes]:
+        """Its bytes as requests sends them: sized (``Content-Length``) when the length is known."""
+        chunks = self.chunks()
+        return chunks if self.length is None else _Sized(chunks, self.length)
+
+
+class _Sized:
+    """An iterable with a length: requests sends it with ``Content-Length``, not chunked."""
+
+    def __init__(self, chunks: Iterator[bytes], length: int) -> None:
+        self._chunks = chunks
+        self._length = length
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+    def __len__(self) -> int:
+        return self._length
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class StreamedResponse(Response):
+    """A success answer whose body is read as it comes (``Transport.send(..., stream=True)``).
+
+    ``content`` is empty; ``iter_bytes()`` yields the body once, as sent (a ``Content-Encoding``
+    is not undone), and raises ``KintoConnectionError`` if the transfer breaks. Close it (or
+    use it as a context manager) when done, read whole or not.
+    """
+
+    chunks: Iterator[bytes] = dataclasses.field(default_factory=lambda: iter(()), repr=False)
+    closer: Callable[[], None] = dataclasses.field(default=lambda: None, repr=False)
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        """The body's bytes, in pieces of at most 64 KiB, as they arrive."""
+        return self.chunks
+
+    def close(self) -> None:
+        """Release the connection (what was not read is dropped)."""
+        self.closer()
+
+    def __enter__(self) -> StreamedResponse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

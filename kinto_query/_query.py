@@ -7,7 +7,7 @@ import datetime
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit
 
 from ._lookups import encode_filter, field_path
@@ -77,6 +77,9 @@ class Query(Generic[T]):
     >>> todo.filter(status="done").sort("-last_modified").limit(10).url
     'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_sort=-last_modified&_limit=10'
     """
+
+    # The field every listed object has (a subclass over another endpoint may say otherwise).
+    _item_key: ClassVar[str] = "id"
 
     def __init__(
         self,
@@ -264,7 +267,8 @@ class Query(Generic[T]):
 
     def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
         state = self._state
-        pages = scan(self._transport, Position(state.start or self.url, state.skip, state.limit))
+        pages = scan(self._transport, Position(state.start or self.url, state.skip, state.limit),
+                     key=self._item_key)
         if state.prefetch:
             pages = prefetched(pages)
         return without_tombstones(pages) if state.live_only else pages

@@ -6,11 +6,15 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._attachment import Attachment, FileSource, Target, download, upload
 from ._changes import split_server_fields
 from ._data import Data, raw_of
 from ._data import view as make_view
-from ._endpoints import validate_id
+from ._endpoints import endpoint_path, validate_id
+from ._messages import Request
 from ._resource import Resource, Toucher
+from ._values import dumps
+from .exceptions import NoAttachment
 
 if TYPE_CHECKING:
     from ._collection import Collection
@@ -126,3 +130,76 @@ class Record(Resource):
         """Delete this record (``PreconditionFailed`` if it changed since loaded, unless forced)."""
         super().delete(force=force, missing_ok=missing_ok)
         self.deleted = True
+
+    # -- attachments (the kinto-attachment plugin) -------------------------------------------
+
+    @property
+    def attachment(self) -> Attachment | None:
+        """The file attached to this record, as loaded (loads the record on first use), or None.
+
+        Example: ``record.attachment.size``.
+        """
+        where = f"record {self.id!r}"
+        value = raw_of(self.data).get("attachment")
+        return None if value is None else Attachment.from_server(value, where)
+
+    def attach(self, file: FileSource, *, filename: str | None = None,
+               mimetype: str | None = None) -> Attachment:
+        """Attach a file (a path or a binary file object, read from where it stands), replacing
+        any: one streamed multipart ``POST``; the server's metadata of it.
+
+        ``filename`` defaults to the file's name, ``mimetype`` to a guess from it. A new record
+        is created with its data and permissions; a loaded one is reloaded afterwards (one
+        ``GET``). Never retried: the file may not be readable twice. The client's ``deadline``
+        bounds the whole exchange, upload included: raise it for large files on slow links.
+
+        Example: ``todo.record(id="r1").attach("report.pdf")``.
+        """
+        attachment = upload(self.transport, self._attachment_path(), file, filename=filename,
+                            mimetype=mimetype, fields=self._fields_to_attach("attach"),
+                            where=f"record {self.id!r}")
+        self._reload_if_loaded()
+        return attachment
+
+    def detach(self) -> None:
+        """Remove the attached file (``DELETE .../attachment``); the record stays, its
+        ``attachment`` None. (kinto-attachment creates the record if it does not exist.)"""
+        self._fields_to_attach("detach")
+        self.transport.send(Request("DELETE", self._attachment_path()))
+        self._reload_if_loaded()
+
+    def download_attachment(self, target: Target) -> Attachment:
+        """Download the attached file to ``target`` (a path, or a binary file object), streamed,
+        its size and SHA-256 checked (``HashMismatch``: nothing is left at the path).
+
+        ``NoAttachment`` if the record has none. Example:
+        ``todo.get("r1").download_attachment("report.pdf")``.
+        """
+        attachment = self.attachment
+        if attachment is None:
+            raise NoAttachment(f"record {self.id!r} has no attachment ({self.path})")
+        download(self.transport, attachment, target, where=f"record {self.id!r}")
+        return attachment
+
+    def _attachment_path(self) -> str:
+        return endpoint_path("attachment", bucket=self.collection.bucket.id,
+                             collection=self.collection.id, record=self.id)
+
+    def _fields_to_attach(self, action: str) -> dict[str, bytes]:
+        """What goes with the file: a new record's data and permissions (the upload creates
+        it). Unsaved changes of a loaded record are refused: the reload would drop them."""
+        if self.last_modified is None and not self._from_server:
+            if self._raw is None and self._permissions is None:
+                return {}  # a handle: nothing known, nothing sent
+            body = self.create_request().body
+            return {name: dumps(value) for name, value in body.items()}
+        if self.save_request() is not None:
+            raise ValueError(f"{self!r} has unsaved changes that {action}() would drop: save() "
+                             "them first, or refresh() to discard them")
+        return {}
+
+    def _reload_if_loaded(self) -> None:
+        # The server changed the record (its attachment field, last_modified): a loaded copy
+        # is stale, and saving it would fail its If-Match.
+        if self._raw is not None or self._permissions is not None:
+            self.refresh()

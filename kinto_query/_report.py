@@ -40,6 +40,8 @@ class ItemFailure:
     message: str
     existing: dict[str, Any] | None = None
     """On a conflict (412): the server's current version."""
+    body: dict[str, Any] | None = None
+    """The server's answer for the item (Kinto's error body: errno, details...), if any."""
 
 
 class BatchReport:
@@ -57,6 +59,10 @@ class BatchReport:
         self.requests_sent = 0
         self.chunks = 0
         self._succeeded_at: list[int] = []  # the input position of each succeeded id
+        self.created: list[str | None] = []
+        """Ids of the succeeded items the server answered ``201 Created`` (a PUT that made
+        the object rather than replaced it); an item found applied by a read-back is not in
+        it, as whether it existed before cannot be told."""
 
     @property
     def ok(self) -> bool:
@@ -96,6 +102,7 @@ class BatchReport:
                                 strict=True):
             mine.extend(sorted(theirs, key=lambda failure: failure.index))
         self.requests_sent += other.requests_sent
+        self.created.extend(other.created)
 
     def answer(self, index: int, item: BatchItem, status: int, body: Any) -> None:
         """File the server's answer to one item."""
@@ -104,6 +111,8 @@ class BatchReport:
         if status < 400 or (status == 404 and item.missing_ok and names_itself(details, item.kind)):
             self.succeeded.append(item.id)
             self._succeeded_at.append(index)
+            if status == 201:
+                self.created.append(item.id)
             if item.on_success is not None and status < 400:
                 item.on_success(body)
             return
@@ -112,12 +121,13 @@ class BatchReport:
             if item.request.headers.get("If-None-Match") == "*":
                 message = already_exists(item.request.path)
             existing = details.get("existing") if isinstance(details, dict) else None
-            self.conflicts.append(ItemFailure(index, item.id, status, message, existing))
+            self.conflicts.append(ItemFailure(index, item.id, status, message, existing,
+                                              body or None))
         elif status == 404 and names_itself(details, item.kind):
-            self.missing.append(ItemFailure(index, item.id, status, message))
+            self.missing.append(ItemFailure(index, item.id, status, message, None, body or None))
         else:
             # Includes a 404 of the collection or bucket the item was to be written in.
-            self.failed.append(ItemFailure(index, item.id, status, message))
+            self.failed.append(ItemFailure(index, item.id, status, message, None, body or None))
 
     def saved(self, index: int, item: BatchItem, current: dict[str, Any] | None) -> None:
         """File an item found applied by reading the server back (``current``: its object)."""

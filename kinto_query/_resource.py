@@ -271,10 +271,14 @@ class Resource:
         return Request("DELETE", self.path, None, headers)
 
     def take_answer(
-        self, body: Mapping[str, Any], fields: tuple[str, ...] | None = None
+        self, body: Mapping[str, Any], fields: tuple[str, ...] | None = None, *,
+        fresh: bool = False,
     ) -> None:
         """Take a server answer (``{"data": ..., "permissions": ...}``) as the known state:
-        how queries and bulk writes fill the objects they hand out."""
+        how queries and bulk writes fill the objects they hand out. ``fresh``: unsaved
+        permission changes are dropped too (as ``refresh()`` does), not kept on top."""
+        if fresh:
+            self._permissions = None
         self._load(body, fields)
 
     # -- terminal operations ---------------------------------------------------------------

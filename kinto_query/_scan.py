@@ -76,20 +76,17 @@ class Position:
         return position
 
 
-_ID = operator.itemgetter("id")
-
-
-def _objects(response_data: Any, url: str) -> list[dict[str, Any]]:
+def _objects(response_data: Any, url: str, key: str = "id") -> list[dict[str, Any]]:
     if not isinstance(response_data, list):
         raise InvalidResponse(f"GET {url}: 'data' is not a list")
     try:  # the common case, checked in C (decoded JSON has exact types)
-        if set(map(type, map(_ID, response_data))) <= {str}:
+        if set(map(type, map(operator.itemgetter(key), response_data))) <= {str}:
             return response_data
     except (TypeError, KeyError, IndexError):
         pass
     for obj in response_data:
-        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-            raise InvalidResponse(f"GET {url}: an item has no 'id': {str(obj)[:200]}")
+        if not isinstance(obj, dict) or not isinstance(obj.get(key), str):
+            raise InvalidResponse(f"GET {url}: an item has no {key!r}: {str(obj)[:200]}")
     return response_data
 
 
@@ -101,9 +98,13 @@ def _total(value: str | None, url: str) -> int | None:
     return int(value)
 
 
-def scan(transport: Transport, start: Position) -> Iterator[Page[dict[str, Any]]]:
+def scan(
+    transport: Transport, start: Position, *, key: str = "id"
+) -> Iterator[Page[dict[str, Any]]]:
     """Pages of raw objects from ``start`` on, following ``Next-Page``; see the module's
-    docstring. The caller builds its results from them, as it hands them out."""
+    docstring. The caller builds its results from them, as it hands them out. Every object
+    must have the string ``key`` (``id``; the permissions endpoint's root entry has only a
+    ``uri``)."""
     url: str | None = start.url
     to_skip, remaining = start.skip, start.remaining
     if remaining == 0:
@@ -116,7 +117,7 @@ def scan(transport: Transport, start: Position) -> Iterator[Page[dict[str, Any]]
         seen.add(hash(url))
         try:
             response = transport.send(Request("GET", url))
-            objects = _objects(response.data(), url)
+            objects = _objects(response.data(), url, key)
             total = _total(response.headers.get("Total-Objects"), url)
         except (HTTPError, KintoConnectionError, InvalidResponse, BackoffRequested) as error:
             if delivered == 0:

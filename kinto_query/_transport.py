@@ -15,7 +15,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, Union
+from typing import Any, Literal, Union, overload
 from urllib.parse import urlsplit
 
 import requests
@@ -25,7 +25,7 @@ from requests.structures import CaseInsensitiveDict
 
 from ._auth import AuthLike, parse_auth
 from ._endpoints import endpoint_path
-from ._messages import Request, Response, if_match
+from ._messages import Request, Response, StreamBody, StreamedResponse, if_match
 from ._retry import DEFAULT_RETRY, RetryPolicy, applied, idempotent, retry_after_seconds
 from ._urls import DEFAULT_SERVER_URL, check_server_url, is_local, origin, refuse_redirect
 from ._values import dumps
@@ -44,6 +44,7 @@ __all__ = [
     "KintoAlert",
     "Request",
     "Response",
+    "StreamedResponse",
     "Timeout",
     "Transport",
     "if_match",
@@ -204,22 +205,34 @@ class Transport:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def send(self, request: Request) -> Response:
+    @overload
+    def send(self, request: Request, *, stream: Literal[False] = False) -> Response: ...
+
+    @overload
+    def send(self, request: Request, *, stream: Literal[True]) -> StreamedResponse: ...
+
+    def send(self, request: Request, *, stream: bool = False) -> Response:
         """Send one request and return its response, or raise the matching ``KintoError``.
 
         Safe requests are retried on 429, 502, 503, 504 and lost connections, as the retry
         policy says. A conditional write whose first attempt got no clear answer and whose
         retry is then refused (412, or 404 for a delete) is checked against the server: if the
-        first attempt was applied, that is the answer.
+        first attempt was applied, that is the answer. A ``StreamBody`` is never retried.
+
+        ``stream=True``: a success comes back as a ``StreamedResponse`` whose body is read as it
+        arrives (errors are read whole and raised as usual); the deadline still bounds the
+        attempt, body included. Only the request is retried, never a body half read.
         """
         policy = self.retry if self.retry is not None and idempotent(request) else None
+        if isinstance(request.body, StreamBody):
+            policy = None  # what it reads from may not be readable twice
         started = time.monotonic()
         unsure = False  # an attempt may have been applied without our knowing
         retry = 0
         failure: KintoConnectionError | None
         while True:
             try:
-                response = self._attempt(request)
+                response = self._attempt(request, stream=stream)
             except KintoConnectionError as error:
                 cause = error.cause
                 unsure = unsure or not (
@@ -274,14 +287,18 @@ class Transport:
             return Response(request, refusal.url, 200, "OK", refusal.headers, b'{"data": {}}')
         return current
 
-    def _attempt(self, request: Request) -> Response:
-        """One exchange: the request sent, the whole answer read within the deadline."""
+    def _attempt(self, request: Request, *, stream: bool = False) -> Response:
+        """One exchange: the request sent, the whole answer read within the deadline (or, for
+        a success with ``stream``, handed out unread)."""
         self._honour_backoff()
         method = request.method
         url = self.url(request.path)
         headers = {"Accept": "application/json", **self.headers, **request.headers}
-        data = None
-        if request.body is not None:
+        data: Any = None
+        if isinstance(request.body, StreamBody):
+            data = request.body.open()
+            headers.setdefault("Content-Type", request.body.content_type)
+        elif request.body is not None:
             data = dumps(request.body)
             headers.setdefault("Content-Type", "application/json")
         limit = time.monotonic() + self.deadline
@@ -290,43 +307,58 @@ class Transport:
                 method, url, data=data, headers=headers, auth=self.auth,
                 timeout=self.timeout, allow_redirects=False, stream=True,
             )
-            try:
-                content = self._read(answer, limit)
-            finally:
-                answer.close()
+            streamed = stream and answer.status_code < 400 and not answer.is_redirect
+            if not streamed:
+                try:
+                    content = self._read(answer, limit)
+                finally:
+                    answer.close()
         except requests.RequestException as error:
             raise self._connection_error(method, url, error) from error
         logger.debug("%s %s -> %s", method, answer.url, answer.status_code)
-        response = Response(
-            request=request,
-            url=answer.url or url,
-            status=answer.status_code,
-            reason=answer.reason or "",
-            headers=CaseInsensitiveDict(answer.headers),
-            content=content,
-        )
+        parts: dict[str, Any] = {
+            "request": request, "url": answer.url or url, "status": answer.status_code,
+            "reason": answer.reason or "", "headers": CaseInsensitiveDict(answer.headers)}
+        if streamed:
+            response: Response = StreamedResponse(
+                **parts, content=b"", chunks=self._stream(answer, limit, method, url),
+                closer=answer.close)
+        else:
+            response = Response(**parts, content=content)
         self._note_headers(response)
         if answer.is_redirect:
             refuse_redirect(self.server_url, method, url, answer.headers.get("Location", ""))
         return response
 
     def _read(self, answer: requests.Response, limit: float) -> bytes:
+        return b"".join(self._pieces(answer, limit, decode=True))
+
+    def _pieces(self, answer: requests.Response, limit: float, *, decode: bool) -> Iterator[bytes]:
         # read1 returns whatever has arrived, so a body trickling in is checked against the
         # deadline as it comes; iter_content would block until a whole chunk is there.
         raw = answer.raw
         if isinstance(raw, urllib3.response.BaseHTTPResponse) and hasattr(raw, "read1"):
-            pieces: Iterator[bytes] = iter(lambda: raw.read1(_CHUNK, decode_content=True), b"")
+            pieces: Iterator[bytes] = iter(lambda: raw.read1(_CHUNK, decode_content=decode), b"")
         else:  # another adapter's body (a mock, a file): requests knows how to read it
             pieces = answer.iter_content(_CHUNK)
-        chunks = []
         try:
             for chunk in pieces:
-                chunks.append(chunk)
                 if time.monotonic() > limit:
                     raise _DeadlinePassed(f"the answer took more than {self.deadline} s in all")
+                yield chunk
         except urllib3.exceptions.HTTPError as error:  # read1 bypasses requests' wrapping
             raise requests.ConnectionError(error) from error
-        return b"".join(chunks)
+
+    def _stream(
+        self, answer: requests.Response, limit: float, method: str, url: str
+    ) -> Iterator[bytes]:
+        """A streamed body as sent (not decoded), its failures as ``KintoConnectionError``."""
+        try:
+            yield from self._pieces(answer, limit, decode=False)
+        except requests.RequestException as error:
+            raise self._connection_error(method, url, error) from error
+        finally:
+            answer.close()
 
     def _connection_error(
         self, method: str, url: str, error: requests.RequestException
@@ -347,6 +379,11 @@ class Transport:
         alert = response.headers.get("Alert")
         if alert:
             _warn_alert(alert)
+
+    @property
+    def backoff_remaining(self) -> float:
+        """Seconds the server still asks clients to back off for (``Backoff``), or 0."""
+        return max(0.0, self._backoff_until - time.monotonic())
 
     def _honour_backoff(self) -> None:
         remaining = self._backoff_until - time.monotonic()

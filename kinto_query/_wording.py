@@ -9,9 +9,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 __all__ = ["already_exists", "describe", "names_itself", "object_named"]
 
+_PLURALS = ("buckets", "collections", "groups", "records", "accounts")
 _FORBIDDEN_HINT = (
     "Kinto answers 403 both when you may not access an object and when a bucket does not exist"
 )
@@ -23,10 +25,11 @@ def object_named(path: str) -> tuple[str, str, dict[str, str]]:
     ids = {
         plural.removesuffix("s"): value
         for plural, value in itertools.pairwise(segments)
-        if plural in ("buckets", "collections", "groups", "records")
+        if plural in _PLURALS
     }
-    if len(segments) >= 2 and segments[-2] in ("buckets", "collections", "groups", "records"):
-        return segments[-2].removesuffix("s"), segments[-1], ids
+    if len(segments) >= 2 and segments[-2] in _PLURALS:
+        # Account ids may hold "@" or "+", which travel percent-encoded.
+        return segments[-2].removesuffix("s"), unquote(segments[-1]), ids
     return "object", path, ids
 
 
@@ -39,6 +42,11 @@ def names_itself(details: object, kind: str) -> bool:
 def already_exists(path: str) -> str:
     """The message of a create that met an existing object."""
     kind, object_id, _ = object_named(path)
+    if kind == "account":
+        return (
+            f"account {object_id!r} already exists (pass exist_ok=True to accept it as it is; "
+            "its owner may change its password)"
+        )
     return (
         f"{kind} {object_id!r} already exists (pass exist_ok=True to accept it as it is, "
         "or save(force=True) to overwrite it)"

@@ -6,8 +6,10 @@
     ├── HTTPError                  the server answered with an error status
     │   ├── BadRequest             400 (invalid id, filter, body...)
     │   ├── Unauthorized           401 (missing or wrong credentials)
+    │   │   └── NotAuthenticated   credentials sent, yet nobody (or another user) authenticated
     │   ├── Forbidden              403 (also: a bucket that does not exist)
     │   ├── NotFound               404
+    │   │   └── NotEnabled         404 from an endpoint the server has turned off (a plugin)
     │   ├── Conflict               409
     │   ├── PreconditionFailed     412 (.existing: the server's current version)
     │   │   └── AlreadyExists      412 on a create that must not overwrite
@@ -16,10 +18,14 @@
     ├── IncompleteScan             a scan stopped midway (.resume_token, .cause)
     ├── Overwritten                save(verify=True) found its write already replaced
     ├── InvalidResponse            a success answer that is not what Kinto sends
+    │   └── HashMismatch           a downloaded attachment is not the file recorded
     ├── BackoffRequested           the server asked to back off, and the client raises then
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── UnsafeURL                  the server pointed us to another origin
     ├── BatchError                 some items of a bulk write failed (.report)
+    │   └── ReplicationError       a replication stopped before the end (.report.etag resumes)
+    ├── BatchNotSent (RuntimeError)  a batch's result asked for before the batch was sent
+    ├── NoAttachment (LookupError)  the record has no file attached
     ├── ConfigurationError (ValueError)  the client is set up wrong (e.g. server_url lacks /v1)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
     └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
@@ -46,19 +52,25 @@ __all__ = [
     "BackoffRequested",
     "BadRequest",
     "BatchError",
+    "BatchNotSent",
     "ConfigurationError",
     "Conflict",
     "Forbidden",
     "HTTPError",
+    "HashMismatch",
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",
     "KintoConnectionError",
     "KintoError",
+    "NoAttachment",
+    "NotAuthenticated",
+    "NotEnabled",
     "NotFound",
     "Overwritten",
     "PreconditionFailed",
+    "ReplicationError",
     "ServerError",
     "TooManyRequests",
     "Unauthorized",
@@ -151,6 +163,29 @@ class InvalidResponse(KintoError):
     """A success answer that is not what Kinto sends (not JSON, a field missing...)."""
 
 
+class HashMismatch(InvalidResponse):
+    """A downloaded attachment is not the file its record describes (size or SHA-256).
+
+    Nothing is left at the target path. ``.expected`` / ``.received``: the SHA-256 hex digests;
+    ``.expected_size`` / ``.size``: the byte counts.
+    """
+
+    def __init__(self, message: str, *, expected: str, received: str, expected_size: int,
+                 size: int) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.received = received
+        self.expected_size = expected_size
+        self.size = size
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
+
+class NoAttachment(KintoError, LookupError):
+    """The record has no file attached (kinto-attachment's ``attachment`` field is empty)."""
+
+
 class KintoConnectionError(KintoError):
     """The server could not be reached or did not answer in time."""
 
@@ -240,12 +275,43 @@ class Unauthorized(HTTPError):
     """401: credentials are missing or wrong."""
 
 
+class NotAuthenticated(Unauthorized):
+    """The server answered, yet did not authenticate the credentials sent as the user meant
+    (``client.whoami()``): nobody at all, or another user. ``.status`` is the answer's own
+    status (Kinto's ``GET /v1/`` answers 200 either way); ``.message`` says what happened.
+    """
+
+    def __init__(self, response: Response, *, why: str) -> None:
+        self._why = why
+        super().__init__(response, None)
+
+    def _message(self, body: Mapping[str, Any]) -> str:
+        return self._why
+
+
 class Forbidden(HTTPError):
     """403: not allowed, or (for a bucket) the bucket does not exist."""
 
 
 class NotFound(HTTPError):
     """404: no such collection, group or record."""
+
+
+class NotEnabled(NotFound):
+    """404 from an endpoint this server has turned off: a plugin missing from
+    ``kinto.includes``, or the permissions endpoint not enabled. ``.feature`` names it,
+    ``.setting`` says what turns it on.
+    """
+
+    def __init__(
+        self, response: Response, body: Mapping[str, Any] | None, *, feature: str, setting: str
+    ) -> None:
+        self.feature = feature
+        self.setting = setting
+        super().__init__(response, body)
+
+    def _message(self, body: Mapping[str, Any]) -> str:
+        return f"this server has no {self.feature} (turned on by {self.setting})"
 
 
 class Conflict(HTTPError):
@@ -293,6 +359,15 @@ class BatchError(KintoError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.report,))
+
+
+class BatchNotSent(KintoError, RuntimeError):
+    """A result of ``client.batch()`` asked for before the batch was sent (its ``with``
+    block has not ended, or an exception left it: then nothing was sent), or a call made on
+    a batch already sent."""
+class ReplicationError(BatchError):
+    """A replication could not apply every change; ``.report`` says what it copied, what
+    failed and why, and ``.report.etag`` where to go on from (pass it as ``since``)."""
 
 
 _BY_STATUS: dict[int, type[HTTPError]] = {

@@ -282,6 +282,17 @@ def test_save_records_conflict_applies_nothing_of_that_record(
     assert "system.Everyone" not in raw_read(kinto_any_server, f"{TODO}/records/r3")
 
 
+def test_save_records_reports_positions_in_the_input_with_unchanged_records_in_it(
+    todo: Collection, kinto_fresh_server: str
+) -> None:
+    """A record with nothing to save sends nothing, but still counts in the positions."""
+    unchanged, changed = todo.get("r1"), todo.get("r3")
+    changed.data.title = "mine"
+    raw_put_record(kinto_fresh_server, "r3", {"title": "theirs"})
+    report = todo.save_records([unchanged, changed], raise_on_error=False)
+    assert [(c.index, c.id) for c in report.conflicts] == [(1, "r3")]
+
+
 def test_save_records_sends_a_json_patch_alone_in_order(
     any_todo: Collection, any_alice: Client, kinto_any_server: str
 ) -> None:

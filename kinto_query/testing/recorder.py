@@ -29,6 +29,7 @@ from betamax.exceptions import BetamaxError
 from requests.adapters import BaseAdapter
 
 from .. import _record, _transport
+from .._attachment_files import RecordableSession
 from .._auth import AuthLike
 from .._client import Client
 from .cassettes import (
@@ -158,7 +159,7 @@ class Recorder:
             self.cassette_path.unlink(missing_ok=True)
         register_serializer()
         self._matcher = register_matcher(self.scrub)
-        self.session = requests.Session()
+        self.session = RecordableSession()  # streamed uploads recorded too
         self._betamax = Betamax(self.session, cassette_library_dir=str(cassette_dir))
         # new: replay what the cassette holds, record what it lacks.
         record = {"new": "new_episodes"}.get(self.mode, "once" if self.recording else "none")
@@ -202,7 +203,7 @@ class Recorder:
 
     def new_session(self) -> requests.Session:
         """A session of its own (for another client, another thread) on this cassette."""
-        return self._mount(requests.Session())
+        return self._mount(RecordableSession())
 
     def new_id(self) -> str:
         """A UUID4 for a new record, the same on replay as when recorded: the n-th of a

@@ -1,7 +1,8 @@
 """A real Kinto server in a child process, for tests, demos and benchmarks.
 
-Needs the ``server`` extra (``pip install 'kinto_query[server]'``: Kinto itself), and imports
-neither pytest nor betamax.
+Needs the ``server`` extra (``pip install 'kinto_query[server]'``: Kinto and kinto-attachment),
+and imports neither pytest nor betamax. Every server runs the accounts, history, flush and
+attachment plugins; attachment files are served by Kinto itself below ``/v1/attachments/``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ __all__ = [
     "KintoServer",
     "PortInUse",
     "free_port",
-    "kinto_installed",
+    "missing_server_packages",
     "port_in_use",
 ]
 
@@ -54,9 +55,15 @@ multiauth.policies = account basicauth
 multiauth.policy.account.use = kinto.plugins.accounts.AccountsPolicy
 kinto.bucket_create_principals = system.Authenticated
 kinto.account_create_principals = system.Everyone
+# No account administrator; present (empty) so that KINTO_ACCOUNT_WRITE_PRINCIPALS can set one.
+kinto.account_write_principals =
 kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts
                  kinto.plugins.flush kinto.plugins.history
+                 kinto_attachment kinto_query._attachment_files
 kinto.experimental_permissions_endpoint = true
+# Attachments: files in the server's own temporary folder, served by Kinto below /v1/attachments/.
+kinto.attachment.base_path = {attachments}
+kinto.attachment.base_url = {url}/attachments/
 
 [server:main]
 use = egg:waitress#main
@@ -108,12 +115,21 @@ class PortInUse(RuntimeError):
     """The port asked for is already taken (another server, another ``make serve``...)."""
 
 
-def kinto_installed() -> bool:
-    """Whether Kinto can be imported by this Python (the server runs as ``sys.executable``)."""
-    try:
-        return importlib.util.find_spec("kinto") is not None
-    except (ImportError, ValueError):
-        return False
+_SERVER_PACKAGES = ("kinto", "kinto_attachment")
+
+
+def missing_server_packages() -> list[str]:
+    """What of Kinto and kinto-attachment (every test server runs the plugin) this Python
+    cannot import (the server runs as ``sys.executable``)."""
+    missing = []
+    for name in _SERVER_PACKAGES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 class KintoServer:
@@ -190,18 +206,23 @@ class KintoServer:
 
     def start(self, *, timeout: float = 60.0) -> KintoServer:
         """Start the server and wait until ``GET /v1/`` answers."""
-        if not kinto_installed():
+        missing = missing_server_packages()
+        if missing:
             raise KintoNotInstalled(
-                f"cannot start Kinto: it is not installed in {sys.prefix} ({KINTO_INSTALL_HINT})"
-            )
+                f"cannot start Kinto: {' and '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not installed in {sys.prefix} "
+                f"({KINTO_INSTALL_HINT})")
         if port_in_use(self.host, self.port):
             raise PortInUse(f"cannot start Kinto: {self.host}:{self.port} is already in use")
         self._dir = tempfile.mkdtemp(prefix="kinto-query-")
         ini = Path(self._dir, "kinto.ini")
         # The ini is read with interpolation: a literal % is written %%.
         database_url = (self.database_url or "").replace("%", "%%")
+        attachments = Path(self._dir, "attachments")
+        attachments.mkdir()
         ini.write_text(_INI.format(
             host=self.host, port=self.port, backend=self.backend, database_url=database_url,
+            attachments=str(attachments).replace("%", "%%"), url=self.url.replace("%", "%%"),
             userid_hmac_secret=self.userid_hmac_secret,
         ))
         env = dict(os.environ)

@@ -1,0 +1,348 @@
+"""Files attached to records (the kinto-attachment plugin): upload, metadata, download.
+
+Neither way holds a file whole in memory. An upload is a multipart body made as it is sent,
+from the file read in 256 KiB pieces (requests' own ``files=`` builds the whole body in memory
+first); a download is written as it arrives, its size and SHA-256 checked against the
+record's metadata, to a temporary file renamed over the target only once it proved right.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import hashlib
+import io
+import mimetypes
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, Union
+from urllib.parse import urljoin
+
+from ._messages import Request, StreamBody
+from ._transport import Transport
+from .exceptions import HashMismatch, InvalidResponse, UnsafeURL
+
+__all__ = ["Attachment", "FileSource", "OriginalFile", "download", "upload"]
+
+FileSource = Union[str, os.PathLike[str], IO[bytes]]  # noqa: UP007 - runtime alias on 3.10
+"""What can be attached: a path, or a binary file object open for reading."""
+Target = Union[str, os.PathLike[str], IO[bytes]]  # noqa: UP007
+
+_PIECE = 1 << 18
+# A media type as a header may carry it (no CR/LF, no quotes): type/subtype[; parameters].
+_MEDIA_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+(\s*;\s*[\w.+-]+=[\w.+-]+)*\Z")
+
+
+@dataclasses.dataclass(frozen=True)
+class OriginalFile:
+    """The file as uploaded, when the server stored it compressed (kinto-attachment's gzip)."""
+
+    filename: str
+    mimetype: str
+    size: int
+    hash: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Attachment:
+    """A record's attached file as the server describes it.
+
+    ``location``: its URL; ``size`` in bytes; ``hash``: the SHA-256 (hex) of the bytes at
+    ``location``; ``original``: the file before the server compressed it, if it did;
+    ``extra``: any other field the server sent.
+    """
+
+    location: str
+    filename: str
+    mimetype: str
+    size: int
+    hash: str
+    original: OriginalFile | None = None
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_server(cls, obj: object, where: str) -> Attachment:
+        """The metadata the server sent (``InvalidResponse`` when malformed); ``where`` names
+        its origin for the message."""
+        fields = _checked(obj, where, ("location", "filename", "mimetype", "size", "hash"))
+        original = None
+        if isinstance(obj, Mapping) and obj.get("original") is not None:
+            original = OriginalFile(**_checked(obj["original"], f"{where} (original)",
+                                               ("filename", "mimetype", "size", "hash")))
+        assert isinstance(obj, Mapping)  # _checked made sure
+        extra = {k: v for k, v in obj.items() if k not in fields and k != "original"}
+        return cls(**fields, original=original, extra=extra)
+
+
+def _checked(obj: object, where: str, names: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(obj, Mapping):
+        raise InvalidResponse(f"{where}: the attachment metadata is not an object: {obj!r}")
+    fields = {name: obj.get(name) for name in names}
+    wrong = [name for name, value in fields.items()
+             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0
+                     if name == "size" else isinstance(value, str))]
+    if wrong:
+        raise InvalidResponse(f"{where}: the attachment metadata has no valid {', '.join(wrong)}")
+    return fields
+
+
+# -- upload ----------------------------------------------------------------------------------
+
+
+class _ReadFailed(Exception):
+    """An error reading the file being sent, carried out of urllib3 as it is: urllib3 would
+    report any ``OSError`` raised while sending as a lost connection."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Source:
+    """The bytes to upload: a file opened (by us, for a path) and checked before any request."""
+
+    def __init__(self, file: object) -> None:
+        self.owned = isinstance(file, (str, os.PathLike))
+        if isinstance(file, (str, os.PathLike)):
+            path = os.fsdecode(os.fspath(file))
+            if os.path.isdir(path):
+                raise IsADirectoryError(errno.EISDIR, "a directory cannot be attached", path)
+            # Closed by close(), once sent (FileNotFoundError, PermissionError: before sending).
+            self.file: IO[bytes] = open(path, "rb")  # noqa: SIM115
+        elif callable(getattr(file, "read", None)):
+            self.file = _readable(file)
+        else:
+            hint = " (wrap bytes in io.BytesIO)" if isinstance(file, (bytes, bytearray)) else ""
+            raise TypeError(f"attach a path or a binary file object, not "
+                            f"{type(file).__name__}{hint}")
+        name = getattr(self.file, "name", None)
+        self.name = os.path.basename(name) if isinstance(name, str) and name else None
+        try:
+            self.start, self.length = _position_and_size(self.file)
+        except BaseException:
+            self.close()
+            raise
+
+    def chunks(self) -> Iterator[bytes]:
+        """The bytes from where the file stood, exactly ``length`` of them when it is known."""
+        if self.start is not None:
+            self.file.seek(self.start)
+        left = self.length
+        while left is None or left > 0:
+            try:
+                piece = self.file.read(_PIECE if left is None else min(_PIECE, left))
+            except Exception as error:
+                raise _ReadFailed(error) from error
+            if not piece:
+                if left:
+                    raise _ReadFailed(OSError(f"{_describe(self.file)} shrank by {left} bytes "
+                                              "while it was being sent"))
+                return
+            if left is not None:
+                left -= len(piece)
+            yield piece
+
+    def close(self) -> None:
+        if self.owned:
+            self.file.close()
+
+
+def _readable(file: Any) -> IO[bytes]:
+    if isinstance(file, io.TextIOBase):
+        raise TypeError(f"{_describe(file)} is open in text mode: open it with 'rb' to attach it")
+    if callable(getattr(file, "readable", None)) and not file.readable():
+        raise io.UnsupportedOperation(f"{_describe(file)} is not open for reading")
+    if not isinstance(file.read(0), bytes):  # a text file-like that is not a TextIOBase
+        raise TypeError(f"{_describe(file)} reads text, not bytes: open it with 'rb'")
+    return file  # type: ignore[no-any-return]
+
+
+def _describe(file: Any) -> str:
+    name = getattr(file, "name", None)
+    return f"the file {name!r}" if isinstance(name, str) else f"the {type(file).__name__}"
+
+
+def _position_and_size(file: IO[bytes]) -> tuple[int | None, int | None]:
+    """Where a seekable file stands and how many bytes are left (None, None for a stream)."""
+    try:
+        if not file.seekable():
+            return None, None
+        start = file.tell()
+        end = file.seek(0, os.SEEK_END)
+        file.seek(start)
+    except (AttributeError, OSError):
+        return None, None
+    return start, max(0, end - start)
+
+
+def _quoted(filename: str) -> str:
+    """A filename as a quoted-string of a Content-Disposition header (UTF-8, as browsers do)."""
+    if any(c in filename for c in "\r\n\0"):
+        raise ValueError(f"a file name cannot hold line breaks or NUL: {filename!r}")
+    return '"' + filename.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _multipart(source: _Source, filename: str, mimetype: str,
+               fields: Mapping[str, bytes]) -> StreamBody:
+    # A random boundary: a file (or data) crafted to hold it cannot inject form fields.
+    boundary = uuid.uuid4().hex
+    head = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value + b"\r\n" for name, value in fields.items()
+    ) + (f"--{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; "
+         f"filename={_quoted(filename)}\r\nContent-Type: {mimetype}\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        yield from source.chunks()
+        yield tail
+
+    length = None if source.length is None else len(head) + source.length + len(tail)
+    return StreamBody(f"multipart/form-data; boundary={boundary}", chunks, length)
+
+
+def upload(transport: Transport, path: str, file: FileSource, *, filename: str | None,
+           mimetype: str | None, fields: Mapping[str, bytes], where: str) -> Attachment:
+    """``POST`` a file to kinto-attachment's endpoint ``path``, streamed, with the form
+    ``fields`` (``data``, ``permissions``: JSON); the server's metadata of it."""
+    source = _Source(file)
+    try:
+        name = filename if filename is not None else source.name
+        if not name:
+            raise ValueError(f"{_describe(source.file)} has no name: pass filename=")
+        media = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if not _MEDIA_TYPE.match(media):
+            raise ValueError(f"not a media type: {media!r} (e.g. 'text/csv')")
+        body = _multipart(source, name, media, fields)
+        try:
+            answer = transport.send(Request("POST", path, body))
+        except _ReadFailed as failed:
+            raise failed.error from None  # the file's own error, not a "lost connection"
+    finally:
+        source.close()
+    return Attachment.from_server(answer.json(), where)
+
+
+# -- download --------------------------------------------------------------------------------
+
+
+class _Sink:
+    """Where downloaded bytes go: ``commit()`` once they proved right, else ``discard()``."""
+
+    def __init__(self, target: object) -> None:
+        self.path: Path | None = None
+        self.temporary: Path | None = None
+        if isinstance(target, (str, os.PathLike)):
+            self.path = Path(os.fsdecode(os.fspath(target)))
+            if self.path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "the download target is a directory; "
+                                        "give a file path", str(self.path))
+            parent = self.path.parent
+            if not parent.is_dir():
+                raise FileNotFoundError(errno.ENOENT, "no such directory", str(parent))
+            # Beside the target (same file system: the rename is atomic); opened like open()
+            # would, so the umask sets its mode.
+            self.temporary = parent / f".{self.path.name}.{uuid.uuid4().hex[:12]}.part"
+            handle = os.open(self.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            self.file: IO[bytes] = os.fdopen(handle, "wb")
+            self.start: int | None = None
+        elif callable(getattr(target, "write", None)):
+            if isinstance(target, io.TextIOBase):
+                raise TypeError(f"{_describe(target)} is open in text mode: open it with 'wb'")
+            try:
+                target.write(b"")  # type: ignore[attr-defined]
+            except TypeError:
+                raise TypeError(f"{_describe(target)} takes text, not bytes: "
+                                "open it with 'wb'") from None
+            self.file = target  # type: ignore[assignment]
+            self.start = _position_and_size(self.file)[0]
+        else:
+            raise TypeError(f"download to a path or a binary file object, not "
+                            f"{type(target).__name__}")
+
+    def describe(self) -> str:
+        if self.path is not None:
+            return f"nothing was written to {str(self.path)!r}"
+        if self.start is not None:
+            return "what was written to the file object was taken back"
+        return "the file object holds the bytes received"
+
+    def discard(self) -> None:
+        if self.temporary is not None:
+            self.file.close()
+            self.temporary.unlink(missing_ok=True)
+        elif self.start is not None:
+            self.file.seek(self.start)
+            self.file.truncate()
+
+    def commit(self) -> None:
+        if self.temporary is not None and self.path is not None:
+            self.file.close()
+            os.replace(self.temporary, self.path)
+        else:
+            self.file.flush()
+
+
+def _file_url(transport: Transport, attachment: Attachment, where: str) -> str:
+    location = attachment.location
+    if "://" not in location:  # a location relative to the server's attachments base_url
+        capability = transport.server_info().get("capabilities", {}).get("attachments", {})
+        base = capability.get("base_url") if isinstance(capability, Mapping) else None
+        if not isinstance(base, str) or "://" not in base:
+            raise InvalidResponse(f"{where}: the attachment location {location!r} is relative "
+                                  "and the server names no attachments base_url")
+        location = urljoin(base, location)
+    try:
+        return transport.url(location)
+    except UnsafeURL:
+        raise UnsafeURL(
+            f"{where}: the attachment is at {location}, not on {transport.server_url}: "
+            "kinto_query does not send your credentials there (fetch it without them and "
+            "compare its SHA-256 with attachment.hash)") from None
+
+
+def _digest_matches(expected: str, received: Any) -> bool:
+    if re.fullmatch(r"[0-9a-fA-F]{64}", expected):
+        return bool(expected.lower() == received.hexdigest())
+    import base64  # early kinto-attachment versions sent the digest in base64
+
+    try:
+        return bool(base64.b64decode(expected, validate=True) == received.digest())
+    except ValueError:
+        return False
+
+
+def download(transport: Transport, attachment: Attachment, target: Target, *,
+             where: str) -> None:
+    """Write the file at ``attachment.location`` to ``target`` (a path, or a binary file
+    object), streamed; ``HashMismatch`` if its size or SHA-256 differ from the metadata."""
+    sink = _Sink(target)
+    try:
+        url = _file_url(transport, attachment, where)
+        # identity: the bytes as stored, which the hash is of (no compression on the way).
+        request = Request("GET", url, headers={"Accept": "*/*", "Accept-Encoding": "identity"})
+        digest, size = hashlib.sha256(), 0
+        with transport.send(request, stream=True) as answer:
+            for chunk in answer.iter_bytes():
+                size += len(chunk)
+                if size > attachment.size:
+                    break  # already wrong: no need to read the rest
+                digest.update(chunk)
+                sink.file.write(chunk)
+        if size != attachment.size or not _digest_matches(attachment.hash, digest):
+            received = digest.hexdigest() if size == attachment.size else "(not computed)"
+            got = f"{size} bytes" if size <= attachment.size else "more bytes"
+            raise HashMismatch(
+                f"GET {url}: the file received ({got}, sha256 {received[:16]}) is not the "
+                f"attachment of {where} ({attachment.size} bytes, sha256 "
+                f"{attachment.hash[:16]}); {sink.describe()}",
+                expected=attachment.hash, received=received, expected_size=attachment.size,
+                size=size)
+    except BaseException:
+        sink.discard()
+        raise
+    sink.commit()
