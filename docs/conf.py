@@ -29,8 +29,8 @@ nitpick_ignore_regex = [
                r"|concurrent\.futures|threading|datetime|decimal|uuid|contextlib|dataclasses)"
                r"\..*"),
     # Type aliases, type variables and private helpers of ours that signatures name.
-    (r"py:.*", r"(AuthLike|Timeout|OnBackoff|PermissionLists|_HasTransport|T)"),
-    (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|T|Resource|BatchItem)"),
+    (r"py:.*", r"(AuthLike|Timeout|OnBackoff|PermissionLists|_HasTransport|[A-Z])"),
+    (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
     # The docstring of random.random, shown as the default of RetryPolicy's jitter source.
     (r"py:class", r"x in the interval \[0, 1\)\."),
 ]
