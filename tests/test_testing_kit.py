@@ -190,12 +190,14 @@ def add_todo(title):
     return [r.data.title for r in todo]
 """
 _APP_TESTS = """
-import requests
-from kinto_query import Client
 import app
 
 def test_add(kinto_recorder):
     assert app.add_todo("milk") == ["milk"]
+"""
+_AROUND = """
+import requests
+from kinto_query import Client
 
 def test_around_the_recorder(kinto_recorder):
     client = Client(kinto_recorder.server_url, session=requests.Session())
@@ -207,15 +209,17 @@ def test_around_the_recorder(kinto_recorder):
 def test_3_clients_built_by_the_code_under_test_are_recorded(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project.makepyfile(app=_APP, test_app=_APP_TESTS)
+    project.makepyfile(app=_APP, test_app=_APP_TESTS, test_around=_AROUND)
     monkeypatch.setenv("KINTO_QUERY_RECORD_MODE", "all")
     result = project.runpytest()
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*recorded nothing into cassettes/test_app/"
+    result.stdout.fnmatch_lines(["*recorded nothing into cassettes/test_around/"
                                  "test_around_the_recorder.json: no request went through*"])
     assert "GET <KINTO_ORIGIN>/v1/buckets/b/collections/todo/records" in requests_in(
         project, "test_app/test_add")
-    assert cassettes(project) == ["test_app/test_add.json"]  # no empty cassette left
+    # No empty cassette left, nor its folder.
+    assert cassettes(project) == ["test_app/test_add.json"]
+    assert not (project.path / "cassettes" / "test_around").exists()
     monkeypatch.setenv("KINTO_QUERY_RECORD_MODE", "none")
     project.runpytest("-k", "test_add").assert_outcomes(passed=1)
 

@@ -152,6 +152,8 @@ class Recorder:
         self.scrub = scrub or Scrub()
         self._ids = random.Random(hashlib.sha256(name.encode()).digest())
         self._before = self.cassette_path.read_bytes() if self.cassette_path.exists() else None
+        # The folders made for this cassette, deepest first: removed again if it is not kept.
+        self._made = [p for p in self.cassette_path.parents if not p.exists()]
         self.cassette_path.parent.mkdir(parents=True, exist_ok=True)
         if self.mode == "all":
             # betamax's own "all" replaces an earlier identical request by a later one, losing
@@ -244,6 +246,9 @@ class Recorder:
         if self.recording and (not keep or self.sent == 0):
             if self._before is None:
                 self.cassette_path.unlink(missing_ok=True)
+                for folder in self._made:
+                    with contextlib.suppress(OSError):  # another cassette may be in it now
+                        folder.rmdir()
             else:
                 self.cassette_path.write_bytes(self._before)
 
