@@ -107,6 +107,12 @@ def _check_timeout(timeout: object) -> Timeout:
     return timeout  # type: ignore[return-value]
 
 
+def _new_session() -> requests.Session:
+    """The session of a transport given none (kinto_query.testing routes these through its
+    recorder while a test records or replays)."""
+    return requests.Session()
+
+
 class Transport:
     """Sends requests to one Kinto server and returns responses, or raises ``KintoError``.
 
@@ -146,7 +152,7 @@ class Transport:
         self.on_backoff = on_backoff
         self.headers = dict(headers or {})
         self.owns_session = session is None
-        self.session = session if session is not None else requests.Session()
+        self.session = session if session is not None else _new_session()
         self._origin = origin(self.server_url)
         self._backoff_until = 0.0
         self._server_info: dict[str, Any] | None = None

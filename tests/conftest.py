@@ -221,13 +221,23 @@ def team_todo(alice: Client) -> Collection:
     return bucket.create_collection("todo")
 
 
+# The address the README's and the seed README's examples are written for (make serve).
+DOCS_ORIGIN = "http://localhost:8888"
+
+
 @pytest.fixture(scope="session")
-def server_on_8888() -> Iterator[str]:
-    """A Kinto on localhost:8888, where the README and the seed README's examples point."""
+def docs_server() -> Iterator[str]:
+    """A Kinto for the documents' examples, on a free port: the suite runs while a
+    ``make serve`` holds 8888. Run each block through ``for_docs_server``."""
     from kinto_query.testing import KintoServer  # the plugin module: imported after pytest's
 
-    with KintoServer(host="localhost", port=8888) as server:
+    with KintoServer(host="localhost") as server:
         yield server.url
+
+
+def for_docs_server(block: str, server_url: str) -> str:
+    """A code block as written, pointed at ``server_url`` instead of ``make serve``."""
+    return block.replace(DOCS_ORIGIN, server_url.removesuffix("/v1"))
 
 
 # -- code blocks of documents ---------------------------------------------------------------------

@@ -68,7 +68,7 @@ def test_identity_reads_the_policy() -> None:
 
 
 def test_cassettes_hold_no_account_password() -> None:
-    cassettes = sorted(CASSETTES.glob("test_accounts__*.json"))
+    cassettes = sorted(CASSETTES.glob("tests/test_accounts/*.json"))
     assert len(cassettes) >= 3
     for cassette in cassettes:
         text = cassette.read_text()

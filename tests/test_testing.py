@@ -19,15 +19,17 @@ from kinto_query import Client, Request, Unauthorized
 from kinto_query.testing import (
     RECORD_MODE_ENV,
     KintoServer,
+    MissingCassette,
     PostgreSQL,
     PostgreSQLNotFound,
     Recorder,
-    _alive,
     find_postgresql,
     record_mode,
 )
+from kinto_query.testing.postgresql import _alive
 
-CASSETTES = sorted(Path(__file__).parent.parent.joinpath("cassettes").glob("*.json"))
+CASSETTE_DIR = Path(__file__).parent.parent / "cassettes"
+CASSETTES = sorted(CASSETTE_DIR.rglob("*.json"))
 SECRETS = ["s3cret", "hunter22", "p4ssw0rd", "c4r0l-pw", "t0ken-xyz"]
 ENCODED = [base64.b64encode(f"{u}:{p}".encode()).decode() for u, p in
            [("alice", "s3cret"), ("bob", "hunter22"), ("alexis", "p4ssw0rd"),
@@ -41,15 +43,18 @@ def test_there_are_cassettes() -> None:
     assert len(CASSETTES) >= 10
 
 
-@pytest.mark.parametrize("path", CASSETTES, ids=[p.stem for p in CASSETTES])
+@pytest.mark.parametrize(
+    "path", CASSETTES, ids=[str(p.relative_to(CASSETTE_DIR)) for p in CASSETTES]
+)
 def test_cassette_holds_no_credential_and_no_port(path: Path) -> None:
     text = path.read_text()
     for secret in SECRETS + ENCODED:
         assert secret not in text
     assert not re.search(r"127\.0\.0\.1:\d+", text)
+    assert not re.search(r"basicauth:[0-9a-f]{64}", text)  # user ids are labels
     for interaction in json.loads(text)["http_interactions"]:
         for value in interaction["request"]["headers"].get("Authorization", []):
-            assert value == "<AUTHORIZATION>"
+            assert value == "<SCRUBBED>"
 
 
 def test_credentials_set_outside_the_recorder_are_scrubbed(kinto_recorder: Recorder) -> None:
@@ -75,7 +80,7 @@ def test_record_mode_defaults_to_replay(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_unknown_record_mode_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(RECORD_MODE_ENV, "sometimes")
-    with pytest.raises(ValueError, match="must be one of none, once, all"):
+    with pytest.raises(ValueError, match="must be one of none, once, new, all"):
         record_mode()
 
 
@@ -83,7 +88,7 @@ def test_replaying_a_missing_cassette_says_how_to_record_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(RECORD_MODE_ENV, raising=False)
-    with pytest.raises(FileNotFoundError, match=f"{RECORD_MODE_ENV}=all"):
+    with pytest.raises(MissingCassette, match=f"record it with {RECORD_MODE_ENV}=once"):
         Recorder(tmp_path, "nothing_here", live_url=None)
 
 
@@ -152,9 +157,9 @@ def test_the_newest_postgresql_is_found_when_none_is_on_path(tmp_path: Path) -> 
 
 
 _MISSING_POSTGRESQL = """
-import kinto_query.testing
+import kinto_query.testing.postgresql
 
-kinto_query.testing._PG_SEARCH = ()
+kinto_query.testing.postgresql._PG_SEARCH = ()
 pytest_plugins = ["kinto_query.testing"]
 """
 

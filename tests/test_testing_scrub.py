@@ -1,0 +1,117 @@
+"""What the test kit scrubs, how it names cassettes, and the key of recorded user ids."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from kinto_query.testing import SCRUBBED, KintoServer, Scrub
+from kinto_query.testing.plugin import cassette_name
+from kinto_query.testing.scrub import label_user_ids, labels_in_use
+
+ALICE = "basicauth:" + "a" * 64
+BOB = "basicauth:" + "b" * 64
+
+
+def test_credential_headers_are_scrubbed_by_default_and_others_kept() -> None:
+    scrub = Scrub(headers=["X-Tenant"])
+    secret = ["Authorization", "proxy-authorization", "Cookie", "Set-Cookie", "X-Api-Key",
+              "X-Auth-Token", "X-My-Session-Id", "X-Tenant", "Client-Secret"]
+    kept = ["ETag", "Content-Type", "Total-Objects", "Next-Page", "Backoff", "Alert"]
+    assert [scrub.secret_header(h) for h in secret] == [True] * len(secret)
+    assert [scrub.secret_header(h) for h in kept] == [False] * len(kept)
+
+
+def test_json_paths_name_fields_at_a_place_or_at_any_depth() -> None:
+    scrub = Scrub(fields=["data.ssn", "*.card.number"])
+    body = {
+        "data": {"ssn": "1", "password": "p", "keep": "k", "card": {"number": "4", "cvc": 1}},
+        "requests": [{"body": {"data": {"password": "q", "ssn": "2"}}}],
+    }
+    assert scrub.json(body) == {
+        "data": {"ssn": SCRUBBED, "password": SCRUBBED, "keep": "k",
+                 "card": {"number": SCRUBBED, "cvc": 1}},
+        # password (the default, **.password) at any depth; data.ssn only from the root.
+        "requests": [{"body": {"data": {"password": SCRUBBED, "ssn": "2"}}}],
+    }
+
+
+def test_patterns_apply_to_every_string_url_and_text_body() -> None:
+    scrub = Scrub(patterns=[r"sk_live_\w+"])
+    assert scrub.json({"a": ["x sk_live_abc y", 3]}) == {"a": [f"x {SCRUBBED} y", 3]}
+    assert scrub.text("/v1/buckets?key=sk_live_9") == f"/v1/buckets?key={SCRUBBED}"
+    assert scrub.body("plain sk_live_1") == f"plain {SCRUBBED}"
+    assert scrub.body('{"not json') == '{"not json'
+
+
+def test_scrub_settings_are_checked() -> None:
+    with pytest.raises(TypeError, match="takes a list of strings"):
+        Scrub(headers="X-Tenant")
+    with pytest.raises(ValueError, match="dotted names"):
+        Scrub(fields=["data..ssn"])
+
+
+def test_an_interaction_is_scrubbed_and_its_json_bodies_kept_as_json() -> None:
+    interaction = {
+        "request": {"method": "PUT", "uri": "http://h/v1/accounts/bob",
+                    "headers": {"Authorization": ["Basic Ym9iOnB3"], "Accept": ["*/*"]},
+                    "body": {"encoding": "utf-8", "string": '{"data": {"password": "pw"}}'}},
+        "response": {"headers": {"Set-Cookie": "s=1"}, "url": "http://h/v1/accounts/bob",
+                     "body": {"encoding": "utf-8", "string": '{"data": {"password": "$2b$"}}'}},
+    }
+    scrubbed = Scrub().interaction(interaction)
+    assert scrubbed["request"]["headers"] == {"Authorization": [SCRUBBED], "Accept": ["*/*"]}
+    assert scrubbed["request"]["body"] == {"encoding": "utf-8",
+                                           "json": {"data": {"password": SCRUBBED}}}
+    assert scrubbed["response"]["headers"] == {"Set-Cookie": [SCRUBBED]}
+    assert scrubbed["response"]["body"]["json"] == {"data": {"password": SCRUBBED}}
+    assert interaction["request"]["headers"]["Authorization"] == ["Basic Ym9iOnB3"]  # a copy
+
+
+def test_user_ids_get_one_label_each_in_order_of_appearance() -> None:
+    labels: dict[str, str] = {}
+    cassette = [{"user": {"id": BOB}}, {f"?user_id={ALICE}": [BOB, ALICE, "account:carol"]}]
+    assert label_user_ids(cassette, labels) == [
+        {"user": {"id": "basicauth:user1"}},
+        {"?user_id=basicauth:user2": ["basicauth:user1", "basicauth:user2", "account:carol"]},
+    ]
+    # A cassette extended later (record mode new) goes on after the labels it holds.
+    held = labels_in_use([{"id": "basicauth:user2"}])
+    assert label_user_ids(["x " + BOB], held) == ["x basicauth:user3"]
+
+
+@pytest.mark.parametrize(("nodeid", "name"), [
+    ("test_x.py::test_it", "test_x/test_it"),
+    ("tests/api/test_x.py::TestA::test_it", "tests/api/test_x/TestA.test_it"),
+    ("a/test_x.py::TestA::TestB::test_it[1-a]", "a/test_x/TestA.TestB.test_it[1-a]"),
+    ("../up/test_x.py::test_it", "..-9d891e73/up/test_x/test_it"),
+])
+def test_cassette_names_follow_the_test_id(nodeid: str, name: str) -> None:
+    assert cassette_name(nodeid) == name
+
+
+def test_cassette_names_stay_unique_where_characters_must_go() -> None:
+    names = {cassette_name(f"t.py::test[{p}]") for p in ("a/b", "a_b", "a b", "a\\b", "x" * 300)}
+    assert len(names) == 5
+    assert all(len(n) < 120 for n in names)
+
+
+def _hmac(secret: str, credentials: str) -> str:
+    return hmac.new(secret.encode(), credentials.encode(), hashlib.sha256).hexdigest()
+
+
+def test_user_ids_are_keyed_with_a_secret_never_published(kinto_server: str) -> None:
+    # Recorded user ids (before their labels) could not be traced back to a password: the
+    # secret was the published "kinto-query-tests"; it is now drawn for each process.
+    user = requests.get(kinto_server + "/", auth=("alice", "s3cret"), timeout=10).json()["user"]
+    assert user["id"] != "basicauth:" + _hmac("kinto-query-tests", "alice:s3cret")
+    assert user["id"] == "basicauth:" + _hmac(KintoServer().userid_hmac_secret, "alice:s3cret")
+    code = "from kinto_query.testing import KintoServer; print(KintoServer().userid_hmac_secret)"
+    drawn = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip() for _ in range(2)}
+    assert len(drawn) == 2 and all(len(secret) == 64 for secret in drawn)
