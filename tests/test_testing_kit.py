@@ -423,7 +423,7 @@ def test_7_the_command_line_ends_with_one_clear_line(
     busy = project.run(sys.executable, "-m", "kinto_query.testing", "--port", str(taken_port),
                        timeout=60)
     assert busy.ret == 1 and str(busy.stdout) == ""
-    assert busy.errlines == [f"cannot start Kinto: 127.0.0.1:{taken_port} is already in use "
+    assert busy.errlines == [f"cannot start Kinto: localhost:{taken_port} is already in use "
                              "(another `make serve`? choose a port with --port)"]
     missing = run_without_kinto(project, "kinto_query.testing", "--port", "0")
     assert missing.returncode == 1 and missing.stdout == ""
