@@ -2,6 +2,7 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 
 .PHONY: install lint test record serve demo bench clean
 
@@ -33,10 +34,15 @@ serve: install
 demo: install
 	$(PY) examples/demo.py
 
-bench: install
-	$(PY) bench/paging.py
-	$(PY) bench/canned.py
-	$(PY) bench/prefetch.py
+# The benchmark harness (bench/): starts and seeds its own servers, prints every work and
+# writes bench/results.json and bench/chart.png (about 10 minutes). QUICK=1: small N, under a
+# minute, written to bench/quick/ (CI runs it; numbers are never asserted).
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) -m bench $(if $(filter-out 0,$(QUICK)),--quick)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/quick
