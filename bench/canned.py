@@ -23,7 +23,7 @@ BUCKET, COLLECTION = "bench", "canned"
 RECORDS = f"{SERVER}/buckets/{BUCKET}/collections/{COLLECTION}/records"
 
 
-class Canned(BaseAdapter):  # type: ignore[misc]
+class Canned(BaseAdapter):
     """Answers ``GET RECORDS[?_token=START]`` with the page of records from START."""
 
     def __init__(self, count: int, page_size: int = 10_000) -> None:
@@ -35,7 +35,9 @@ class Canned(BaseAdapter):  # type: ignore[misc]
             for start in range(0, count, page_size)
         }
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         REQUESTS.add()
         url = request.url or ""
         start = int(url.rsplit("_token=", 1)[1]) if "_token=" in url else 0

@@ -89,7 +89,7 @@ def _floor(scan: Scan, first: bool) -> Callable[[], int]:
 
 
 def _kinto_http(scan: Scan, first: bool) -> Callable[[], int]:
-    from kinto_http import Client
+    from kinto_http import Client  # type: ignore[import-untyped]
 
     client = Client(server_url=scan.url, auth=AUTH, timeout=TIMEOUT)
     if scan.adapter is not None:
@@ -186,7 +186,7 @@ def creator(name: str, url: str, bucket: str, chunk: int) -> Callable[[str, list
             with client.batch(collection=collection) as batch:
                 for record in records:
                     batch.create_record(data=record)
-            return sum("data" in body for body in batch.results())  # type: ignore[attr-defined]
+            return sum("data" in body for body in batch.results())
 
         return kinto_http
     from kinto_query import Client

@@ -40,9 +40,8 @@ def print_work(figures: list[Figure]) -> None:
         if "growth_mb" in figure.extra:
             line += f"   (+{figure.extra['growth_mb']:.1f} MB while scanning)"
         print(line)
-    if first.ratio_to not in {f.contender for f in figures}:
-        print(f"  ratios to the {first.ratio_to}: "
-              f"{first.extra.get('limit_s', 0) * 1000:.1f} ms")
+    if "note" in first.extra:
+        print(f"  {first.extra['note']}")
 
 
 def _version(package: str) -> str | None:

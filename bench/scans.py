@@ -51,8 +51,10 @@ def canned_scan(n: int, rounds: int) -> list[Figure]:
 def first_record(url: str, n: int, rounds: int) -> list[Figure]:
     scan = Scan(url, BUCKET, collection("memory", n))
     contenders = {name: _same(scanner(name, scan, first=True)) for name in CONTENDERS}
-    return alternate("time to first record", "memory", n, contenders, rounds=rounds,
-                     expected=1, warm_up=True)
+    figures = alternate("time to first record", "memory", n, contenders, rounds=rounds,
+                        expected=1, warm_up=True)
+    figures[0].extra["note"] = "kinto-http's get_records() returns once every page is in"
+    return figures
 
 
 def peak_rss(url: str, n: int, rounds: int) -> list[Figure]:
@@ -79,6 +81,8 @@ def peak_rss(url: str, n: int, rounds: int) -> list[Figure]:
             unit="MB", requests=samples[name][-1]["requests"],
             extra={"growth_mb": growth[len(growth) // 2], "measure": samples[name][-1]["measure"]}))
     set_ratios(figures, "floor")
+    figures[0].extra["note"] = (f"each sample a fresh process; peak RSS by "
+                                f"{figures[0].extra['measure']}")
     return figures
 
 
@@ -141,6 +145,8 @@ def prefetch(url: str, backend: str, n: int, page_size: int, rounds: int) -> lis
     set_ratios(figures, "limit", base=limit)
     for figure in figures:
         figure.extra.update(page_size=page_size, limit_s=limit)
+    figures[0].extra["note"] = (f"pages of {page_size}; ratios to the physical limit "
+                                f"max(fetch alone, consume alone) = {limit * 1000:.1f} ms")
     return figures
 
 
@@ -174,4 +180,6 @@ def partition(heads: list[str], n: int, rounds: int, ks: tuple[int, ...] = (1, 2
                         rounds=rounds, expected=n, warm_up=True, ratio_to="k=1")
     for figure in figures:
         figure.extra["heads"] = len(heads)
+    figures[0].extra["note"] = (f"k threads, part i through web head i % {len(heads)} "
+                                f"(one PostgreSQL); ratios to k=1")
     return figures

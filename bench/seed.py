@@ -98,7 +98,7 @@ def _timestamp(milliseconds: int) -> str:
 def copy_postgresql(database_url: str, bucket: str, collection: str, count: int) -> float:
     """COPY ``count`` records into an existing collection of Kinto on PostgreSQL; returns
     records/s."""
-    import psycopg2  # Kinto's own driver, installed with kinto[postgresql]
+    import psycopg2  # type: ignore[import-untyped]  # Kinto's driver (kinto[postgresql])
 
     started = time.perf_counter()
     parent = f"/buckets/{bucket}/collections/{collection}"

@@ -43,7 +43,7 @@ class RequestCounter:
             self.add()
             return send(adapter, request, *args, **kwargs)
 
-        requests.adapters.HTTPAdapter.send = counting_send  # type: ignore[method-assign]
+        requests.adapters.HTTPAdapter.send = counting_send  # type: ignore[method-assign,assignment]
 
 
 REQUESTS = RequestCounter()

@@ -44,6 +44,7 @@ def bulk_create(url: str, backend: str, n: int, rounds: int) -> list[Figure]:
     figures = alternate("bulk create", backend, n, contenders, rounds=rounds, expected=n)
     for figure in figures:
         figure.extra["chunk"] = chunk
+    figures[0].extra["note"] = f"POST /batch in chunks of {chunk} (the server's batch_max_requests)"
     return figures
 
 
@@ -86,4 +87,6 @@ def concurrent_bulk(url: str, backend: str, n: int, rounds: int, latency: float 
                             rounds=rounds, expected=n, ratio_to="sequential, no latency")
     for figure in figures:
         figure.extra.update(latency_s=latency, concurrency=concurrency)
+    figures[0].extra["note"] = ("kinto_query's create_records() through loopback proxies; "
+                                "ratios to the sequential one without added latency")
     return figures
