@@ -61,10 +61,10 @@ def works(plan: Plan, env: servers.Servers) -> dict[str, Callable[[], list[list[
         "canned": lambda: [scans.canned_scan(n, plan.canned_rounds) for n in (main, big)],
         "first": lambda: [scans.first_record(env.memory, main, plan.rounds)],
         "rss": lambda: [scans.peak_rss(env.memory, n, plan.rss_rounds) for n in plan.sizes],
-        "bulk": lambda: [writes.bulk_create(env.memory, "memory", plan.bulk, plan.write_rounds)],
+        "bulk": lambda: [writes.bulk_create(env.writes, "memory", plan.bulk, plan.write_rounds)],
         "prefetch": lambda: [scans.prefetch(*prefetch_on, prefetch_n, plan.page_size,
                                             plan.rounds)],
-        "concurrent": lambda: [writes.concurrent_bulk(env.memory, "memory", plan.concurrent,
+        "concurrent": lambda: [writes.concurrent_bulk(env.writes, "memory", plan.concurrent,
                                                       plan.write_rounds)],
         "partition": lambda: [scans.partition(env.heads, plan.postgresql, plan.rounds)]
         if pg else [],

@@ -1,6 +1,12 @@
 """The servers of a benchmark run, started and seeded by the harness, stopped at the end.
 
 - one Kinto on the memory backend, its collections filled at start-up (see ``bench.seed``);
+- another, empty, for the write works: emptied (``POST /__flush__``) before each timed write.
+  Kinto's memory backend reads its whole permission store on every write (the history
+  plugin asks for an object's permissions, and the memory backend finds them by scanning
+  every key), so its writes slow down as writes pile up (from 170 to 20 records/s over a
+  few thousand here): on a server of their own, emptied each time, every contender writes
+  to the same fresh server;
 - a private PostgreSQL cluster (``kinto_query.testing.PostgreSQL``, as the test suite's) and
   two Kinto web heads on it (the second one ``migrate=False``), its collections filled by
   ``COPY``. Where the PostgreSQL server binaries are missing, the PostgreSQL works are skipped.
@@ -40,6 +46,7 @@ def collection(backend: str, n: int) -> str:
 @dataclasses.dataclass
 class Servers:
     memory: str
+    writes: str  # an empty memory Kinto, for the write works
     heads: list[str]  # Kinto web heads on PostgreSQL; empty without PostgreSQL
     database_url: str | None
     seeding: dict[str, float]  # backend -> records/s
@@ -64,7 +71,8 @@ def running(memory_sizes: list[int], pg_sizes: list[int]) -> Iterator[Servers]:
             except PostgreSQLNotFound as error:
                 print(f"PostgreSQL works skipped: {error}")
         memory = KintoServer(settings={"includes": INCLUDES, "bench_seed": seed.spec(memory_spec)})
-        servers = [memory]
+        writer = KintoServer()
+        servers = [memory, writer]
         if cluster is not None:
             servers += [KintoServer(backend="postgresql", database_url=cluster.url),
                         KintoServer(backend="postgresql", database_url=cluster.url,
@@ -80,10 +88,10 @@ def running(memory_sizes: list[int], pg_sizes: list[int]) -> Iterator[Servers]:
         seeding = {"memory": float(found[2].replace(",", ""))} if found else {}
         print(f"servers up in {time.perf_counter() - started:.1f} s"
               + (f", {found[1]} records seeded in memory ({found[2]}/s)" if found else ""))
-        heads = [server.url for server in servers[1:]]
+        heads = [server.url for server in servers[2:]]
         if cluster is not None:
             seeding["postgresql"] = _seed_postgresql(heads[0], cluster.url, pg_sizes)
-        yield Servers(memory.url, heads, cluster.url if cluster else None, seeding)
+        yield Servers(memory.url, writer.url, heads, cluster.url if cluster else None, seeding)
 
 
 def _seed_postgresql(url: str, database_url: str, sizes: list[int]) -> float:
@@ -101,8 +109,10 @@ def _seed_postgresql(url: str, database_url: str, sizes: list[int]) -> float:
     return rate
 
 
-def create_collection(url: str, name: str) -> None:
-    """An empty collection in the bench bucket (for the write works)."""
+def fresh_collection(url: str, name: str) -> None:
+    """Empty the server, then create the bench bucket and an empty collection in it."""
+    requests.post(f"{url}/__flush__", timeout=60).raise_for_status()
+    requests.put(f"{url}/buckets/{BUCKET}", auth=AUTH, timeout=60).raise_for_status()
     requests.put(f"{url}/buckets/{BUCKET}/collections/{name}", auth=AUTH,
                  timeout=60).raise_for_status()
 

@@ -1,6 +1,6 @@
 """The writing works: a bulk create by each contender, and kinto_query's concurrent chunks
-over a link that adds latency. Every run writes into a new, empty collection of its own
-(made before the clock starts)."""
+over a link that adds latency. Every run writes into a new, empty collection of its own on a
+server emptied just before (both untimed; see ``bench.servers`` for why)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ from typing import Any
 from kinto_query import Client
 
 from .contenders import AUTH, CONTENDERS, creator, new_records
-from .servers import BUCKET, ROOT, batch_max_requests, create_collection
+from .servers import BUCKET, ROOT, batch_max_requests, fresh_collection
 from .timing import Figure, Prepare, alternate
 
 _names = itertools.count()
 
 
 def _fresh(url: str, tag: str) -> str:
-    """A new empty collection's name."""
+    """A new empty collection's name, on an emptied server."""
     name = f"w{next(_names)}-{tag}"
-    create_collection(url, name)
+    fresh_collection(url, name)
     return name
 
 
@@ -41,7 +41,10 @@ def bulk_create(url: str, backend: str, n: int, rounds: int) -> list[Figure]:
     chunk = batch_max_requests(url)
     contenders = {name: _writing(url, name.replace("_", "-"), n,
                                  creator(name, url, BUCKET, chunk)) for name in CONTENDERS}
-    figures = alternate("bulk create", backend, n, contenders, rounds=rounds, expected=n)
+    # Warmed up: connections open, kinto-http's and kinto_query's one GET / of server
+    # settings done, so every round counts the same requests.
+    figures = alternate("bulk create", backend, n, contenders, rounds=rounds, expected=n,
+                        warm_up=True)
     for figure in figures:
         figure.extra["chunk"] = chunk
     figures[0].extra["note"] = f"POST /batch in chunks of {chunk} (the server's batch_max_requests)"
@@ -84,7 +87,8 @@ def concurrent_bulk(url: str, backend: str, n: int, rounds: int, latency: float 
 
                 contenders[f"{label}, {link}"] = _writing(url, "c", n, write)
         figures = alternate("concurrent bulk create (proxy)", backend, n, contenders,
-                            rounds=rounds, expected=n, ratio_to="sequential, no latency")
+                            rounds=rounds, expected=n, warm_up=True,
+                            ratio_to="sequential, no latency")
     for figure in figures:
         figure.extra.update(latency_s=latency, concurrency=concurrency)
     figures[0].extra["note"] = ("kinto_query's create_records() through loopback proxies; "
