@@ -35,7 +35,7 @@ demo: install
 	$(PY) examples/demo.py
 
 # The benchmark harness (bench/): starts and seeds its own servers, prints every work and
-# writes bench/results.json and bench/chart.png (about 10 minutes). QUICK=1: small N, under a
+# writes bench/results.json and bench/chart.png (10-15 minutes). QUICK=1: small N, under a
 # minute, written to bench/quick/ (CI runs it; numbers are never asserted).
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'

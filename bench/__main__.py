@@ -1,4 +1,4 @@
-"""The benchmark harness: ``make bench`` (about 10 minutes) or ``make bench QUICK=1`` (under
+"""The benchmark harness: ``make bench`` (10-15 minutes) or ``make bench QUICK=1`` (under
 a minute, small N, run by CI so the harness cannot rot; numbers are never asserted).
 
     python -m bench [--quick] [--only WORK,...] [--out DIR]
