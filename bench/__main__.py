@@ -72,7 +72,7 @@ def works(plan: Plan, env: servers.Servers) -> dict[str, Callable[[], list[list[
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench", description="The benchmark harness.")
     parser.add_argument("--quick", action="store_true", help="small N, 1-2 rounds")
     parser.add_argument("--only", default=",".join(WORKS),
                         help=f"comma-separated works among {', '.join(WORKS)}")
