@@ -2,6 +2,7 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 
 .PHONY: install lint test record serve demo bench docs clean
 
@@ -39,10 +40,15 @@ docs: install
 	rm -rf docs/_build
 	$(VENV)/bin/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
 
-bench: install
-	$(PY) bench/paging.py
-	$(PY) bench/canned.py
-	$(PY) bench/prefetch.py
+# The benchmark harness (bench/): starts and seeds its own servers, prints every work and
+# writes bench/results.json and bench/chart.png (10-15 minutes). QUICK=1: small N, under a
+# minute, written to bench/quick/ (CI runs it; numbers are never asserted).
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) -m bench $(if $(filter-out 0,$(QUICK)),--quick)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache docs/_build build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/quick docs/_build build dist

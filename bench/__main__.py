@@ -1,0 +1,111 @@
+"""The benchmark harness: ``make bench`` (10-15 minutes) or ``make bench QUICK=1`` (under
+a minute, small N, run by CI so the harness cannot rot; numbers are never asserted).
+
+    python -m bench [--quick] [--only WORK,...] [--out DIR]
+
+Starts its own servers (``bench.servers``), seeds them (``bench.seed``), runs each work with
+the contenders alternated (``bench.timing``, ``bench.contenders``), prints a table per work
+and writes DIR/results.json and DIR/chart.png (DIR: bench/, or bench/quick/ in quick mode).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import report, scans, servers, writes
+from .timing import REQUESTS, Figure
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    sizes: tuple[int, int, int]  # N of the chart (small, main, big)
+    postgresql: int  # N on PostgreSQL
+    rounds: int  # live scans
+    canned_rounds: int
+    rss_rounds: int
+    write_rounds: int
+    bulk: int  # records of a bulk create
+    concurrent: int  # records of the concurrent bulk create
+    page_size: int  # prefetch's pages
+
+
+FULL = Plan(sizes=(10_000, 20_000, 100_000), postgresql=20_000, rounds=5, canned_rounds=7,
+            rss_rounds=3, write_rounds=3, bulk=2_000, concurrent=500, page_size=1_000)
+QUICK = Plan(sizes=(1_000, 2_000, 5_000), postgresql=2_000, rounds=2, canned_rounds=2,
+             rss_rounds=1, write_rounds=1, bulk=200, concurrent=100, page_size=200)
+
+WORKS = ("scan", "scan-pg", "filtered", "canned", "first", "rss", "bulk", "prefetch",
+         "concurrent", "partition")
+NEEDS_PG = {"scan-pg", "partition"}
+
+
+def works(plan: Plan, env: servers.Servers) -> dict[str, Callable[[], list[list[Figure]]]]:
+    main, big = plan.sizes[1:]
+    pg = env.postgresql
+    # Prefetch hides fetch time: on PostgreSQL, where pages are cheap to ask for anywhere.
+    prefetch_on = (pg, "postgresql") if pg else (env.memory, "memory")
+    prefetch_n = plan.postgresql if pg else main
+    return {
+        "scan": lambda: [scans.full_scan(env.memory, "memory", n, plan.rounds)
+                         for n in plan.sizes],
+        "scan-pg": lambda: [scans.full_scan(pg, "postgresql", plan.postgresql, plan.rounds)]
+        if pg else [],
+        "filtered": lambda: [scans.filtered_scan(env.memory, main, plan.rounds)],
+        "canned": lambda: [scans.canned_scan(n, plan.canned_rounds) for n in (main, big)],
+        "first": lambda: [scans.first_record(env.memory, main, plan.rounds)],
+        "rss": lambda: [scans.peak_rss(env.memory, n, plan.rss_rounds) for n in plan.sizes],
+        "bulk": lambda: [writes.bulk_create(env.writes, "memory", plan.bulk, plan.write_rounds)],
+        "prefetch": lambda: [scans.prefetch(*prefetch_on, prefetch_n, plan.page_size,
+                                            plan.rounds)],
+        "concurrent": lambda: [writes.concurrent_bulk(env.writes, "memory", plan.concurrent,
+                                                      plan.write_rounds)],
+        "partition": lambda: [scans.partition(env.heads, plan.postgresql, plan.rounds)]
+        if pg else [],
+    }
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="The benchmark harness.")
+    parser.add_argument("--quick", action="store_true", help="small N, 1-2 rounds")
+    parser.add_argument("--only", default=",".join(WORKS),
+                        help=f"comma-separated works among {', '.join(WORKS)}")
+    parser.add_argument("--out", type=Path, help="where results.json and chart.png go")
+    args = parser.parse_args(argv)
+    selected = [w.strip() for w in args.only.split(",") if w.strip()]
+    unknown = set(selected) - set(WORKS)
+    if unknown:
+        parser.error(f"unknown works {sorted(unknown)}; choose among {', '.join(WORKS)}")
+    plan, mode = (QUICK, "quick") if args.quick else (FULL, "full")
+    out = args.out or (HERE / "quick" if args.quick else HERE)
+    out.mkdir(parents=True, exist_ok=True)
+    command = "make bench QUICK=1" if args.quick else "make bench"
+    started = time.perf_counter()
+    REQUESTS.install()
+    need_pg = bool(NEEDS_PG & set(selected)) or "prefetch" in selected
+    figures: list[Figure] = []
+    durations: dict[str, float] = {}
+    with servers.running(list(plan.sizes), [plan.postgresql] if need_pg else []) as env:
+        todo = works(plan, env)
+        for work in selected:
+            began = time.perf_counter()
+            for group in todo[work]():
+                report.print_work(group)
+                figures += group
+            durations[work] = round(time.perf_counter() - began, 2)
+        seeding = env.seeding
+    report.write_results(out / "results.json", mode, figures, seeding, durations, command)
+    drawn = report.chart(out / "chart.png", figures,
+                         f"kinto_query benchmark ({mode}; `{command}`)")
+    print(f"\n{mode} run: {time.perf_counter() - started:.0f} s in all; wrote "
+          f"{out / 'results.json'}" + (f" and {out / 'chart.png'}" if drawn else ""))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
