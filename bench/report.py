@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .contenders import CONTENDERS
+from .contenders import SCAN_CONTENDERS
 from .timing import Figure
 
 
@@ -84,7 +84,7 @@ def chart(path: Path, figures: list[Figure], title: str) -> bool:
         return False
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, (work, label, heading) in zip(axes, panels, strict=True):
-        for contender, style in zip(CONTENDERS, ("o-", "s--", "^-"), strict=True):
+        for contender, style in zip(SCAN_CONTENDERS, ("o-", "s--", "^-", "v:"), strict=True):
             points = sorted((f.n, f.median) for f in figures
                             if f.work == work and f.backend == "memory"
                             and f.contender == contender)

@@ -14,7 +14,15 @@ from typing import Any
 import requests
 
 from . import canned
-from .contenders import AUTH, CONTENDERS, TIMEOUT, Scan, kinto_query_records, scanner
+from .contenders import (
+    AUTH,
+    CONTENDERS,
+    SCAN_CONTENDERS,
+    TIMEOUT,
+    Scan,
+    kinto_query_records,
+    scanner,
+)
 from .servers import BUCKET, ROOT, collection
 from .timing import Figure, Prepare, alternate, set_ratios
 
@@ -26,7 +34,7 @@ def _same(run: Callable[[], int]) -> Prepare:
 
 def full_scan(url: str, backend: str, n: int, rounds: int) -> list[Figure]:
     scan = Scan(url, BUCKET, collection(backend, n))
-    contenders = {name: _same(scanner(name, scan)) for name in CONTENDERS}
+    contenders = {name: _same(scanner(name, scan)) for name in SCAN_CONTENDERS}
     return alternate("full scan", backend, n, contenders, rounds=rounds, expected=n,
                      warm_up=True)
 
@@ -35,7 +43,7 @@ def filtered_scan(url: str, n: int, rounds: int) -> list[Figure]:
     """Half the records (status "done"), sorted by priority."""
     scan = Scan(url, BUCKET, collection("memory", n), filters=(("status", "done"),),
                 sort=("priority",))
-    contenders = {name: _same(scanner(name, scan)) for name in CONTENDERS}
+    contenders = {name: _same(scanner(name, scan)) for name in SCAN_CONTENDERS}
     return alternate("filtered + sorted scan", "memory", n, contenders, rounds=rounds,
                      expected=n // 2, warm_up=True)
 
@@ -43,14 +51,14 @@ def filtered_scan(url: str, n: int, rounds: int) -> list[Figure]:
 def canned_scan(n: int, rounds: int) -> list[Figure]:
     """Client-only CPU: the pages come from memory, not from a server."""
     scan = Scan(canned.SERVER, canned.BUCKET, canned.COLLECTION, adapter=canned.Canned(n))
-    contenders = {name: _same(scanner(name, scan)) for name in CONTENDERS}
+    contenders = {name: _same(scanner(name, scan)) for name in SCAN_CONTENDERS}
     return alternate("client-only, canned pages", "canned", n, contenders, rounds=rounds,
                      expected=n, warm_up=True)
 
 
 def first_record(url: str, n: int, rounds: int) -> list[Figure]:
     scan = Scan(url, BUCKET, collection("memory", n))
-    contenders = {name: _same(scanner(name, scan, first=True)) for name in CONTENDERS}
+    contenders = {name: _same(scanner(name, scan, first=True)) for name in SCAN_CONTENDERS}
     figures = alternate("time to first record", "memory", n, contenders, rounds=rounds,
                         expected=1, warm_up=True)
     figures[0].extra["note"] = "kinto-http's get_records() returns once every page is in"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, overload
@@ -54,20 +55,14 @@ class Collection(Resource):
         self.bucket = bucket
         self.records_path = endpoint_path("records", bucket=bucket.id, collection=collection_id)
 
-    def _record_from_server(
-        self,
-        obj: dict[str, Any],
-        fields: tuple[str, ...] | None,
-        permissions: dict[str, Any] | None,
-    ) -> Record:
-        return Record.from_server(self, obj, fields, permissions, owned=True)  # a fresh page
-
     def records(self) -> RecordQuery:
         """The lazy query of every record; the other query methods start from it."""
         return Query(
             self.transport,
             self.records_path,
-            self._record_from_server,
+            # A page's items are the records' own (not copied); partial: no call of ours
+            # between the query and the record.
+            functools.partial(Record.from_page, self),
             item_path=lambda record_id: self.record(id=record_id).path,
         )
 

@@ -352,6 +352,9 @@ class Query(Generic[T]):
             # is in), and keep none we have given: while the next page is fetched, only what
             # the caller still holds of this one is in memory.
             objects.reverse()
+            if factory is _as_sent:  # dicts(): nothing to build, not even a call
+                while objects:
+                    yield objects.pop()  # type: ignore[misc]  # T is dict here
             while objects:
                 yield factory(objects.pop(), fields, None)
 

@@ -95,13 +95,24 @@ class Record(Resource):
         owned: bool = False,
     ) -> Record:
         """A record as the server sent it (an item of a list, or ``data`` of one record);
-        ``owned``: ``obj`` is the record's from now on (not copied).
+        ``owned``: ``obj`` is the record's from now on (not copied)."""
+        data = obj if owned and type(obj) is dict else dict(obj)
+        return cls.from_page(collection, data, fields, permissions)
+
+    @classmethod
+    def from_page(
+        cls,
+        collection: Collection,
+        data: dict[str, Any],
+        fields: tuple[str, ...] | None,
+        permissions: Mapping[str, list[str]] | None,
+    ) -> Record:
+        """A record from an item of a freshly decoded page, which it keeps (not copied).
 
         This is the one per-record cost of a scan, so it sets only what differs from the
-        class defaults, in the instance dict directly, and builds no ``Data`` view until
-        ``.data`` is read. Kinto's own id needs no check.
+        class defaults, in the instance dict directly, with the ``Data`` view made here
+        (reading ``record.data`` then costs no call). Kinto's own id needs no check.
         """
-        data = obj if owned and type(obj) is dict else dict(obj)
         record_id = data.pop("id")
         last_modified = data.pop("last_modified", None)
         record = cls.__new__(cls)
