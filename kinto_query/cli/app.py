@@ -23,6 +23,7 @@ from .session import Settings, setup_logging
 __all__ = ["cli", "run"]
 
 PROG = "kinto-query"
+COMPLETE_VAR = "_KINTO_QUERY_COMPLETE"
 
 
 @click.group(
@@ -65,7 +66,7 @@ def completion(shell: str | None) -> None:
     if completion_class is None:
         raise CliError(f"no completion for the shell {shell!r}: choose bash, zsh or fish",
                        ExitStatus.USAGE)
-    click.echo(completion_class(cli, {}, PROG, "_KINTO_QUERY_COMPLETE").source())
+    click.echo(completion_class(cli, {}, PROG, COMPLETE_VAR).source())
 
 
 def _register() -> None:
@@ -83,6 +84,11 @@ def _register() -> None:
 
 
 _register()
+
+
+# click >= 8.2 raises this for a group given no command (older ones print the help and exit).
+_NO_ARGS: type[click.UsageError] = getattr(click.exceptions, "NoArgsIsHelpError",
+                                           type("_Never", (click.UsageError,), {}))
 
 
 def _usage_line(error: click.ClickException) -> str:
@@ -103,6 +109,11 @@ def _quiet_broken_pipe() -> NoReturn:
 
 def run(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with its status."""
+    instruction = os.environ.get(COMPLETE_VAR)
+    if instruction:  # the shell asks for completions (see the completion command)
+        from click.shell_completion import shell_complete
+
+        sys.exit(shell_complete(cli, {}, PROG, COMPLETE_VAR, instruction))
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args  # known before parsing, for errors while parsing
     setup_logging(debug)
@@ -113,6 +124,9 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
         status = result if isinstance(result, int) else ExitStatus.OK
     except click.exceptions.Exit as done:  # --help, --version
         status = done.exit_code
+    except _NO_ARGS as error:  # a command (or none) given without its arguments: its help
+        click.echo(error.format_message(), err=True)
+        status = error.exit_code
     except click.ClickException as error:
         click.echo(f"error: {_usage_line(error)}", err=True)
         status = error.exit_code
