@@ -172,10 +172,10 @@ def test_formats_json_csv_ids_and_a_table_in_a_pipe(kinto_fresh_server: str, sho
     # Columns: id, last_modified, then every field of the first page, in order first seen.
     assert rows_csv[0] == ["id", "last_modified", "title", "status", "priority", "tags",
                            "author"]
-    # Typed cells: the strings "1.0", "007" and "3" are JSON-quoted, numbers are not, JSON
-    # is compact, and an empty cell is a missing field.
+    # Typed cells: the strings "1.0" and "3" are JSON-quoted (they would read as numbers),
+    # "007" is not (it is no JSON), JSON is compact, an empty cell is a missing field.
     assert rows_csv[1][2:] == ['"1.0"', "todo", "3", "", ""]
-    assert rows_csv[2][2:] == ['"007"', "todo", '"3"', "", ""]
+    assert rows_csv[2][2:] == ["007", "todo", '"3"', "", ""]
     assert rows_csv[3][2:] == ["task 0", "todo", "0", '["home"]', '{"name":"ann"}']
     empty = run(["records", "shop/todo", "-f", "status=nope", "--format", "json"],
                 server=kinto_fresh_server)
