@@ -144,3 +144,24 @@ class Terminal:
 
     def stop(self) -> None:
         self._tmux("kill-server")  # our own private tmux server only (-L socket)
+
+
+def spawn(args: Sequence[str], *, server: str, cwd: Path,
+          auth: str | None = AUTH) -> subprocess.Popen[str]:
+    """``kinto-query ARGS`` started in the background (to be interrupted), pipes for output."""
+    return subprocess.Popen(
+        [KINTO_QUERY, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, encoding="utf-8", cwd=cwd,
+        env=cli_env(server, auth), start_new_session=True,
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 120) -> Result:
+    """Wait for a spawned command; its status, output and errors."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"kinto-query did not finish in {timeout} s:\n{err}")
+    return Result(process.returncode, out, err)

@@ -60,7 +60,7 @@ def one_error_line(err: str) -> str:
     return lines[0]
 
 
-# -- records, count, get ----------------------------------------------------------------------------
+# -- records, count, get --------------------------------------------------------------------------
 
 
 def test_records_filters_sort_and_limit_as_json_lines(kinto_fresh_server: str, shop: Collection):
@@ -162,7 +162,7 @@ def test_formats_json_csv_ids_and_a_table_in_a_pipe(kinto_fresh_server: str, sho
     table = run([*args, "--format", "table", "--fields", "title,status"],
                 server=kinto_fresh_server)
     assert table.status == 0 and "\x1b" not in table.out
-    header, rule, *rows = table.lines  # columns split by box-drawing bars
+    header, _rule, *rows = table.lines  # columns split by box-drawing bars
     assert [cell.strip() for cell in header.split("┃")] == ["id", "title", "status"]
     assert [[cell.strip() for cell in row.split("│")] for row in rows] == [
         ["odd", "1.0", "todo"], ["quoted", "007", "todo"], ["t000", "task 0", "todo"],
@@ -192,7 +192,7 @@ def test_buckets_and_collections(kinto_fresh_server: str, shop: Collection, alic
     assert bad.status == 2 and "invalid bucket id 'no.such'" in one_error_line(bad.err)
 
 
-# -- server, credentials, errors --------------------------------------------------------------------
+# -- server, credentials, errors ------------------------------------------------------------------
 
 
 def test_server_and_auth_from_options_before_or_after_the_command(kinto_fresh_server: str,
@@ -274,7 +274,7 @@ def test_debug_shows_requests_and_tracebacks_never_credentials(kinto_fresh_serve
         assert PASSWORD not in done.out + done.err
 
 
-# -- help and completion ----------------------------------------------------------------------------
+# -- help and completion --------------------------------------------------------------------------
 
 
 def test_help_shows_an_example_for_every_command():

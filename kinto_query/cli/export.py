@@ -151,6 +151,15 @@ def export(ctx: click.Context, /, target: Target, output: Path | None, fmt: str 
     click.echo(f"exported {written:,} records of {target} to {output}", err=True)
 
 
+def _cut_back(file: IO[bytes], state: ExportState, state_path: Path) -> ExportState:
+    """Cut the file back to the last complete page the note on disk knows (an interruption
+    may have come between writing a page and noting it), and return that note."""
+    noted = ExportState.load(state_path) or state
+    with contextlib.suppress(OSError):
+        file.truncate(noted.offset)
+    return noted
+
+
 def _to_stream(query: Query[dict[str, Any]], encoder: Encoder, stream: IO[str],
                name: str) -> None:
     with Progress(f"exporting {name}", query.count()) as bar:
@@ -187,18 +196,17 @@ def _to_file(query: Query[dict[str, Any]], state: ExportState, output: Path, sta
                     state = dataclasses.replace(state, written=written)
             file.write(encoder.end().encode())
         except KeyboardInterrupt:
-            with contextlib.suppress(OSError):
-                file.truncate(state.offset)
+            state = _cut_back(file, state, state_path)
             raise CliError(f"interrupted: {state.written:,} of {total:,} records are in "
                            f"{output}; {_GO_ON}", ExitStatus.INTERRUPTED) from None
         except (KintoError, CliError) as error:
+            status, message = classify(error)
             if isinstance(error, IncompleteScan):
-                # The library's own token for the page that failed: the one we hold too.
+                # The library's own token for the page that failed: where the note stands.
                 state = dataclasses.replace(state, token=error.resume_token)
                 state.save(state_path)
-            with contextlib.suppress(OSError):
-                file.truncate(state.offset)
-            status, message = classify(error)
+                message = f"the export stopped: {classify(error.cause)[1]}"
+            state = _cut_back(file, state, state_path)
             raise CliError(f"{message}; {state.written:,} of {total:,} records are in {output}: "
                            f"{_GO_ON}", status) from error
     return state.written
