@@ -16,7 +16,8 @@ kinto-wizard's format, so that either tool reads what the other wrote::
 
 Loading creates what is missing and updates what differs (fields given are set, others
 kept; permissions given are replaced, others kept), as kinto-wizard does; ``--force``
-overwrites without checking versions. Dates stay strings both ways.
+overwrites without checking versions. YAML is read and written as kinto-wizard does (see
+``yamlio``): dates stay strings both ways.
 """
 
 from __future__ import annotations
@@ -34,20 +35,11 @@ from .._resource import Resource
 from ..exceptions import Forbidden, NotFound
 from .errors import CliError, ExitStatus
 from .options import connection_options, settings_of
+from .yamlio import dump_yaml, load_yaml
 
 __all__ = ["dump", "dump_server", "load", "load_server"]
 
 _SERVER_FIELDS = ("id", "last_modified")
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML's safe loader, less its date reading: a date is the string it was in Kinto."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 def _sorted(permissions: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -163,6 +155,8 @@ def load_server(client: Client, config: Any, *, bucket: str | None = None,
                     for record_id, r in wanted.items()
                     if held.get(record_id) != _own((r or {}).get("data") or {})
                 ]
+                if not changed:
+                    continue
                 report = collection.save_records(changed, force=True, raise_on_error=False)
                 counts["records written"] = counts.get("records written", 0) + len(
                     report.succeeded)
@@ -194,7 +188,7 @@ def dump(ctx: click.Context, bucket: str | None, with_data: bool, with_records: 
     """
     tree = dump_server(settings_of(ctx).client(), bucket=bucket, data=with_data or full,
                        records=with_records or full)
-    text = yaml.safe_dump(tree, default_flow_style=False, allow_unicode=True, sort_keys=False)
+    text = dump_yaml(tree)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -218,7 +212,7 @@ def load(ctx: click.Context, file: IO[str], bucket: str | None, force: bool) -> 
       kinto-query load shop.yaml --bucket shop
     """
     try:
-        config = yaml.load(file, Loader=_Loader)  # a safe loader, less dates
+        config = load_yaml(file)
     except yaml.YAMLError as error:
         raise CliError(f"{file.name}: not YAML ({error})", ExitStatus.USAGE) from None
     counts = load_server(settings_of(ctx).client(), config, bucket=bucket, force=force)
