@@ -32,6 +32,7 @@ serve: install
 
 demo: install
 	$(PY) examples/demo.py
+	$(PY) examples/cli_demo.py
 
 bench: install
 	$(PY) bench/paging.py

@@ -11,6 +11,7 @@ written JSON-quoted, everything else as JSON, so a file exported then imported i
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 __all__ = ["read_text_value", "read_value", "write_value"]
@@ -23,9 +24,12 @@ def _refuse_constant(name: str) -> Any:
 
 def _json(text: str) -> tuple[bool, Any]:
     try:
-        return True, json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except ValueError:
         return False, None
+    if isinstance(value, float) and not math.isfinite(value):
+        return False, None  # 1e999: too big for a float, so no number Kinto could hold
+    return True, value
 
 
 def read_value(text: str) -> Any:
