@@ -9,7 +9,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -66,30 +65,33 @@ def run(args: Sequence[str], *, server: str | None, auth: str | None = AUTH,
     return Result(process.returncode, out, err)
 
 
-def run_measured(args: Sequence[str], *, server: str | None, cwd: Path | None = None,
+# Peak memory must be the command's own: a child forked from pytest starts with a copy of
+# pytest's pages, and Linux counts them in its ru_maxrss even after exec. So a small Python
+# (fresh after its own exec) forks the command and reports the command's ru_maxrss.
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_measured(args: Sequence[str], *, server: str | None, cwd: Path,
                  timeout: float = 900) -> Result:
-    """``run`` for commands whose peak memory is measured: the child is reaped with
-    ``os.wait4``, which gives its own resource usage (``ru_maxrss``, KiB on Linux)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(
-            [KINTO_QUERY, *args], stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd,
-            env=cli_env(server), start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                pytest.fail(f"kinto-query {shlex.join(args)} did not finish in {timeout} s")
-            time.sleep(0.05)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Result(process.returncode, out.read().decode(), err.read().decode(),
-                      usage.ru_maxrss)
+    """``run``, and the command's peak resident memory (``ru_maxrss``, KiB on Linux)."""
+    report = cwd / ".max_rss"
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, str(report), KINTO_QUERY, *args],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8", cwd=cwd,
+        env=cli_env(server), start_new_session=True, timeout=timeout,
+    )
+    max_rss = int(report.read_text())
+    report.unlink()
+    return Result(done.returncode, done.stdout, done.stderr, max_rss)
 
 
 # -- a real terminal ------------------------------------------------------------------------------

@@ -73,6 +73,11 @@ def delete(ctx: click.Context, /, target: Target, dry_run: bool, yes: bool, show
         if not click.confirm(f"Delete {_plural(matching)} {what}?", default=False, err=True):
             click.echo("nothing deleted", err=True)
             return ExitStatus.FAILED
-    deleted = query.delete()
+    try:
+        deleted = query.delete()
+    except KeyboardInterrupt:
+        # Kinto deletes a page per request: the pages before this one are gone.
+        raise CliError(f"interrupted: some of the {_plural(matching)} may be deleted already; "
+                       "run the same command to delete the rest", ExitStatus.INTERRUPTED) from None
     click.echo(f"deleted {_plural(deleted)} {what}", err=True)
     return ExitStatus.OK

@@ -25,6 +25,7 @@ from .._scan import Position
 from ..exceptions import IncompleteScan, KintoError
 from .errors import CliError, ExitStatus, classify
 from .options import (
+    QueryOptions,
     Target,
     connection_options,
     query_options,
@@ -171,7 +172,7 @@ def _to_stream(query: Query[dict[str, Any]], encoder: Encoder, stream: IO[str],
 
 
 def _to_file(query: Query[dict[str, Any]], state: ExportState, output: Path, state_path: Path,
-             options: Any, total: int, name: str) -> int:
+             options: QueryOptions, total: int, name: str) -> int:
     """Write pages from where ``state`` stands; returns how many records the file holds."""
     state.save(state_path)
     encoder = _encoder(state.format, options.fields, state.columns)

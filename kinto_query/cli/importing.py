@@ -182,7 +182,8 @@ def _sigint(run: _Run) -> Callable[[int, Any], None]:
 
 @click.command("import")
 @target_argument()
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True,
+                                        path_type=Path))
 @click.option("--create", "mode", flag_value="create", default=True,
               help="Create new records; an id that exists is reported, left as it is [default].")
 @click.option("--update", "mode", flag_value="update",

@@ -53,7 +53,10 @@ def resolve_auth(value: str | None) -> tuple[str, str] | str | None:
             f"{value}:PASSWORD or set {AUTH_ENV}",
             ExitStatus.USAGE,
         )
-    password = getpass.getpass(f"Password for {value}: ")
+    try:
+        password = getpass.getpass(f"Password for {value}: ")
+    except EOFError:  # Ctrl-D at the prompt
+        raise CliError(f"no password given for {value!r}", ExitStatus.USAGE) from None
     return (value, password)
 
 
