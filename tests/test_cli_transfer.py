@@ -451,6 +451,7 @@ def test_twenty_thousand_records_round_trip_exactly_in_flat_memory(
         print("\npeak RSS (MiB): " + ", ".join(f"{k} {v / 1024:.1f}" for k, v in
                                                 figures.items())
               + f"; import of 20k took {import_seconds:.0f} s")
-    assert export.max_rss_kib - small_export.max_rss_kib < 16 * 1024
-    assert imported.max_rss_kib - small_import.max_rss_kib < 16 * 1024
+    # (Measured: 37.7 against 35.5 MiB, and 34.6 against 32.9 MiB; 32.6 MiB for --help.)
+    assert export.max_rss_kib - small_export.max_rss_kib < 8 * 1024
+    assert imported.max_rss_kib - small_import.max_rss_kib < 8 * 1024
 

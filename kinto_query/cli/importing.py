@@ -62,7 +62,6 @@ class _Run:
         self.exhausted = False
         self.pending: collections.deque[tuple[int, Item]] = collections.deque()
         self.seen = [0, 0, 0, 0]
-        self.sent = 0
 
     # -- the items of one slice ----------------------------------------------------------------
 

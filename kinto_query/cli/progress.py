@@ -49,6 +49,8 @@ class Progress:
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn(self.unit), TaskProgressColumn(), TimeElapsedColumn(),
                 TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+                # Data written to stdout meanwhile goes to stdout, not above the bar.
+                redirect_stdout=False, redirect_stderr=False,
             )
             self._bar.start()
             self._task = self._bar.add_task(self.description, total=self.total)
