@@ -148,7 +148,7 @@ def test_an_export_that_fails_midway_resumes_from_the_library_token(kinto_fresh_
     seed(alice, 300)
     args = ["export", "shop/todo", "--page-size", "50", "-o", "todo.jsonl"]
     expected = run(args[:-2], server=kinto_fresh_server).out
-    with FaultProxy(kinto_fresh_server, latency=0.02) as proxy:
+    with FaultProxy(kinto_fresh_server, latency=0.05) as proxy:
         process = spawn(args, server=proxy.url, cwd=tmp_path)
         wait_until(lambda: written(tmp_path / "todo.jsonl.resume") >= 100)
         # From now on every read answers 503: retries run out, the scan stops midway.
@@ -388,7 +388,7 @@ def test_pipes_get_no_escape_codes(kinto_fresh_server: str, alice: Client, tmp_p
 
 
 def test_a_reader_that_stops_early_gets_no_complaint(kinto_fresh_server: str, alice: Client):
-    seed(alice, 2000)  # more than a pipe buffer holds
+    seed(alice, 600)  # about 90 kB: more than a pipe buffer holds
     done = subprocess.run(["bash", "-o", "pipefail", "-c",
                            f"{KINTO_QUERY} records shop/todo | head -n 1"],
                           capture_output=True, text=True, env=cli_env(kinto_fresh_server),
