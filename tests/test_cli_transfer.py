@@ -255,6 +255,47 @@ def test_import_modes_create_update_upsert(kinto_fresh_server: str, alice: Clien
     assert held["r00001"]["title"] == "007" and held["r00077"]["title"] == "not there"
 
 
+def test_permissions_round_trip_where_asked(kinto_fresh_server: str, alice: Client,
+                                           tmp_path: Path):
+    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
+    shares = [{"read": ["system.Everyone"]}, {"write": ["basicauth:someone"]}, {}]
+    todo.create_records(todo.record(data, permissions=shares[int(data["n"]) % 3])
+                        for data in sample(40))
+    Bucket("shop", client=alice).create_collection("copy")
+    exported = run(["export", "shop/todo", "--permissions", "--page-size", "30", "-o",
+                    "p.jsonl"], server=kinto_fresh_server, cwd=tmp_path)
+    assert exported.status == 0, exported.err
+    lines = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    for line in lines:
+        body = raw_get(kinto_fresh_server, f"{TODO}/records/{line['data']['id']}")
+        assert line == {"data": body["data"], "permissions": body["permissions"]}
+    imported = run(["import", "shop/copy", "p.jsonl", "--permissions"],
+                   server=kinto_fresh_server, cwd=tmp_path)
+    assert (imported.status, imported.err) == (0, "imported 40 records into shop/copy "
+                                                  "(created)\n")
+    for line in lines:
+        record_id = line["data"]["id"]
+        copy = raw_get(kinto_fresh_server, f"/buckets/shop/collections/copy/records/{record_id}")
+        assert {k: v for k, v in copy["data"].items() if k != "last_modified"} == {
+            k: v for k, v in line["data"].items() if k != "last_modified"}
+        assert {k: sorted(v) for k, v in copy["permissions"].items()} == {
+            k: sorted(v) for k, v in line["permissions"].items()}
+    csv_asked = run(["export", "shop/todo", "--permissions", "-o", "p.csv"],
+                    server=kinto_fresh_server, cwd=tmp_path)
+    assert (csv_asked.status, csv_asked.err) == (
+        2, "error: --permissions goes with JSON lines, not CSV\n")
+    (tmp_path / "bad.jsonl").write_text('{"id": "flat"}\n'
+                                        '{"data": {"id": "x"}, "permissions": {"own": []}}\n')
+    bad = run(["import", "shop/copy", "bad.jsonl", "--permissions"], server=kinto_fresh_server,
+              cwd=tmp_path)
+    assert bad.status == 1
+    assert bad.err.splitlines()[:2] == [
+        'line 1: --permissions reads lines of {"data": {...}, "permissions": {...}}, as export '
+        "--permissions writes them",
+        "line 2 (id 'x'): permissions must map read and/or write to lists of principals, not "
+        '{"own": []}']
+
+
 def test_import_reports_unreadable_lines_and_imports_the_rest(kinto_fresh_server: str,
                                                               alice: Client, tmp_path: Path):
     Bucket("shop", client=alice, create=True).create_collection("todo")

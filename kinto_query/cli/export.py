@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
+from .._batch import chunk_size_of
+from .._collection import Collection
+from .._messages import Request
 from .._query import Query
 from .._scan import Position
-from ..exceptions import IncompleteScan, KintoError
+from ..exceptions import IncompleteScan, InvalidResponse, KintoError
 from .errors import CliError, ExitStatus, classify
 from .options import (
     QueryOptions,
@@ -52,6 +57,7 @@ class ExportState:
     offset: int  # bytes of the file that hold complete pages
     written: int  # records in those bytes
     columns: list[str] | None = None  # CSV columns, once chosen
+    permissions: bool = False  # lines of {"data", "permissions"}
 
     def save(self, path: Path) -> None:
         # Written aside then renamed: a kill leaves the old note or the new one, never half.
@@ -69,6 +75,35 @@ class ExportState:
         except (ValueError, TypeError) as error:
             raise CliError(f"{path} is not a resume note of kinto-query ({error}): delete it "
                            "to start over", ExitStatus.USAGE) from None
+
+
+Shape = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def _as_listed(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return objects
+
+
+def _permissions_of(collection: Collection,
+                     objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each record as ``{"data": ..., "permissions": ...}``: a list of records does not carry
+    permissions, so they are read in ``POST /batch`` requests of GETs (Kinto shows them to
+    the record's writers; ``{}`` for the others, and for a record deleted meanwhile)."""
+    size = chunk_size_of(collection.transport)
+    shaped = []
+    for start in range(0, len(objects), size):
+        chunk = objects[start:start + size]
+        reads = [{"method": "GET", "path": collection.record(id=obj["id"]).path}
+                 for obj in chunk]
+        answer = collection.transport.send(Request("POST", "/batch", {"requests": reads})).json()
+        responses = answer.get("responses") if isinstance(answer, dict) else None
+        if not isinstance(responses, list) or len(responses) != len(chunk):
+            raise InvalidResponse(f"POST /batch: {len(chunk)} answers expected")
+        for obj, response in zip(chunk, responses, strict=True):
+            body = response.get("body") if response.get("status") == 200 else None
+            permissions = body.get("permissions") if isinstance(body, dict) else None
+            shaped.append({"data": obj, "permissions": permissions or {}})
+    return shaped
 
 
 def _encoder(fmt: str, fields: tuple[str, ...], columns: list[str] | None) -> Encoder:
@@ -90,12 +125,16 @@ def _remaining(limit: int | None, written: int) -> int | None:
               help="Go on with an interrupted export to the same file (same options).")
 @click.option("--page-size", type=click.IntRange(min=1),
               help="Records per request, and per resume point [default: the server's].")
+@click.option("--permissions", "with_permissions", is_flag=True,
+              help='Lines of {"data": ..., "permissions": ...} (JSON lines only; one more '
+                   "request per batch of records).")
 @click.option("--url", "show_url", is_flag=True,
               help="Print the request that would be sent (method and URL), and send nothing.")
 @connection_options
 @click.pass_context
 def export(ctx: click.Context, /, target: Target, output: Path | None, fmt: str | None,
-           resume: bool, page_size: int | None, show_url: bool, **select: Any) -> None:
+           resume: bool, page_size: int | None, with_permissions: bool, show_url: bool,
+           **select: Any) -> None:
     """Export the records of BUCKET/COLLECTION that match the filters, as JSON lines (one
     record per line, as Kinto sends it) or CSV, with a progress bar on a terminal.
 
@@ -112,7 +151,8 @@ def export(ctx: click.Context, /, target: Target, output: Path | None, fmt: str 
       kinto-query export shop/todo | gzip > todo.jsonl.gz
     """
     options = select_from(select)
-    records = options.apply(target.of(settings_of(ctx), offline=show_url).records())
+    collection = target.of(settings_of(ctx), offline=show_url)
+    records = options.apply(collection.records())
     query = records.dicts()
     if page_size is not None:
         query = query.page_size(page_size)
@@ -120,10 +160,15 @@ def export(ctx: click.Context, /, target: Target, output: Path | None, fmt: str 
         click.echo(f"GET {query.url}")
         return
     fmt = fmt or ("csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl")
+    if with_permissions and fmt != "jsonl":
+        raise CliError("--permissions goes with JSON lines, not CSV", ExitStatus.USAGE)
+    shape: Shape = _as_listed
+    if with_permissions:
+        shape = functools.partial(_permissions_of, collection)
     if output is None:
         if resume:
             raise CliError("--resume needs an output file (-o FILE)", ExitStatus.USAGE)
-        _to_stream(query, _encoder(fmt, options.fields, None), sys.stdout, str(target))
+        _to_stream(query, _encoder(fmt, options.fields, None), sys.stdout, str(target), shape)
         return
     state_path = output.with_name(output.name + STATE_SUFFIX)
     state = ExportState.load(state_path)
@@ -131,7 +176,7 @@ def export(ctx: click.Context, /, target: Target, output: Path | None, fmt: str 
         if state is None:
             raise CliError(f"nothing to resume: there is no {state_path} (the export to "
                            f"{output} finished, or never started)", ExitStatus.USAGE)
-        if state.query != query.url or state.format != fmt:
+        if (state.query, state.format, state.permissions) != (query.url, fmt, with_permissions):
             raise CliError(f"{state_path} is the resume note of another export ({state.format} "
                            f"of {state.query}): resume with the same options, or delete it",
                            ExitStatus.USAGE)
@@ -145,9 +190,9 @@ def export(ctx: click.Context, /, target: Target, output: Path | None, fmt: str 
                        f"{state_path} to start over", ExitStatus.USAGE)
     else:
         start = Position(query.url, 0, options.limit).token()
-        state = ExportState(query.url, fmt, start, 0, 0)
+        state = ExportState(query.url, fmt, start, 0, 0, permissions=with_permissions)
     total = query.count()
-    written = _to_file(query, state, output, state_path, options, total, str(target))
+    written = _to_file(query, state, output, state_path, options, total, str(target), shape)
     state_path.unlink(missing_ok=True)
     click.echo(f"exported {written:,} records of {target} to {output}", err=True)
 
@@ -162,17 +207,17 @@ def _cut_back(file: IO[bytes], state: ExportState, state_path: Path) -> ExportSt
 
 
 def _to_stream(query: Query[dict[str, Any]], encoder: Encoder, stream: IO[str],
-               name: str) -> None:
+               name: str, shape: Shape) -> None:
     with Progress(f"exporting {name}", query.count()) as bar:
         for page in query.pages():
-            stream.write(encoder.page(page.items))
+            stream.write(encoder.page(shape(page.items)))
             bar.advance(len(page.items))
         stream.write(encoder.end())
         stream.flush()
 
 
 def _to_file(query: Query[dict[str, Any]], state: ExportState, output: Path, state_path: Path,
-             options: QueryOptions, total: int, name: str) -> int:
+             options: QueryOptions, total: int, name: str, shape: Shape) -> int:
     """Write pages from where ``state`` stands; returns how many records the file holds."""
     state.save(state_path)
     encoder = _encoder(state.format, options.fields, state.columns)
@@ -183,7 +228,7 @@ def _to_file(query: Query[dict[str, Any]], state: ExportState, output: Path, sta
         bar.update(state.written)
         try:
             for page in query.resume(state.token).pages():
-                file.write(encoder.page(page.items).encode())
+                file.write(encoder.page(shape(page.items)).encode())
                 file.flush()
                 written = state.written + len(page.items)
                 bar.update(written)

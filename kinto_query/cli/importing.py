@@ -29,6 +29,7 @@ import click
 from .._batch import send_batch
 from .._collection import Collection
 from .._messages import Request, if_match
+from .._record import Record
 from .._report import BatchItem, BatchReport, ItemFailure
 from .errors import CliError, ExitStatus, classify
 from .options import Target, connection_options, settings_of, target_argument
@@ -65,8 +66,9 @@ class _Run:
 
     # -- the items of one slice ----------------------------------------------------------------
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        """The next slice's records; unreadable items are filed as failed on the way."""
+    def records(self, collection: Collection) -> Iterator[dict[str, Any] | Record]:
+        """The next slice's records (as Records when they carry permissions); unreadable
+        items are filed as failed on the way."""
         index = 0
         self.seen = [0, 0, 0, 0]  # a new bulk call: a new report
         while index < SLICE:
@@ -84,16 +86,24 @@ class _Run:
                 continue
             self.pending.append((index, item))
             index += 1
-            yield item.record
+            if item.permissions is None:
+                yield item.record
+            else:
+                yield collection.record(item.record, permissions=item.permissions)
 
     def requests(self, collection: Collection) -> Iterator[BatchItem]:
         """``--update``: PUT with ``If-Match`` (the exported version, or ``*``: must exist)."""
-        for record in self.records():
-            data = {k: v for k, v in record.items() if k not in ("id", "last_modified")}
+        for record in self.records(collection):
+            body: dict[str, Any] = {}
+            if isinstance(record, Record):  # with permissions
+                body["permissions"] = record.permissions.to_dict()
+                record = {"id": record.id, "last_modified": record.last_modified,
+                          **record.data.to_dict()}
+            body["data"] = {k: v for k, v in record.items() if k not in ("id", "last_modified")}
             version = record.get("last_modified")
             headers = if_match(version) if isinstance(version, int) else {"If-Match": "*"}
             path = collection.record(id=record["id"]).path
-            yield BatchItem(Request("PUT", path, {"data": data}, headers), record["id"])
+            yield BatchItem(Request("PUT", path, body, headers), record["id"])
 
     # -- what the server said ------------------------------------------------------------------
 
@@ -162,10 +172,11 @@ class _Run:
 def _bulk(collection: Collection, run: _Run, mode: str, concurrency: int) -> None:
     options: dict[str, Any] = {"progress": run.filed, "concurrency": concurrency}
     if mode == "create":
-        report = collection.create_records(run.records(), raise_on_error=False, **options)
+        report = collection.create_records(run.records(collection), raise_on_error=False,
+                                           **options)
     elif mode == "upsert":
-        report = collection.save_records(run.records(), force=True, raise_on_error=False,
-                                         **options)
+        report = collection.save_records(run.records(collection), force=True,
+                                         raise_on_error=False, **options)
     else:
         report = send_batch(collection.transport, run.requests(collection), **options)
     run.close_slice(report)
@@ -193,12 +204,16 @@ def _sigint(run: _Run) -> Callable[[int, Any], None]:
               help="[default: csv for a .csv file, else jsonl]")
 @click.option("--concurrency", "-c", type=click.IntRange(1, 32), default=1, show_default=True,
               help="Batch requests in flight at once (helps over a slow link).")
+@click.option("--permissions", "with_permissions", is_flag=True,
+              help='Lines are {"data": ..., "permissions": ...}, as export --permissions '
+                   "writes them: each record gets its permissions too.")
 @click.option("--failed", "failed_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where failed items go [default: FILE.failed.jsonl or .csv].")
 @connection_options
 @click.pass_context
 def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str, fmt: str | None,
-                   concurrency: int, failed_path: Path | None) -> ExitStatus:
+                   concurrency: int, with_permissions: bool,
+                   failed_path: Path | None) -> ExitStatus:
     """Import records from FILE (JSON lines or CSV, '-' for stdin) into BUCKET/COLLECTION.
 
     Records keep their ids (a record without one gets a new UUID). --create (the default)
@@ -213,6 +228,8 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
       kinto-query export shop/todo | kinto-query import backup/todo - --upsert -c 4
     """
     fmt = fmt or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
+    if with_permissions and fmt != "jsonl":
+        raise CliError("--permissions goes with JSON lines, not CSV", ExitStatus.USAGE)
     stdin = str(file) == "-"
     if failed_path is None:
         stem = "import" if stdin else str(file.with_suffix(""))
@@ -227,7 +244,8 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
             except ValueError as error:
                 raise CliError(f"{file}: {error}", ExitStatus.USAGE) from None
         total = None if stdin else max(0, count_lines(file) - (1 if header else 0))
-        items = read_items(stream, fmt, needs_id=mode == "update", header=header)
+        items = read_items(stream, fmt, needs_id=mode == "update", header=header,
+                           with_permissions=with_permissions)
         return _import(collection, target, items, FailedFile(failed_path, fmt, header), mode,
                        concurrency, total, file)
     finally:

@@ -32,6 +32,7 @@ class Item:
     text: str | list[str]  # a JSON line, or the cells of a CSV row
     record: dict[str, Any] | None  # None when it cannot be read
     problem: str | None = None  # why it cannot be imported, found before sending
+    permissions: dict[str, list[str]] | None = None  # with --permissions
 
     @property
     def id(self) -> str | None:
@@ -54,7 +55,25 @@ def _problem(record: dict[str, Any], needs_id: bool) -> str | None:
     return None
 
 
-def _jsonl(stream: IO[str], needs_id: bool) -> Iterator[Item]:
+_RECORD_PERMISSIONS = ("read", "write")
+
+
+def _permissions(obj: dict[str, Any]) -> tuple[dict[str, Any] | None, Any, str | None]:
+    """``{"data": ..., "permissions": ...}`` -> (data, permissions, problem)."""
+    data, permissions = obj.get("data"), obj.get("permissions", {})
+    if not isinstance(data, dict) or set(obj) - {"data", "permissions"}:
+        return None, None, ('--permissions reads lines of {"data": {...}, "permissions": '
+                            '{...}}, as export --permissions writes them')
+    if not isinstance(permissions, dict) or any(
+            name not in _RECORD_PERMISSIONS or not isinstance(principals, list)
+            or not all(isinstance(p, str) for p in principals)
+            for name, principals in permissions.items()):
+        return data, None, ("permissions must map read and/or write to lists of principals, "
+                            f"not {json.dumps(permissions)[:80]}")
+    return data, permissions, None
+
+
+def _jsonl(stream: IO[str], needs_id: bool, with_permissions: bool) -> Iterator[Item]:
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
@@ -65,6 +84,11 @@ def _jsonl(stream: IO[str], needs_id: bool) -> Iterator[Item]:
             continue
         if not isinstance(record, dict):
             yield Item(number, line, None, f"not a JSON object: {line.strip()[:60]}")
+            continue
+        if with_permissions:
+            data, permissions, problem = _permissions(record)
+            yield Item(number, line, data,
+                       problem or _problem(data or {}, needs_id), permissions)
             continue
         yield Item(number, line, record, _problem(record, needs_id))
 
@@ -97,12 +121,12 @@ def csv_header(stream: IO[str]) -> list[str]:
     return header
 
 
-def read_items(stream: IO[str], fmt: str, *, needs_id: bool,
-               header: list[str] | None = None) -> Iterator[Item]:
+def read_items(stream: IO[str], fmt: str, *, needs_id: bool, header: list[str] | None = None,
+               with_permissions: bool = False) -> Iterator[Item]:
     """The records of an input stream, in order."""
     if fmt == "csv":
         return _csv(stream, needs_id, header or csv_header(stream))
-    return _jsonl(stream, needs_id)
+    return _jsonl(stream, needs_id, with_permissions)
 
 
 def count_lines(path: Path) -> int:
