@@ -33,6 +33,7 @@ serve: install
 
 demo: install
 	$(PY) examples/demo.py
+	$(PY) examples/cli_demo.py
 
 # The documentation site: README, API reference from the docstrings, changelog. Every warning
 # (a broken reference included: nitpicky) fails the build.

@@ -1,0 +1,83 @@
+"""``delete``: the records matching filters, after saying how many and asking."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .errors import CliError, ExitStatus
+from .options import (
+    Target,
+    connection_options,
+    query_options,
+    select_from,
+    settings_of,
+    target_argument,
+)
+from .output import emit
+
+__all__ = ["delete"]
+
+
+def _plural(n: int) -> str:
+    return f"{n:,} record{'' if n == 1 else 's'}"
+
+
+@click.command()
+@target_argument()
+@query_options(shape=False, limit=False)
+@click.option("--dry-run", is_flag=True,
+              help="Print the ids that would be deleted (stdout) and how many (stderr); "
+                   "delete nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--url", "show_url", is_flag=True,
+              help="Print the request that would be sent (method and URL), and send nothing.")
+@connection_options
+@click.pass_context
+def delete(ctx: click.Context, /, target: Target, dry_run: bool, yes: bool, show_url: bool,
+           **select: Any) -> ExitStatus:
+    """Delete the records of BUCKET/COLLECTION that match the filters (all of them without
+    filters), after showing how many and asking (not with --yes).
+
+    Filters are those of 'kinto-query records'. Without a terminal to ask on, --yes is
+    required.
+
+    \b
+    Examples:
+      kinto-query delete shop/todo --filter status=done --dry-run
+      kinto-query delete shop/todo --filter status=done
+      kinto-query delete shop/todo --filter last_modified__lt=2024-01-01T00:00:00Z --yes
+    """
+    options = select_from(select)
+    query = options.apply(target.of(settings_of(ctx), offline=show_url).records())
+    if show_url:
+        click.echo(f"DELETE {query.url}")
+        return ExitStatus.OK
+    matching = query.count()
+    what = f"from {target}" + (" (every record)" if not (options.filters or options.excludes)
+                               else "")
+    if dry_run:
+        emit(query.fields("id").sort("id").dicts().pages(), "ids", sys.stdout)
+        click.echo(f"would delete {_plural(matching)} {what}", err=True)
+        return ExitStatus.OK
+    if matching == 0:
+        click.echo(f"nothing to delete: no record matches in {target}", err=True)
+        return ExitStatus.OK
+    if not yes:
+        if not sys.stdin.isatty():
+            raise CliError(
+                f"not deleting {_plural(matching)} {what} without confirmation: there is no "
+                "terminal to ask on, pass --yes", ExitStatus.USAGE)
+        if not click.confirm(f"Delete {_plural(matching)} {what}?", default=False, err=True):
+            click.echo("nothing deleted", err=True)
+            return ExitStatus.FAILED
+    try:
+        deleted = query.delete()
+    except KeyboardInterrupt:
+        # Kinto deletes a page per request: the pages before this one are gone.
+        raise CliError(f"interrupted: some of the {_plural(matching)} may be deleted already; "
+                       "run the same command to delete the rest", ExitStatus.INTERRUPTED) from None
+    click.echo(f"deleted {_plural(deleted)} {what}", err=True)
+    return ExitStatus.OK
