@@ -118,9 +118,12 @@ class Terminal:
                            if k.startswith("KINTO_") or k in ("PATH", "HOME", "LANG"))
         command = (f"cd {shlex.quote(str(self.tmp_path))} && env {exports} TERM=xterm-256color "
                    f"{shlex.quote(KINTO_QUERY)} {shlex.join(args)}; echo EXIT=$?; sleep 600")
+        # env: Python's environment, not the process's C one: pytest imports readline, which
+        # sets COLUMNS and LINES there (80x24 without a terminal), and rich would take them
+        # over the pane's real size.
         subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d",
                         "-x", str(self.width), "-y", str(self.height), command],
-                       check=True, timeout=20)
+                       check=True, timeout=20, env=dict(os.environ))
 
     def screen(self) -> str:
         """What the terminal shows now (plain text)."""

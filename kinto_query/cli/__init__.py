@@ -1,10 +1,10 @@
 """``kinto-query``: the command line of kinto_query (``pip install "kinto_query[cli]"``).
 
 Commands: ``records``, ``count``, ``get``, ``buckets``, ``collections``, ``export``,
-``import``, ``delete``, ``dump``, ``load``, ``completion``; ``kinto-query --help`` and
-``kinto-query COMMAND --help`` show an example for each. Built on click (commands, options,
-shell completion) and rich (tables and progress bars on a terminal); the library itself does
-not need either.
+``import``, ``delete``, ``dump``, ``load``, ``whoami``, ``history``, ``completion``;
+``kinto-query --help`` and ``kinto-query COMMAND --help`` show an example for each. Built on
+click (commands, options, shell completion) and rich (tables and progress bars on a
+terminal); the library itself does not need either.
 """
 
 from __future__ import annotations

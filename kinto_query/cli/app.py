@@ -81,6 +81,10 @@ def _register() -> None:
     cli.add_command(delete.delete)
     cli.add_command(wizard.dump)
     cli.add_command(wizard.load)
+    from . import history, identity
+
+    cli.add_command(identity.whoami)
+    cli.add_command(history.history)
 
 
 _register()

@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 import click
 from click.shell_completion import CompletionItem
 
-from .._collection import Collection, RecordQuery
+from .._collection import Collection
 from .._endpoints import validate_id
+from .._query import Query
 from ..exceptions import InvalidId, InvalidQuery
 from .lookups import parse_lookup, split_list
 from .session import AUTH_ENV, SERVER_ENV, Settings
@@ -22,6 +23,7 @@ from .session import AUTH_ENV, SERVER_ENV, Settings
 __all__ = [
     "QueryOptions",
     "Target",
+    "bucket_argument",
     "connection_options",
     "query_options",
     "select_from",
@@ -30,6 +32,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+Q = TypeVar("Q", bound=Query[Any])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +106,25 @@ def target_argument(*, record: bool = False) -> Callable[[F], F]:
                           shell_complete=complete)
 
 
+def bucket_argument() -> Callable[[F], F]:
+    """The ``BUCKET`` argument, its id checked, completed from the server."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        try:
+            validate_id(value, "bucket")
+        except InvalidId as error:
+            raise click.BadParameter(str(error), ctx, param) from None
+        return value
+
+    def complete(ctx: click.Context, param: click.Parameter,
+                 incomplete: str) -> list[CompletionItem]:
+        # The ids come as BUCKET/ (ready for a collection): here the bucket alone is wanted.
+        return [CompletionItem(item.value.rstrip("/"), type="plain")
+                for item in _complete_ids(incomplete, 1)]
+
+    return click.argument("bucket", callback=convert, shell_complete=complete)
+
+
 def settings_of(ctx: click.Context) -> Settings:
     """The shared settings of this run (made by the root group)."""
     return ctx.ensure_object(Settings)
@@ -143,7 +165,7 @@ class QueryOptions:
     fields: tuple[str, ...] = ()
     limit: int | None = None
 
-    def apply(self, query: RecordQuery) -> RecordQuery:
+    def apply(self, query: Q) -> Q:
         """The query with these options, every lookup checked by the library."""
         try:
             for text in self.filters:
@@ -161,28 +183,34 @@ class QueryOptions:
         return query
 
 
-def query_options(*, shape: bool = True, limit: bool = True) -> Callable[[F], F]:
-    """``--filter`` and ``--exclude``; with ``shape`` ``--sort`` and ``--fields``; with
-    ``limit`` ``--limit``. ``select_from(kwargs)`` gathers them into ``QueryOptions``."""
+_EXAMPLES = "status=done, priority__gte=3, tags__contains_any=a,b"
+
+
+def query_options(*, shape: bool = True, limit: bool = True, fields: bool = True,
+                  what: str = "records", examples: str = _EXAMPLES) -> Callable[[F], F]:
+    """``--filter`` and ``--exclude``; with ``shape`` ``--sort`` and (unless ``fields`` is
+    false) ``--fields``; with ``limit`` ``--limit``. ``select_from(kwargs)`` gathers them into
+    ``QueryOptions``. ``what`` and ``examples`` word the help (what is listed, some filters)."""
 
     def decorate(f: F) -> F:
         options = [
             click.option("--filter", "-f", "filters", multiple=True, metavar="NAME=VALUE",
-                         help="Keep records matching (repeat: all must match), e.g. "
-                              "status=done, priority__gte=3, tags__contains_any=a,b."),
+                         help=f"Keep {what} matching (repeat: all must match), e.g. "
+                              f"{examples}."),
             click.option("--exclude", "-x", "excludes", multiple=True, metavar="NAME=VALUE",
-                         help="Drop records matching (eq, ne, in, not_in, has)."),
+                         help=f"Drop {what} matching (eq, ne, in, not_in, has)."),
         ]
         if shape:
             options.append(click.option(
                 "--sort", "sort_", multiple=True, metavar="FIELD[,-FIELD]",
                 help="Order by fields, '-' for descending (default: -last_modified)."))
+        if shape and fields:
             options.append(click.option(
                 "--fields", multiple=True, metavar="FIELD[,FIELD]",
                 help="Only these fields (id and last_modified always come)."))
         if limit:
             options.append(click.option("--limit", "-n", type=click.IntRange(min=0),
-                                        help="At most this many records."))
+                                        help=f"At most this many {what}."))
         for option in reversed(options):
             f = option(f)
         return f
