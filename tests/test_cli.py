@@ -25,7 +25,7 @@ from .conftest import raw, raw_get
 
 TODO = "/buckets/shop/collections/todo"
 COMMANDS = ["records", "count", "get", "buckets", "collections", "export", "import", "delete",
-            "dump", "load", "completion"]
+            "dump", "load", "completion", "whoami", "history"]
 
 
 def todo_records() -> list[dict[str, Any]]:
