@@ -7,6 +7,7 @@ import csv
 import datetime
 import io
 import json
+import warnings
 from typing import Any
 
 import pytest
@@ -134,3 +135,13 @@ def test_other_errors():
         ExitStatus.FAILED, "in.jsonl: No such file or directory")
     assert classify(RuntimeError("boom")) == (
         ExitStatus.FAILED, "unexpected RuntimeError: boom (run with --debug for the traceback)")
+
+
+def test_library_warnings_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from kinto_query.cli import app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = app._one_line_warning  # as run() sets it, without --debug
+        warnings.warn("Basic auth over plain http to example.test", UserWarning, stacklevel=1)
+    assert capsys.readouterr().err == "warning: Basic auth over plain http to example.test\n"

@@ -224,7 +224,7 @@ def test_import_modes_create_update_upsert(kinto_fresh_server: str, alice: Clien
     assert create.status == 1
     assert create.err.splitlines() == [
         "line 1 (id 'r00000'): already exists (--update or --upsert replace it)",
-        "imported 1 records into shop/todo (created); 1 failed, written to mine.failed.jsonl: "
+        "imported 1 record into shop/todo (created); 1 failed, written to mine.failed.jsonl: "
         "fix them and import that file"]
     held = server_records(kinto_fresh_server)
     assert held["r00000"]["title"] == "1.0" and held["r00009"]["title"] == "new 9"
@@ -332,6 +332,38 @@ def test_import_into_a_missing_collection_stops_at_once(kinto_fresh_server: str,
         "error: collection 'nope' not found in bucket 'shop' (or the bucket does not exist); "
         "imported 0, 80 not imported (55 never sent) are in in.failed.jsonl"]
     assert (tmp_path / "in.failed.jsonl").read_text() == (tmp_path / "in.jsonl").read_text()
+
+
+def test_import_can_create_the_bucket_and_collection_first(kinto_fresh_server: str,
+                                                          alice: Client, tmp_path: Path):
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in sample(30)))
+    done = run(["import", "backup/todo", "in.jsonl", "--create-collection"],
+               server=kinto_fresh_server, cwd=tmp_path)
+    assert (done.status, done.err.splitlines()) == (
+        0, ["imported 30 records into backup/todo (created)"])
+    path = "/buckets/backup/collections/todo"
+    assert server_records(kinto_fresh_server, path) == {r["id"]: r for r in sample(30)}
+    again = run(["import", "backup/todo", "in.jsonl", "--create-collection", "--upsert"],
+                server=kinto_fresh_server, cwd=tmp_path)  # both exist now: kept as they are
+    assert again.status == 0 and len(server_records(kinto_fresh_server, path)) == 30
+
+
+def test_a_broken_csv_is_reported_not_swallowed(kinto_fresh_server: str, alice: Client,
+                                               tmp_path: Path):
+    Bucket("shop", client=alice, create=True).create_collection("todo")
+    (tmp_path / "in.csv").write_text(
+        'id,title,priority\nc1,one,1\nd4,four\nc2,"two,2\nc3,three,3\n')
+    done = run(["import", "shop/todo", "in.csv"], server=kinto_fresh_server, cwd=tmp_path)
+    assert done.status == 1
+    assert done.err.splitlines() == [
+        "line 3: 2 cells for 3 columns",
+        "line 4: not CSV from here to the end of the file (unexpected end of data): a quoted "
+        "cell that is never closed?",
+        "imported 1 record into shop/todo (created); 2 failed, written to in.failed.csv: fix "
+        "them and import that file"]
+    assert (tmp_path / "in.failed.csv").read_text() == (
+        'id,title,priority\nd4,four\nc2,"two,2\nc3,three,3\n')
+    assert list(server_records(kinto_fresh_server)) == ["c1"]
 
 
 def test_ctrl_c_stops_an_import_cleanly_and_says_how_to_go_on(kinto_fresh_server: str,

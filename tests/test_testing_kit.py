@@ -424,7 +424,7 @@ def test_7_the_command_line_ends_with_one_clear_line(
                        timeout=60)
     assert busy.ret == 1 and str(busy.stdout) == ""
     assert busy.errlines == [f"cannot start Kinto: localhost:{taken_port} is already in use "
-                             "(another `make serve`? choose a port with --port)"]
+                             "(another Kinto running? choose another port with --port)"]
     missing = run_without_kinto(project, "kinto_query.testing", "--port", "0")
     assert missing.returncode == 1 and missing.stdout == ""
     assert re.fullmatch(r"cannot start Kinto: kinto and kinto_attachment are not installed in "

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 import click
 
@@ -111,6 +112,11 @@ def _quiet_broken_pipe() -> NoReturn:
     sys.exit(ExitStatus.OK)
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def run(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line and exit with its status."""
     instruction = os.environ.get(COMPLETE_VAR)
@@ -121,6 +127,8 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args  # known before parsing, for errors while parsing
     setup_logging(debug)
+    if not debug:  # the library's warnings (Basic auth over plain http...) in one line each
+        warnings.showwarning = _one_line_warning
     context: click.Context | None = None
     try:
         with cli.make_context(PROG, args) as context:

@@ -16,13 +16,9 @@ from .options import (
     settings_of,
     target_argument,
 )
-from .output import emit
+from .output import emit, plural_records
 
 __all__ = ["delete"]
-
-
-def _plural(n: int) -> str:
-    return f"{n:,} record{'' if n == 1 else 's'}"
 
 
 @click.command()
@@ -60,7 +56,7 @@ def delete(ctx: click.Context, /, target: Target, dry_run: bool, yes: bool, show
                                else "")
     if dry_run:
         emit(query.fields("id").sort("id").dicts().pages(), "ids", sys.stdout)
-        click.echo(f"would delete {_plural(matching)} {what}", err=True)
+        click.echo(f"would delete {plural_records(matching)} {what}", err=True)
         return ExitStatus.OK
     if matching == 0:
         click.echo(f"nothing to delete: no record matches in {target}", err=True)
@@ -68,16 +64,17 @@ def delete(ctx: click.Context, /, target: Target, dry_run: bool, yes: bool, show
     if not yes:
         if not sys.stdin.isatty():
             raise CliError(
-                f"not deleting {_plural(matching)} {what} without confirmation: there is no "
+                f"not deleting {plural_records(matching)} {what} without confirmation: there is no "
                 "terminal to ask on, pass --yes", ExitStatus.USAGE)
-        if not click.confirm(f"Delete {_plural(matching)} {what}?", default=False, err=True):
+        if not click.confirm(f"Delete {plural_records(matching)} {what}?", default=False, err=True):
             click.echo("nothing deleted", err=True)
             return ExitStatus.FAILED
     try:
         deleted = query.delete()
     except KeyboardInterrupt:
         # Kinto deletes a page per request: the pages before this one are gone.
-        raise CliError(f"interrupted: some of the {_plural(matching)} may be deleted already; "
-                       "run the same command to delete the rest", ExitStatus.INTERRUPTED) from None
-    click.echo(f"deleted {_plural(deleted)} {what}", err=True)
+        raise CliError(f"interrupted: some of the {plural_records(matching)} may be deleted "
+                       "already; run the same command to delete the rest",
+                       ExitStatus.INTERRUPTED) from None
+    click.echo(f"deleted {plural_records(deleted)} {what}", err=True)
     return ExitStatus.OK

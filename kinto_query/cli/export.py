@@ -38,7 +38,7 @@ from .options import (
     settings_of,
     target_argument,
 )
-from .output import EXPORT_FORMATS, CsvEncoder, Encoder, JsonlEncoder
+from .output import EXPORT_FORMATS, CsvEncoder, Encoder, JsonlEncoder, plural_records
 from .progress import Progress
 
 __all__ = ["ExportState", "export"]
@@ -194,7 +194,7 @@ def export(ctx: click.Context, /, target: Target, output: Path | None, fmt: str 
     total = query.count()
     written = _to_file(query, state, output, state_path, options, total, str(target), shape)
     state_path.unlink(missing_ok=True)
-    click.echo(f"exported {written:,} records of {target} to {output}", err=True)
+    click.echo(f"exported {plural_records(written)} of {target} to {output}", err=True)
 
 
 def _cut_back(file: IO[bytes], state: ExportState, state_path: Path) -> ExportState:

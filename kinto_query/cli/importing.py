@@ -33,6 +33,7 @@ from .._record import Record
 from .._report import BatchItem, BatchReport, ItemFailure
 from .errors import CliError, ExitStatus, classify
 from .options import Target, connection_options, settings_of, target_argument
+from .output import plural_records
 from .progress import Progress
 from .sources import FailedFile, Item, count_lines, csv_header, read_items
 
@@ -209,11 +210,13 @@ def _sigint(run: _Run) -> Callable[[int, Any], None]:
                    "writes them: each record gets its permissions too.")
 @click.option("--failed", "failed_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Where failed items go [default: FILE.failed.jsonl or .csv].")
+@click.option("--create-collection", is_flag=True,
+              help="Create the bucket and the collection first if they do not exist.")
 @connection_options
 @click.pass_context
 def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str, fmt: str | None,
                    concurrency: int, with_permissions: bool,
-                   failed_path: Path | None) -> ExitStatus:
+                   failed_path: Path | None, create_collection: bool) -> ExitStatus:
     """Import records from FILE (JSON lines or CSV, '-' for stdin) into BUCKET/COLLECTION.
 
     Records keep their ids (a record without one gets a new UUID). --create (the default)
@@ -224,6 +227,7 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
     \b
     Examples:
       kinto-query import shop/todo todo.jsonl
+      kinto-query import backup/todo todo.jsonl --create-collection
       kinto-query import shop/todo edited.csv --update
       kinto-query export shop/todo | kinto-query import backup/todo - --upsert -c 4
     """
@@ -235,6 +239,9 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
         stem = "import" if stdin else str(file.with_suffix(""))
         failed_path = Path(f"{stem}.failed.{fmt}")
     collection = target.of(settings_of(ctx))
+    if create_collection:  # each kept as it is when it exists
+        collection.bucket.create(exist_ok=True)
+        collection.create(exist_ok=True)
     stream: IO[str] = sys.stdin if stdin else open(file, encoding="utf-8", newline="")  # noqa: SIM115
     try:
         header = None
@@ -276,7 +283,7 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
             signal.signal(signal.SIGINT, previous)
         rest = run.file_the_rest() if run.stop_requested else 0
     failed.close()
-    done = f"imported {run.imported:,} records into {target} ({_MODE_WORDS[mode]})"
+    done = f"imported {plural_records(run.imported)} into {target} ({_MODE_WORDS[mode]})"
     if run.stop_requested:
         click.echo(f"interrupted: {done}; the {failed.count:,} not imported ({rest:,} never "
                    f"sent) are in {failed.path}: go on with 'kinto-query import {target} "

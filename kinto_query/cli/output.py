@@ -28,6 +28,7 @@ __all__ = [
     "csv_columns",
     "emit",
     "encoder_for",
+    "plural_records",
     "print_table",
 ]
 
@@ -184,3 +185,8 @@ def print_table(objects: Iterable[dict[str, Any]], stream: IO[str],
     if rows:
         console.print(table)
     return len(rows)
+
+
+def plural_records(count: int) -> str:
+    """``1 record``, ``2,000 records``: the count a message gives."""
+    return f"{count:,} record{'' if count == 1 else 's'}"

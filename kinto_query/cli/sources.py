@@ -94,7 +94,9 @@ def _jsonl(stream: IO[str], needs_id: bool, with_permissions: bool) -> Iterator[
 
 
 def _csv_record(header: list[str], row: list[str]) -> tuple[dict[str, Any], str | None]:
-    if len(row) > len(header):
+    # export writes every column (an empty cell for a missing field): a row with fewer
+    # cells was cut or mis-edited, not a record with fewer fields.
+    if len(row) != len(header):
         return {}, f"{len(row)} cells for {len(header)} columns"
     record: dict[str, Any] = {}
     for name, cell in zip(header, row, strict=False):
@@ -104,13 +106,45 @@ def _csv_record(header: list[str], row: list[str]) -> tuple[dict[str, Any], str 
     return record, None
 
 
+class _Lines:
+    """The lines of a stream, remembering those read since ``taken`` was last cleared (the
+    raw text of a row the csv module could not read)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.stream)
+        self.taken.append(line)
+        return line
+
+
 def _csv(stream: IO[str], needs_id: bool, header: list[str]) -> Iterator[Item]:
-    reader = csv.reader(stream)
-    for row in reader:
+    lines = _Lines(stream)
+    # strict: a quote never closed is an error at the end of the file, instead of one cell
+    # silently holding every line after it.
+    reader = csv.reader(lines, strict=True)
+    below = 1  # line numbers are the file's: the header (read before) is line 1
+    while True:
+        start = below + reader.line_num + 1
+        lines.taken.clear()
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            rest = "".join(lines.taken) + "".join(lines.stream)
+            yield Item(start, rest, None, f"not CSV from here to the end of the file ({error}): "
+                       "a quoted cell that is never closed?")
+            return
         if not any(cell.strip() for cell in row):
             continue
         record, problem = _csv_record(header, row)
-        yield Item(reader.line_num, row, record, problem or _problem(record, needs_id))
+        yield Item(below + reader.line_num, row, record, problem or _problem(record, needs_id))
 
 
 def csv_header(stream: IO[str]) -> list[str]:

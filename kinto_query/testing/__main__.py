@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.start()
     except PortInUse as error:
-        print(f"{error} (another `make serve`? choose a port with --port)", file=sys.stderr)
+        print(f"{error} (another Kinto running? choose another port with --port)", file=sys.stderr)
         return 1
     except KintoNotInstalled as error:
         print(error, file=sys.stderr)
