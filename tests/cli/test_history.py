@@ -1,6 +1,4 @@
-"""``kinto-query history BUCKET`` as a user runs it: the console script against a live Kinto
-(and one without the history plugin), in pipes and in a real terminal, output and exit status
-checked against the server's history read raw."""
+"""Tests of cli/history.py: ``kinto-query history BUCKET`` against a live Kinto."""
 
 from __future__ import annotations
 
@@ -19,11 +17,12 @@ import requests
 from kinto_query import Bucket, Client
 from kinto_query.cli.history import FIELDS
 
-from .clitools import Terminal, cli_env, run
-from .conftest import raw, raw_get
-from .test_cli import jsonl, one_error_line
+from ..conftest import raw, raw_get
+from .clitools import Terminal, cli_env, jsonl, one_error_line, run
 
 HISTORY = "/buckets/shop/history"
+
+
 TODO = "/buckets/shop/collections/todo"
 
 

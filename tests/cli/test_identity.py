@@ -1,5 +1,4 @@
-"""``kinto-query whoami`` as a user runs it: the console script against a live Kinto, in pipes
-and in a real terminal, with its output and exit status."""
+"""Tests of cli/identity.py: ``kinto-query whoami`` against a live Kinto."""
 
 from __future__ import annotations
 
@@ -11,8 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from .clitools import AUTH, Terminal, cli_env, run
-from .test_cli import one_error_line
+from .clitools import AUTH, Terminal, cli_env, one_error_line, run
 
 
 def server_user(url: str, auth: tuple[str, str]) -> dict[str, Any]:

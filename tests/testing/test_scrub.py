@@ -1,9 +1,11 @@
-"""What the test kit scrubs, how it names cassettes, and the key of recorded user ids."""
+"""Tests of testing/scrub.py: what never reaches a cassette, and recorded user ids."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import re
 import subprocess
 import sys
 
@@ -11,10 +13,86 @@ import pytest
 import requests
 
 from kinto_query.testing import SCRUBBED, KintoServer, Scrub
-from kinto_query.testing.plugin import cassette_name
 from kinto_query.testing.scrub import label_user_ids, labels_in_use
 
+pytest_plugins = ["pytester"]
+
+CONFTEST = 'pytest_plugins = ["kinto_query.testing"]\n'
+
+
+_ENV = ("KINTO_QUERY_RECORD_MODE", "KINTO_QUERY_RECORD_URL", "KINTO_QUERY_RECORD_AUTH",
+        "KINTO_SERVER_URL")
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """An empty project that opted in to the plugin, and no record setting from outside."""
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    pytester.makeini("[pytest]\n")
+    pytester.makeconftest(CONFTEST)
+    return pytester
+
+
+# -- 2. secrets ----------------------------------------------------------------------------------
+
+_SCRUB_CONFTEST = CONFTEST + """
+import pytest
+from kinto_query.testing import Scrub
+
+@pytest.fixture
+def kinto_scrub():
+    return Scrub(headers=["X-Tenant"], fields=["data.ssn"], patterns=[r"sk_live_[a-z0-9]+"])
+"""
+
+
+_SECRETS = """
+from kinto_query import Bucket, Request
+
+def test_secrets(kinto_recorder):
+    anonymous = kinto_recorder.client()
+    account = anonymous.transport.send(
+        Request("PUT", "/accounts/bob", {"data": {"password": "b0b-pa55"}})).json()
+    assert set(account["data"]) >= {"id", "password"}   # the bcrypt hash comes back
+    bob = kinto_recorder.client(auth=("bob", "b0b-pa55"))
+    assert bob.server_info()["user"]["id"] == "account:bob"
+
+    alice = kinto_recorder.client(auth=("alice", "s3cret"), headers={
+        "X-Api-Key": "k3y-123", "Cookie": "session=c00kie", "X-Tenant": "t3nant"})
+    me = alice.server_info()["user"]["id"]
+    bucket = Bucket("b", client=alice, create=True)
+    bucket.permissions.read += [me, "account:bob"]      # a user id read, then sent back
+    bucket.save()
+    assert me in bucket.refresh().permissions.write
+    todo = bucket.create_collection("todo")
+    record = todo.create_record({"ssn": "123-45-6789", "note": "key sk_live_abc123 here"})
+    assert todo.get(record.id).data.note.startswith("key ")
+"""
+
+
+@pytest.mark.live
+def test_2_cassettes_hold_no_credential_and_no_secret(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makeconftest(_SCRUB_CONFTEST)
+    project.makepyfile(test_secrets=_SECRETS)
+    monkeypatch.setenv("KINTO_QUERY_RECORD_MODE", "once")
+    project.runpytest().assert_outcomes(passed=1)
+    text = (project.path / "cassettes" / "test_secrets" / "test_secrets.json").read_text()
+    basic = [base64.b64encode(c.encode()).decode() for c in ("alice:s3cret", "bob:b0b-pa55")]
+    for secret in ("s3cret", "b0b-pa55", "$2b$", "k3y-123", "c00kie", "t3nant", "123-45-6789",
+                   "sk_live_abc123", *basic):
+        assert secret not in text
+    assert not re.search(r"basicauth:[0-9a-f]{64}", text)
+    assert "<SCRUBBED>" in text and '"basicauth:user1"' in text
+    # Replayed: the password and the user id sent back match what was recorded.
+    monkeypatch.setenv("KINTO_QUERY_RECORD_MODE", "none")
+    project.runpytest().assert_outcomes(passed=1)
+
+
 ALICE = "basicauth:" + "a" * 64
+
+
 BOB = "basicauth:" + "b" * 64
 
 
@@ -83,22 +161,6 @@ def test_user_ids_get_one_label_each_in_order_of_appearance() -> None:
     # A cassette extended later (record mode new) goes on after the labels it holds.
     held = labels_in_use([{"id": "basicauth:user2"}])
     assert label_user_ids(["x " + BOB], held) == ["x basicauth:user3"]
-
-
-@pytest.mark.parametrize(("nodeid", "name"), [
-    ("test_x.py::test_it", "test_x/test_it"),
-    ("tests/api/test_x.py::TestA::test_it", "tests/api/test_x/TestA.test_it"),
-    ("a/test_x.py::TestA::TestB::test_it[1-a]", "a/test_x/TestA.TestB.test_it[1-a]"),
-    ("../up/test_x.py::test_it", "..-9d891e73/up/test_x/test_it"),
-])
-def test_cassette_names_follow_the_test_id(nodeid: str, name: str) -> None:
-    assert cassette_name(nodeid) == name
-
-
-def test_cassette_names_stay_unique_where_characters_must_go() -> None:
-    names = {cassette_name(f"t.py::test[{p}]") for p in ("a/b", "a_b", "a b", "a\\b", "x" * 300)}
-    assert len(names) == 5
-    assert all(len(n) < 120 for n in names)
 
 
 def _hmac(secret: str, credentials: str) -> str:

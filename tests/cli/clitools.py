@@ -4,6 +4,7 @@ in a real terminal (tmux), with its exit status, output and peak memory."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shlex
 import shutil
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -170,3 +172,15 @@ def finish(process: subprocess.Popen[str], timeout: float = 120) -> Result:
         out, err = process.communicate()
         pytest.fail(f"kinto-query did not finish in {timeout} s:\n{err}")
     return Result(process.returncode, out, err)
+
+
+def jsonl(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def one_error_line(err: str) -> str:
+    """stderr of a failed command: exactly one line, starting with 'error: '."""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
+    return lines[0]

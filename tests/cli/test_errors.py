@@ -1,0 +1,104 @@
+"""Tests of cli/errors.py: one line per error, and an exit status by kind."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kinto_query import Bucket, Client, Collection, InvalidQuery, Request, Response
+from kinto_query.cli.errors import ExitStatus, classify
+from kinto_query.exceptions import raise_for_response
+
+from .clitools import PASSWORD, one_error_line, run
+
+
+def todo_records() -> list[dict[str, Any]]:
+    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
+                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
+                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
+    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
+    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
+    return records
+
+
+@pytest.fixture
+def shop(alice: Client) -> Collection:
+    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
+    todo.create_records(todo_records())
+    return todo
+
+
+def test_errors_are_one_line_with_an_exit_status_by_kind(kinto_fresh_server: str,
+                                                        shop: Collection):
+    def fails(args: list[str], auth: str = f"alice:{PASSWORD}") -> tuple[int, str]:
+        done = run(args, server=kinto_fresh_server, auth=auth)
+        assert done.out == ""
+        assert "Traceback" not in done.err
+        return done.status, one_line_text(one_error_line(done.err))
+
+    def one_line_text(line: str) -> str:
+        return line.removeprefix("error: ")
+
+    status, text = fails(["records", "shop/todo", "-f", "priority__gtee=3"])
+    assert status == 2 and "unknown lookup 'gtee': did you mean 'gte'?" in text
+    assert fails(["records", "shop/todo", "-f", "status"])[0] == 2
+    assert fails(["records", "shop"])[0] == 2
+    assert fails(["records", "shop/todo", "--limit", "-1"])[0] == 2
+    assert fails(["nonsense"])[0] == 2
+    status, text = fails(["get", "shop/todo/nope"])
+    assert (status, text) == (3, "GET /v1/buckets/shop/collections/todo/records/nope -> 404 "
+                                 "Not Found: record 'nope' not found (errno 110)")
+    status, text = fails(["count", "shop/nope"])
+    assert status == 3 and "collection 'nope' not found in bucket 'shop'" in text
+    assert fails(["records", "shop/todo"], auth="bob:hunter22")[0] == 4
+    assert fails(["records", "nope/todo"])[0] == 4  # Kinto: 403 for a missing bucket
+
+
+def test_an_unreachable_server_is_a_server_error(tmp_path: Path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    done = run(["count", "shop/todo"], server=f"http://127.0.0.1:{port}/v1")
+    assert done.status == 6
+    assert one_error_line(done.err).startswith(
+        f"error: HEAD http://127.0.0.1:{port}/v1/buckets/shop/collections/todo/records: "
+        f"cannot reach the server at http://127.0.0.1:{port}/v1")
+
+
+def _http_error(status: int, body: dict[str, Any], method: str = "PUT") -> Exception:
+    # Hand-written answers: a real Kinto gives 409 and 5xx only under races and faults.
+    request = Request(method, "/buckets/b/collections/c/records/r")
+    response = Response(request, "http://kinto.test/v1/buckets/b/collections/c/records/r",
+                        status, "Reason", {"Content-Type": "application/json"},
+                        json.dumps(body).encode())
+    with pytest.raises(Exception) as raised:
+        raise_for_response(response)
+    return raised.value
+
+
+@pytest.mark.parametrize(("status", "errno", "exit_status"), [
+    (400, 107, ExitStatus.USAGE), (401, 104, ExitStatus.FORBIDDEN),
+    (403, 121, ExitStatus.FORBIDDEN), (404, 110, ExitStatus.NOT_FOUND),
+    (409, 122, ExitStatus.CONFLICT), (412, 114, ExitStatus.CONFLICT),
+    (429, 117, ExitStatus.SERVER), (503, 201, ExitStatus.SERVER), (410, 202, ExitStatus.FAILED),
+])
+def test_each_kind_of_error_has_its_exit_status(status: int, errno: int,
+                                                exit_status: ExitStatus):
+    error = _http_error(status, {"code": status, "errno": errno, "message": "first\nsecond"})
+    got, line = classify(error)
+    assert got == exit_status
+    assert "\n" not in line and line.startswith(f"PUT /v1/buckets/b/collections/c/records/r -> "
+                                                f"{status} Reason")
+
+
+def test_other_errors():
+    assert classify(KeyboardInterrupt()) == (ExitStatus.INTERRUPTED, "interrupted")
+    assert classify(InvalidQuery("bad"))[0] == ExitStatus.USAGE
+    assert classify(FileNotFoundError(2, "No such file or directory", "in.jsonl")) == (
+        ExitStatus.FAILED, "in.jsonl: No such file or directory")
+    assert classify(RuntimeError("boom")) == (
+        ExitStatus.FAILED, "unexpected RuntimeError: boom (run with --debug for the traceback)")

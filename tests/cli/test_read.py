@@ -1,0 +1,80 @@
+"""Tests of cli/read.py: ``records``, ``count``, ``get``, ``buckets`` and ``collections``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from kinto_query import Bucket, Client, Collection
+
+from ..conftest import raw, raw_get
+from .clitools import jsonl, one_error_line, run
+
+TODO = "/buckets/shop/collections/todo"
+
+
+def todo_records() -> list[dict[str, Any]]:
+    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
+                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
+                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
+    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
+    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
+    return records
+
+
+@pytest.fixture
+def shop(alice: Client) -> Collection:
+    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
+    todo.create_records(todo_records())
+    return todo
+
+
+def server_ids(url: str, query: str) -> list[str]:
+    return [r["id"] for r in raw_get(url, f"{TODO}/records?{query}")["data"]]
+
+
+# -- records, count, get --------------------------------------------------------------------------
+
+def test_records_filters_sort_and_limit_as_json_lines(kinto_fresh_server: str, shop: Collection):
+    done = run(["records", "shop/todo", "--filter", "status=done", "--filter", "priority__gte=2",
+                "--sort", "-priority,id", "--limit", "3"], server=kinto_fresh_server)
+    assert done.status == 0 and done.err == ""
+    records = jsonl(done.out)
+    assert [r["id"] for r in records] == server_ids(
+        kinto_fresh_server, "status=done&min_priority=2&_sort=-priority,id&_limit=3")
+    assert [r["priority"] for r in records] == [4, 3, 2]
+    assert all(set(r) >= {"id", "last_modified", "title"} for r in records)
+
+
+def test_count_is_one_number(kinto_fresh_server: str, shop: Collection):
+    done = run(["count", "shop/todo", "-f", "priority__gte=3", "-x", "status=done"],
+               server=kinto_fresh_server)
+    head = raw("HEAD", kinto_fresh_server, f"{TODO}/records?min_priority=3&not_status=done")
+    assert (done.status, done.out) == (0, head.headers["Total-Objects"] + "\n")
+    assert run(["count", "shop/todo"], server=kinto_fresh_server).out == "14\n"
+
+
+def test_get_prints_the_record(kinto_fresh_server: str, shop: Collection):
+    done = run(["get", "shop/todo/t001"], server=kinto_fresh_server)
+    assert done.status == 0
+    assert json.loads(done.out) == raw_get(kinto_fresh_server, f"{TODO}/records/t001")["data"]
+    assert done.out.startswith('{\n  "id": "t001",')  # indented, id first
+    shown = run(["get", "shop/todo/t001", "--permissions", "--format", "jsonl"],
+                server=kinto_fresh_server)
+    body = raw_get(kinto_fresh_server, f"{TODO}/records/t001")
+    assert json.loads(shown.out) == {"data": body["data"], "permissions": body["permissions"]}
+    assert len(shown.lines) == 1
+    part = run(["get", "shop/todo/t002", "--fields", "title,status"], server=kinto_fresh_server)
+    assert set(json.loads(part.out)) == {"id", "last_modified", "title", "status"}
+
+
+def test_buckets_and_collections(kinto_fresh_server: str, shop: Collection, alice: Client):
+    Bucket("other", client=alice, create=True).create_collection("a")
+    assert run(["buckets", "--format", "ids"], server=kinto_fresh_server).lines == [
+        "other", "shop"]
+    listed = jsonl(run(["collections", "shop"], server=kinto_fresh_server).out)
+    assert [c["id"] for c in listed] == ["todo"]
+    bad = run(["collections", "no.such"], server=kinto_fresh_server)
+    assert bad.status == 2 and "invalid bucket id 'no.such'" in one_error_line(bad.err)

@@ -1,0 +1,154 @@
+"""Tests of testing/plugin.py: cassette names, and record modes as pytest options."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from kinto_query.testing.plugin import cassette_name
+
+pytest_plugins = ["pytester"]
+
+CONFTEST = 'pytest_plugins = ["kinto_query.testing"]\n'
+
+
+_ENV = ("KINTO_QUERY_RECORD_MODE", "KINTO_QUERY_RECORD_URL", "KINTO_QUERY_RECORD_AUTH",
+        "KINTO_SERVER_URL")
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """An empty project that opted in to the plugin, and no record setting from outside."""
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    pytester.makeini("[pytest]\n")
+    pytester.makeconftest(CONFTEST)
+    return pytester
+
+
+def cassette(project: pytest.Pytester, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((project.path / "cassettes" / f"{name}.json").read_text())
+    return data
+
+
+def cassettes(project: pytest.Pytester) -> list[str]:
+    folder = project.path / "cassettes"
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.json"))
+
+
+def requests_in(project: pytest.Pytester, name: str) -> list[str]:
+    return [f"{i['request']['method']} {i['request']['uri']}"
+            for i in cassette(project, name)["http_interactions"]]
+
+
+# -- 1. two tests, one cassette ------------------------------------------------------------------
+
+_SAME_NAMES = """
+import pytest
+from kinto_query import Bucket
+
+def buckets(client, name):
+    Bucket(name, client=client, create=True)
+    return [b.id for b in client.buckets()]
+
+class TestOne:
+    def test_it(self, kinto_client):
+        assert buckets(kinto_client, "one") == ["one"]
+
+class TestTwo:
+    def test_it(self, kinto_client):
+        assert buckets(kinto_client, "two") == ["two"]
+
+@pytest.mark.parametrize("param", ["x/y", "x_y"])
+def test_param(kinto_client, param):
+    name = {"x/y": "slash", "x_y": "underscore"}[param]
+    assert buckets(kinto_client, name) == [name]
+"""
+
+
+_IN_A_FOLDER = """
+from kinto_query import Bucket
+
+def test_it(kinto_client):
+    Bucket("{name}", client=kinto_client, create=True)
+    assert [b.id for b in kinto_client.buckets()] == ["{name}"]
+"""
+
+
+@pytest.mark.live
+def test_1_tests_of_the_same_name_get_cassettes_of_their_own(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makepyfile(test_same=_SAME_NAMES)
+    for folder in ("a", "b"):
+        project.mkpydir(folder)
+        (project.path / folder / "test_same.py").write_text(_IN_A_FOLDER.format(name=folder))
+    monkeypatch.setenv("KINTO_QUERY_RECORD_MODE", "all")
+    project.runpytest().assert_outcomes(passed=6)
+    names = cassettes(project)
+    assert names[:2] == ["a/test_same/test_it.json", "b/test_same/test_it.json"]
+    assert names[2:4] == ["test_same/TestOne.test_it.json", "test_same/TestTwo.test_it.json"]
+    assert [re.sub(r"-[0-9a-f]{8}\]", "-<hash>]", n) for n in names[4:]] == [
+        "test_same/test_param[x_y-<hash>].json", "test_same/test_param[x_y].json"]
+    monkeypatch.setenv("KINTO_QUERY_RECORD_MODE", "none")
+    project.runpytest().assert_outcomes(passed=6)
+    # The same names run after run.
+    monkeypatch.setenv("KINTO_QUERY_RECORD_MODE", "all")
+    project.runpytest().assert_outcomes(passed=6)
+    assert cassettes(project) == names
+
+
+# -- 5. record modes as options, and a server of yours -------------------------------------------
+
+_TWO = """
+from kinto_query import Bucket
+
+def test_first(kinto_client):
+    Bucket("first", client=kinto_client, create=True)
+
+def test_second(kinto_client):
+    Bucket("second", client=kinto_client, create=True){more}
+"""
+
+
+@pytest.mark.live
+def test_5_record_modes_are_pytest_options(project: pytest.Pytester) -> None:
+    project.makepyfile(test_two=_TWO.format(more=""))
+    project.runpytest("--kinto-record-mode=once", "-k", "first").assert_outcomes(passed=1)
+    first = (project.path / "cassettes" / "test_two" / "test_first.json").read_text()
+    # none: replay only; the missing cassette is an error.
+    project.runpytest("--kinto-record-mode=none").assert_outcomes(passed=1, errors=1)
+    # once: records the missing one only.
+    project.runpytest("--kinto-record-mode=once").assert_outcomes(passed=2)
+    assert (project.path / "cassettes" / "test_two" / "test_first.json").read_text() == first
+    # new: keeps what a cassette holds, adds the request it lacks.
+    project.makepyfile(test_two=_TWO.format(more="\n    kinto_client.server_info()"))
+    project.runpytest("--kinto-record-mode=new", "-k", "second").assert_outcomes(passed=1)
+    assert requests_in(project, "test_two/test_second") == [
+        "PUT <KINTO_ORIGIN>/v1/buckets/second", "GET <KINTO_ORIGIN>/v1/"]
+    project.runpytest().assert_outcomes(passed=2)
+    # all: records every one anew.
+    project.runpytest("--kinto-record-mode=all").assert_outcomes(passed=2)
+    assert (project.path / "cassettes" / "test_two" / "test_first.json").read_text() != first
+    refused = project.runpytest("--kinto-record-mode=sometimes")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    assert "invalid choice: 'sometimes'" in str(refused.stderr)
+
+
+@pytest.mark.parametrize(("nodeid", "name"), [
+    ("test_x.py::test_it", "test_x/test_it"),
+    ("tests/api/test_x.py::TestA::test_it", "tests/api/test_x/TestA.test_it"),
+    ("a/test_x.py::TestA::TestB::test_it[1-a]", "a/test_x/TestA.TestB.test_it[1-a]"),
+    ("../up/test_x.py::test_it", "..-9d891e73/up/test_x/test_it"),
+])
+def test_cassette_names_follow_the_test_id(nodeid: str, name: str) -> None:
+    assert cassette_name(nodeid) == name
+
+
+def test_cassette_names_stay_unique_where_characters_must_go() -> None:
+    names = {cassette_name(f"t.py::test[{p}]") for p in ("a/b", "a_b", "a b", "a\\b", "x" * 300)}
+    assert len(names) == 5
+    assert all(len(n) < 120 for n in names)
