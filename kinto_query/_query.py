@@ -261,9 +261,10 @@ class Query(Generic[T]):
         A failure after some results were handed out raises ``IncompleteScan``: pass it to
         ``resume()`` to go on.
         """
-        make = self._maker()
+        fields, factory = self._state.fields or None, self._factory
         for page in self._raw_pages():
-            yield Page([make(obj) for obj in page.items], page.etag, page.total, page.next_page)
+            yield Page([factory(obj, fields, None) for obj in page.items], page.etag, page.total,
+                       page.next_page)
 
     def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
         state = self._state
@@ -319,10 +320,6 @@ class Query(Generic[T]):
             raise InvalidResponse(f"GET {first.url}: no last_modified in {str(objects)[:100]}")
         return value
 
-    def _maker(self) -> Callable[[dict[str, Any]], T]:
-        fields, factory = self._state.fields or None, self._factory
-        return lambda obj: factory(obj, fields, None)
-
     def resume(self, where: IncompleteScan | str) -> Self:
         """This query, going on where a failed scan stopped (the error, or its token).
 
@@ -343,7 +340,6 @@ class Query(Generic[T]):
         return self._clone(start=position.url, skip=position.skip, limit=position.remaining)
 
     def __iter__(self) -> Iterator[T]:
-        # The factory is called here directly (not through _maker): one call less per result.
         fields, factory = self._state.fields or None, self._factory
         for page in self._raw_pages():
             objects = page.items
