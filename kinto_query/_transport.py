@@ -31,8 +31,13 @@ from ._urls import DEFAULT_SERVER_URL, check_server_url, is_local, origin, refus
 from ._values import dumps
 from .exceptions import (
     BackoffRequested,
+    HTTPError,
     InvalidResponse,
     KintoConnectionError,
+    NotFound,
+    OutcomeUnknown,
+    ServerError,
+    TooManyRequests,
     UnsafeURL,
     raise_for_response,
 )
@@ -268,23 +273,35 @@ class Transport:
 
     def _resolve(self, request: Request, refusal: Response) -> Response | None:
         """The answer to a write that a lost attempt had already applied, or None."""
+        current = self.read_back(request)
+        if current is not None:
+            logger.info("%s %s: an earlier attempt was applied (%s on retry)", request.method,
+                        request.path, refusal.status)
+        return current
+
+    def read_back(self, request: Request) -> Response | None:
+        """After a write whose answer was lost or unreadable: the object as the server holds it
+        (its ``GET``, retried as reads are) if it shows the write applied, else None (a
+        ``DELETE`` found applied: an empty 200).
+
+        ``OutcomeUnknown`` when it cannot be read (no answer, 5xx, 429 to the end, garbage):
+        the write may have landed, so neither success nor refusal may be claimed.
+        Example: ``transport.read_back(Request("PUT", "/buckets/b", {"data": {}}))``.
+        """
+        read = Request("GET", urlsplit(request.path).path)
         try:
-            current = self._attempt(Request("GET", urlsplit(request.path).path))
-        except KintoConnectionError:
-            return None
-        body = current.json_or_none()
-        if current.status == 404:
-            held = None
-        elif current.status < 400 and isinstance(body, dict):
-            held = body
-        else:
-            return None  # the server does not say: the refusal stands
+            current: Response | None = self.send(read)
+            held = current.json_object() if current is not None else None
+        except NotFound:
+            current = held = None
+        except (KintoConnectionError, ServerError, TooManyRequests, InvalidResponse) as error:
+            raise OutcomeUnknown(request, error) from error
+        except HTTPError:
+            return None  # the server does not say (403...): the write's refusal stands
         if not applied(request, held):
             return None
-        logger.info("%s %s: an earlier attempt was applied (%s on retry)", request.method,
-                    request.path, refusal.status)
-        if request.method.upper() == "DELETE":
-            return Response(request, refusal.url, 200, "OK", refusal.headers, b'{"data": {}}')
+        if current is None:  # a delete, applied
+            return Response(request, self.url(read.path), 200, "OK", {}, b'{"data": {}}')
         return current
 
     def _attempt(self, request: Request, *, stream: bool = False) -> Response:

@@ -21,6 +21,7 @@
     │   └── HashMismatch           a downloaded attachment is not the file recorded
     ├── BackoffRequested           the server asked to back off, and the client raises then
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
+    ├── OutcomeUnknown             a write's answer was lost and reading it back failed too
     ├── UnsafeURL                  the server pointed us to another origin
     ├── BatchError                 some items of a bulk write failed (.report)
     │   └── ReplicationError       a replication stopped before the end (.report.etag resumes)
@@ -68,6 +69,7 @@ __all__ = [
     "NotAuthenticated",
     "NotEnabled",
     "NotFound",
+    "OutcomeUnknown",
     "Overwritten",
     "PreconditionFailed",
     "ReplicationError",
@@ -200,6 +202,28 @@ class KintoConnectionError(KintoError):
         cause = RuntimeError(f"{type(self.cause).__name__}: {self.cause}")
         return (_rebuild, (type(self), str(self),
                            {"method": self.method, "url": self.url, "cause": cause}))
+
+
+class OutcomeUnknown(KintoError):
+    """A write may or may not have been applied: its answer was lost (or unreadable) and the
+    object could not be read back to tell. ``.request`` is what was sent (read the object,
+    then send it again if it is not there); ``.cause`` the error of the last read-back.
+    """
+
+    def __init__(self, request: Request, cause: Exception) -> None:
+        super().__init__(
+            f"{request.method} {urlsplit(request.path).path}: the outcome is unknown: the answer "
+            f"was lost and reading the object back failed too ({cause}); read it back, and "
+            "send the write again if it is not there"
+        )
+        self.request = request
+        self.cause = cause
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled without the body, which may hold a secret (an account's password).
+        request = dataclasses.replace(self.request, body=None)
+        cause = RuntimeError(f"{type(self.cause).__name__}: {self.cause}")
+        return (_rebuild, (type(self), str(self), {"request": request, "cause": cause}))
 
 
 class HTTPError(KintoError):

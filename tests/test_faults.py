@@ -1,0 +1,93 @@
+"""Write outcomes under faults, through the fault proxy on a live Kinto: lost and late answers,
+read-backs that fail too, unreadable answers. Each test judges against the server read raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from kinto_query import Bucket, Client, Collection, OutcomeUnknown, Record
+from kinto_query._retry import RetryPolicy
+
+from .conftest import AUTH, own, raw_get
+from .faultproxy import Fault, FaultProxy
+
+RECORD = "/buckets/f/collections/c/records/r1"
+
+
+@pytest.fixture
+def proxied(kinto_any_server: str) -> Iterator[tuple[str, FaultProxy, Collection]]:
+    """(server URL, proxy, collection f/c through the proxy, retries without waiting), r1 in it."""
+    client = Client(kinto_any_server, auth=AUTH)
+    Bucket("f", client=client, create=True).create_collection("c").create_record(
+        {"id": "r1", "title": "old"})
+    with FaultProxy(kinto_any_server, seed=3) as proxy:
+        quick = RetryPolicy(sleep=lambda seconds: None)
+        yield kinto_any_server, proxy, Client(proxy.url, auth=AUTH, retry=quick).bucket(
+            "f").collection("c")
+
+
+def held(url: str, path: str = RECORD) -> dict[str, Any]:
+    return own(raw_get(url, path)["data"])
+
+
+def _save(todo: Collection) -> Callable[[], Record]:
+    record = todo.get("r1")
+    record.data.title = "mine"
+    return record.save
+
+
+def _create(todo: Collection) -> Callable[[], Record]:
+    return lambda: todo.create_record({"id": "r2", "title": "mine"})
+
+
+def _patch(todo: Collection) -> Callable[[], Record]:
+    record = todo.get("r1")
+    return lambda: record.patch(title="mine")
+
+
+# A write's name -> (what loads the object and returns the write, its method, its path).
+WRITES: dict[str, tuple[Callable[[Collection], Callable[[], Record]], str, str]] = {
+    "save": (_save, "PUT", RECORD),
+    "create": (_create, "PUT", RECORD.replace("r1", "r2")),
+    "patch": (_patch, "PATCH", RECORD),
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_a_write_landed_whose_read_back_failed_once_is_a_success(
+    proxied: tuple[str, FaultProxy, Collection], write: str
+) -> None:
+    """The write is applied but its answer lost, the retry meets 412, the read-back meant to
+    settle it gets a 503: it is read again under the retry policy, and the write is ours."""
+    url, proxy, todo = proxied
+    prepare, method, path = WRITES[write]
+    send = prepare(todo)
+    proxy.fail_next(Fault.RESET_AFTER, methods={method})
+    proxy.fail_next(Fault.UNAVAILABLE, methods={"GET"})
+    result = send()
+    assert held(url, path) == {"title": "mine"}
+    assert result.data.title == "mine"
+    assert result.last_modified == raw_get(url, path)["data"]["last_modified"]
+    assert [o for m, _, o in proxy.log if m == method] == ["RESET_AFTER", "forwarded"]
+    assert [o for m, _, o in proxy.log if m == "GET"][-2:] == ["UNAVAILABLE", "forwarded"]
+
+
+def test_a_write_whose_outcome_cannot_be_read_says_so(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    """Answer lost, retry refused (412), and the object cannot be read back at all: the error
+    says the outcome is unknown and carries what was sent: not a conflict."""
+    url, proxy, todo = proxied
+    record = todo.get("r1")
+    record.data.title = "mine"
+    proxy.fail_next(Fault.RESET_AFTER, methods={"PUT"})
+    proxy.inject(Fault.UNAVAILABLE, methods={"GET"})
+    with pytest.raises(OutcomeUnknown) as caught:
+        record.save()
+    assert caught.value.request.body == {"data": {"title": "mine"}}
+    assert "the outcome is unknown" in str(caught.value)
+    assert held(url) == {"title": "mine"}  # it had landed
