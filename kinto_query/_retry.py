@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ._changes import fingerprint
 from ._values import dumps
 
 if TYPE_CHECKING:
@@ -25,7 +24,8 @@ if TYPE_CHECKING:
 
 _LISTS = ("buckets", "collections", "groups", "records", "history", "permissions", "batch")
 
-__all__ = ["DEFAULT_RETRY", "RetryPolicy", "applied", "idempotent", "retry_after_seconds"]
+__all__ = ["DEFAULT_RETRY", "RetryPolicy", "applied", "idempotent", "retry_after_seconds",
+           "same_json"]
 
 
 def idempotent(request: Request) -> bool:
@@ -122,6 +122,29 @@ class RetryPolicy:
 DEFAULT_RETRY = RetryPolicy()
 
 
+def same_json(sent: Any, held: Any) -> bool:
+    """Whether two JSON values are the same, numbers compared as numbers: PostgreSQL spells
+    back ``1e20`` as ``100000000000000000000`` and ``-0.0`` as ``0.0``, exact decimals.
+
+    >>> same_json({"n": 1e20, "z": -0.0}, {"n": 100000000000000000000, "z": 0})
+    True
+    """
+    if isinstance(sent, bool) or isinstance(held, bool):
+        return sent is held
+    if isinstance(sent, (int, float)) and isinstance(held, (int, float)):
+        if isinstance(sent, int) and isinstance(held, int):
+            return sent == held
+        try:  # the decimal it spelled, read as the nearest float: 1.5e300 is no exact integer
+            return float(sent) == float(held)
+        except OverflowError:
+            return False
+    if isinstance(sent, Mapping) and isinstance(held, Mapping):
+        return sent.keys() == held.keys() and all(same_json(v, held[k]) for k, v in sent.items())
+    if isinstance(sent, list) and isinstance(held, list):
+        return len(sent) == len(held) and all(map(same_json, sent, held))
+    return type(sent) is type(held) and bool(sent == held)
+
+
 def applied(request: Request, current: Mapping[str, Any] | None) -> bool:
     """Whether the server's current object shows that ``request`` was applied.
 
@@ -141,11 +164,10 @@ def applied(request: Request, current: Mapping[str, Any] | None) -> bool:
     wanted = sent.get("data")
     if isinstance(wanted, Mapping):
         own = {k: v for k, v in wanted.items() if k not in ("id", "last_modified")}
-        if method == "PUT" and fingerprint(own) != fingerprint(data):
+        if method == "PUT" and not same_json(own, data):
             return False
-        if method == "PATCH" and not all(
-            k in data and fingerprint(v) == fingerprint(data[k]) for k, v in own.items()
-        ):
+        if method == "PATCH" and not all(k in data and same_json(v, data[k])
+                                         for k, v in own.items()):
             return False
     permissions = sent.get("permissions")
     if isinstance(permissions, Mapping):

@@ -4,6 +4,7 @@ read-backs that fail too, unreadable answers. Each test judges against the serve
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -91,3 +92,26 @@ def test_a_write_whose_outcome_cannot_be_read_says_so(
     assert caught.value.request.body == {"data": {"title": "mine"}}
     assert "the outcome is unknown" in str(caught.value)
     assert held(url) == {"title": "mine"}  # it had landed
+
+
+NUMBERS = {"big": 1e20, "neg": -0.0, "list": [1.5e300, -0.0]}
+
+
+def as_floats(value: Any) -> Any:
+    """Every number as a float (-0.0 == 0.0 then): how to compare what PostgreSQL re-spells."""
+    return json.loads(json.dumps(value), parse_int=float)
+
+
+def test_a_lost_answer_is_recognised_though_the_server_respells_numbers(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    """PostgreSQL gives 1e20 back as 100000000000000000000 and -0.0 as 0.0: the read-back
+    after a lost answer compares numbers as numbers, single and bulk."""
+    url, proxy, todo = proxied
+    proxy.fail_next(Fault.RESET_AFTER, methods={"PUT"})
+    todo.create_record({"id": "one", **NUMBERS})
+    proxy.fail_next(Fault.RESET_AFTER, methods={"POST"})
+    report = todo.create_records({"id": f"b{i}", **NUMBERS} for i in range(3))
+    assert report.succeeded == ["b0", "b1", "b2"] and report.ok
+    for record_id in ("one", "b0", "b1", "b2"):
+        assert as_floats(held(url, RECORD.replace("r1", record_id))) == NUMBERS
