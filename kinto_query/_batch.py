@@ -107,6 +107,7 @@ class _Chunk:
         self.pending = pending
         self.report = report
         self._retry_after: float | None = None
+        self._unsure = False  # an earlier attempt may have been applied unbeknown to us
 
     def send(self) -> None:
         policy = self.transport.retry
@@ -128,10 +129,39 @@ class _Chunk:
             self.report.fail(index, item, None, f"not applied after {tries} tries: {why}")
 
     def _file(self, answers: list[tuple[int, Any]]) -> None:
+        # A 412 on a resend may answer our own earlier attempt, landed late: what the server
+        # holds tells (one batch of GETs). Unread, such an item is unknown, not a conflict.
+        held: dict[str, Any] | None = {}
+        if self._unsure:
+            held = self._held([item for (status, _), (_, item) in zip(answers, self.pending,
+                                                                      strict=True)
+                               if status == 412])
         # Each item leaves ``pending`` as it is filed: an interruption never files it twice.
         for status, body in answers:
             index, item = self.pending.pop(0)
-            self.report.answer(index, item, status, body)
+            if status != 412 or not self._unsure:
+                self.report.answer(index, item, status, body)
+            elif held is None:
+                self.report.lose(index, item, "refused (412) when sent again after an unclear "
+                                 "answer, and reading it back failed")
+            elif applied(item.request, current := held.get(item.request.path)):
+                self.report.saved(index, item, current)
+            else:
+                self.report.answer(index, item, status, body)
+
+    def _held(self, items: list[BatchItem]) -> dict[str, Any] | None:
+        """The objects the server holds (``{path: {data, permissions}}``) for ``items``, or
+        None when they cannot be read."""
+        if not items:
+            return {}
+        self.report.requests_sent += 1
+        try:
+            reads = _batch(Request("GET", item.request.path) for item in items)
+            found = _answers(self.transport.send(reads), len(items))
+        except KintoError:
+            return None
+        return {item.request.path: body for item, (status, body) in zip(items, found, strict=True)
+                if status == 200 and isinstance(body, dict)}
 
     def _try(self) -> str | None:
         """One attempt: files what it can; returns why the rest must be sent again, or None."""
@@ -164,6 +194,7 @@ class _Chunk:
 
     def _read_back(self, why: str) -> str:
         """Files the items the server holds; keeps in ``pending`` those it does not."""
+        self._unsure = True
         self.report.requests_sent += 1
         try:
             reads = _batch(Request("GET", item.request.path) for _, item in self.pending)

@@ -13,7 +13,7 @@ import pytest
 from kinto_query import Bucket, Client, Collection, OutcomeUnknown, Record
 from kinto_query._retry import RetryPolicy
 
-from .conftest import AUTH, own, raw_get
+from .conftest import AUTH, own, raw, raw_get
 from .faultproxy import Fault, FaultProxy
 
 RECORD = "/buckets/f/collections/c/records/r1"
@@ -115,3 +115,46 @@ def test_a_lost_answer_is_recognised_though_the_server_respells_numbers(
     assert report.succeeded == ["b0", "b1", "b2"] and report.ok
     for record_id in ("one", "b0", "b1", "b2"):
         assert as_floats(held(url, RECORD.replace("r1", record_id))) == NUMBERS
+
+
+def test_a_bulk_item_refused_for_its_own_late_write_is_saved(kinto_any_server: str) -> None:
+    """A chunk gets no answer and is read back: nothing there yet. Before it is sent again the
+    first attempt lands after all (a late answer; played here by writing the same records raw
+    during the retry's wait), so the resend meets 412: the server holds what we sent, so each
+    item is saved, neither a conflict nor "already exists"."""
+    url = kinto_any_server
+    Bucket("f", client=Client(url, auth=AUTH), create=True).create_collection("c")
+    wanted = [{"id": f"r{i}", "n": i} for i in range(5)]
+
+    def first_attempt_lands(seconds: float) -> None:
+        for record in wanted:
+            raw("PUT", url, RECORD.replace("r1", record["id"]), {"data": record})
+
+    with FaultProxy(url) as proxy:
+        retry = RetryPolicy(sleep=first_attempt_lands)
+        todo = Client(proxy.url, auth=AUTH, retry=retry).bucket("f").collection("c")
+        proxy.fail_next(Fault.RESET, methods={"POST"})
+        report = todo.create_records(wanted, raise_on_error=False)
+    assert report.ok, report.summary()
+    assert report.succeeded == [r["id"] for r in wanted]
+    assert {r["id"]: held(url, RECORD.replace("r1", r["id"])) for r in wanted} == {
+        r["id"]: {"n": r["n"]} for r in wanted}
+
+
+def test_a_bulk_item_refused_for_someone_elses_write_stays_a_conflict(
+    kinto_fresh_server: str,
+) -> None:
+    """The same, but what landed meanwhile is not ours: the 412 stands."""
+    url = kinto_fresh_server
+    Bucket("f", client=Client(url, auth=AUTH), create=True).create_collection("c")
+
+    def someone_else_writes(seconds: float) -> None:
+        raw("PUT", url, RECORD, {"data": {"n": "theirs"}})
+
+    with FaultProxy(url) as proxy:
+        retry = RetryPolicy(sleep=someone_else_writes)
+        todo = Client(proxy.url, auth=AUTH, retry=retry).bucket("f").collection("c")
+        proxy.fail_next(Fault.RESET, methods={"POST"})
+        report = todo.create_records([{"id": "r1", "n": 1}], raise_on_error=False)
+    assert [f.id for f in report.conflicts] == ["r1"] and not report.succeeded
+    assert held(url) == {"n": "theirs"}
