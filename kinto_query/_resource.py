@@ -284,7 +284,17 @@ class Resource:
     # -- terminal operations ---------------------------------------------------------------
 
     def _send(self, request: Request) -> dict[str, Any]:
-        return self.transport.send(request).json_object()
+        response = self.transport.send(request)
+        try:
+            return response.json_object()
+        except InvalidResponse:
+            if request.method == "GET":
+                raise
+            # A write answered, but unreadably (cut short): learn from the server what it holds.
+            current = self.transport.read_back(request)
+            if current is None:
+                raise
+            return current.json_object()
 
     def create(self, *, exist_ok: bool = False) -> Self:
         """Create the object; if it exists: ``AlreadyExists`` (``.existing``), or with

@@ -41,6 +41,7 @@ class Fault(enum.Enum):
     GATEWAY_AFTER = "forwarded (applied), then an HTML 502 or 504 (param status=502) instead"
     SLOW_BODY = "forwarded, body trickled (params chunk_size=8, trickle_interval=0.05)"
     RESET_AFTER = "forwarded (applied), then connection reset without an answer"
+    GARBLED_AFTER = "forwarded (applied), then its answer with the body cut in half"
 
 
 _PARAMS = {Fault.UNAVAILABLE: {"retry_after"}, Fault.TOO_MANY: {"retry_after"},
@@ -265,7 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         body = None if length is None else self.rfile.read(int(length))
         fault, params = proxy._choose(method, target)
-        if fault in (None, Fault.GATEWAY_AFTER, Fault.SLOW_BODY, Fault.RESET_AFTER):
+        if fault in (None, Fault.GATEWAY_AFTER, Fault.SLOW_BODY, Fault.RESET_AFTER,
+                     Fault.GARBLED_AFTER):
             try:
                 status, reason, headers, payload = proxy._forward(
                     method, target, list(self.headers.items()), body
@@ -288,6 +290,8 @@ class _Handler(BaseHTTPRequestHandler):
             name = http.client.responses.get(code, "Gateway Error")
             html = f"<html><head><title>{code} {name}</title></head><body><h1>{name}</h1></body>"
             self._send(code, name, [("Content-Type", "text/html")], f"{html}</html>\n".encode())
+        elif fault is Fault.GARBLED_AFTER:
+            self._send(status, reason, headers, payload[: len(payload) // 2])
         else:
             self._send(status, reason, headers, payload, params if fault else None)
 

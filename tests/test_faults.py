@@ -158,3 +158,18 @@ def test_a_bulk_item_refused_for_someone_elses_write_stays_a_conflict(
         report = todo.create_records([{"id": "r1", "n": 1}], raise_on_error=False)
     assert [f.id for f in report.conflicts] == ["r1"] and not report.succeeded
     assert held(url) == {"n": "theirs"}
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_a_write_answered_unreadably_is_read_back(
+    proxied: tuple[str, FaultProxy, Collection], write: str
+) -> None:
+    """The write is applied and answered 200, its body cut short: the object is read back
+    (as bulk writes do), so it is neither an InvalidResponse nor left stale."""
+    url, proxy, todo = proxied
+    prepare, method, path = WRITES[write]
+    send = prepare(todo)
+    proxy.fail_next(Fault.GARBLED_AFTER, methods={method})
+    result = send()
+    assert held(url, path) == {"title": "mine"}
+    assert result.last_modified == raw_get(url, path)["data"]["last_modified"]
