@@ -219,8 +219,8 @@ class Transport:
     def send(self, request: Request, *, stream: bool = False) -> Response:
         """Send one request and return its response, or raise the matching ``KintoError``.
 
-        Safe requests are retried on 429, 502, 503, 504 and lost connections, as the retry
-        policy says. A conditional write whose first attempt got no clear answer and whose
+        Safe requests are retried on 429, 502, 503, 504, Kinto's 409 "please retry" (its
+        transaction rolled back) and lost connections, as the retry policy says. A conditional write whose first attempt got no clear answer and whose
         retry is then refused (412, or 404 for a delete) is checked against the server: if the
         first attempt was applied, that is the answer. A ``StreamBody`` is never retried.
 
@@ -252,7 +252,8 @@ class Transport:
                     resolved = self._resolve(request, response)
                     if resolved is not None:
                         return resolved
-                if policy is None or response.status not in policy.statuses:
+                if policy is None or not (response.status in policy.statuses
+                                          or _please_retry(response)):
                     raise_for_response(response)
                 unsure = unsure or (response.status != 429 and not _from_kinto(response))
                 after = retry_after_seconds(response.headers.get("Retry-After"))
@@ -414,6 +415,14 @@ class Transport:
         logger.info("the server asked to back off: waiting %.1f s", min(remaining, cap))
         self._sleep(min(remaining, cap))
         self._backoff_until = 0.0
+
+def _please_retry(response: Response) -> bool:
+    """Kinto's 409 after a storage conflict (PostgreSQL, concurrent writers): the transaction
+    was rolled back, and the answer says to retry (errno 122 with ``Retry-After``)."""
+    body = response.json_or_none()
+    return (response.status == 409 and "Retry-After" in response.headers
+            and isinstance(body, dict) and body.get("errno") == 122)
+
 
 def _from_kinto(response: Response) -> bool:
     """Whether an error answer is Kinto's own (its JSON with an errno), not a gateway's."""

@@ -5,6 +5,7 @@ read-backs that fail too, unreadable answers. Each test judges against the serve
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -173,3 +174,34 @@ def test_a_write_answered_unreadably_is_read_back(
     result = send()
     assert held(url, path) == {"title": "mine"}
     assert result.last_modified == raw_get(url, path)["data"]["last_modified"]
+
+
+def test_single_saves_under_contention_on_postgresql_are_retried(
+    kinto_fresh_pg_server: str,
+) -> None:
+    """Kinto on PostgreSQL answers 409 "please retry" (errno 122, Retry-After) when concurrent
+    writers collide, its transaction rolled back: single saves retry it, as they do a 503."""
+    url = kinto_fresh_pg_server
+    Bucket("f", client=Client(url, auth=AUTH), create=True).create_collection("c")
+    errors: list[Exception] = []
+    collided: list[int] = []
+
+    def write(worker: int) -> None:
+        client = Client(url, auth=AUTH, retry=RetryPolicy(sleep=lambda s: None, attempts=10))
+        client.session.hooks["response"].append(
+            lambda r, *a, **k: collided.append(1) if r.status_code == 409 else None)
+        todo = client.bucket("f").collection("c")
+        for i in range(40):
+            try:
+                todo.record({"id": f"w{worker}-{i}", "n": i}).save()
+            except Exception as error:  # noqa: BLE001 - counted and shown below
+                errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert collided, "no 409 this time: the contention did not happen"
+    assert errors == []
+    assert len(raw_get(url, "/buckets/f/collections/c/records")["data"]) == 240
