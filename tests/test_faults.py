@@ -194,7 +194,7 @@ def test_single_saves_under_contention_on_postgresql_are_retried(
         for i in range(40):
             try:
                 todo.record({"id": f"w{worker}-{i}", "n": i}).save()
-            except Exception as error:  # noqa: BLE001 - counted and shown below
+            except Exception as error:
                 errors.append(error)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
