@@ -15,7 +15,7 @@ from ._messages import Request
 from ._scan import Page, Position, prefetched, scan, without_tombstones
 from ._transport import Transport
 from ._values import milliseconds
-from .exceptions import HTTPError, IncompleteScan, InvalidQuery, InvalidResponse
+from .exceptions import HTTPError, IncompleteScan, InvalidQuery, InvalidResponse, KintoError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -407,17 +407,24 @@ class Query(Generic[T]):
     def delete(self) -> int:
         """Delete every match (Kinto deletes a page per call: repeated until none is left).
 
-        Returns how many were deleted.
+        Returns how many were deleted. A call is retried only on answers proving it was not
+        applied (429, Kinto's 503): a list ``DELETE`` sent twice deletes the next page too. An
+        error carries ``.deleted``, how many the calls before it deleted: run it again for
+        the rest. Example: ``todo.filter(status="done").delete()``.
         """
         if self._state.limit is not None or self._state.skip:
             raise InvalidQuery("delete() deletes every match: remove limit() and slices first")
         url = self._url(self._params_without("_sort", "_fields"))
         deleted = 0
-        while True:
-            response = self._transport.send(Request("DELETE", url))
-            tombstones = response.data()
-            if not isinstance(tombstones, list):
-                raise InvalidResponse(f"DELETE {url}: 'data' is not a list")
-            deleted += len(tombstones)
-            if "Next-Page" not in response.headers:
-                return deleted
+        try:
+            while True:
+                response = self._transport.send(Request("DELETE", url))
+                tombstones = response.data()
+                if not isinstance(tombstones, list):
+                    raise InvalidResponse(f"DELETE {url}: 'data' is not a list")
+                deleted += len(tombstones)
+                if "Next-Page" not in response.headers:
+                    return deleted
+        except KintoError as error:
+            error.deleted = deleted  # type: ignore[attr-defined]
+            raise

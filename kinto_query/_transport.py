@@ -220,15 +220,20 @@ class Transport:
         """Send one request and return its response, or raise the matching ``KintoError``.
 
         Safe requests are retried on 429, 502, 503, 504, Kinto's 409 "please retry" (its
-        transaction rolled back) and lost connections, as the retry policy says. A conditional write whose first attempt got no clear answer and whose
-        retry is then refused (412, or 404 for a delete) is checked against the server: if the
+        transaction rolled back) and lost connections, as the retry policy says; others (a
+        list ``DELETE``, a ``POST``) only on answers proving nothing was applied (429, and
+        Kinto's own 503 and 409 "please retry"). A conditional write whose first attempt got
+        no clear answer and whose retry is then refused (412, or 404 for a delete) is checked against the server: if the
         first attempt was applied, that is the answer. A ``StreamBody`` is never retried.
 
         ``stream=True``: a success comes back as a ``StreamedResponse`` whose body is read as it
         arrives (errors are read whole and raised as usual); the deadline still bounds the
         attempt, body included. Only the request is retried, never a body half read.
         """
-        policy = self.retry if self.retry is not None and idempotent(request) else None
+        safe = idempotent(request)
+        # A POST /batch of writes is resent by the bulk writes' own loop, which reads back first.
+        batch = urlsplit(request.path).path.rstrip("/").endswith("/batch")
+        policy = self.retry if safe or not batch else None
         if isinstance(request.body, StreamBody):
             policy = None  # what it reads from may not be readable twice
         started = time.monotonic()
@@ -240,10 +245,10 @@ class Transport:
                 response = self._attempt(request, stream=stream)
             except KintoConnectionError as error:
                 cause = error.cause
-                unsure = unsure or not (
-                    isinstance(cause, requests.RequestException) and _never_sent(cause)
-                )
-                wait = policy.next_wait(retry, started, None) if policy else None
+                never_sent = isinstance(cause, requests.RequestException) and _never_sent(cause)
+                unsure = unsure or not never_sent
+                wait = (policy.next_wait(retry, started, None)
+                        if policy and (safe or never_sent) else None)
                 failure = error
             else:
                 if response.status < 400:
@@ -252,8 +257,9 @@ class Transport:
                     resolved = self._resolve(request, response)
                     if resolved is not None:
                         return resolved
-                if policy is None or not (response.status in policy.statuses
-                                          or _please_retry(response)):
+                retryable = (response.status in policy.statuses if safe else
+                             _nothing_applied(response)) if policy is not None else False
+                if not (retryable or (policy is not None and _please_retry(response))):
                     raise_for_response(response)
                 unsure = unsure or (response.status != 429 and not _from_kinto(response))
                 after = retry_after_seconds(response.headers.get("Retry-After"))
@@ -422,6 +428,15 @@ def _please_retry(response: Response) -> bool:
     body = response.json_or_none()
     return (response.status == 409 and "Retry-After" in response.headers
             and isinstance(body, dict) and body.get("errno") == 122)
+
+
+def _nothing_applied(response: Response) -> bool:
+    """An error answer proving the request was not applied: 429 (refused before), Kinto's own
+    503 (errno 201: the backend failed, the transaction rolled back), its "please retry"."""
+    body = response.json_or_none()
+    errno = body.get("errno") if isinstance(body, dict) else None
+    return response.status == 429 or (response.status == 503 and errno == 201) \
+        or _please_retry(response)
 
 
 def _from_kinto(response: Response) -> bool:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from kinto_query import Bucket, Client, Collection, OutcomeUnknown, Record
+from kinto_query import Bucket, Client, Collection, OutcomeUnknown, Record, ServerError
 from kinto_query._retry import RetryPolicy
 
-from .conftest import AUTH, own, raw, raw_get
+from .conftest import AUTH, batch_put, own, raw, raw_get
 from .faultproxy import Fault, FaultProxy
 
 RECORD = "/buckets/f/collections/c/records/r1"
@@ -205,3 +205,33 @@ def test_single_saves_under_contention_on_postgresql_are_retried(
     assert collided, "no 409 this time: the contention did not happen"
     assert errors == []
     assert len(raw_get(url, "/buckets/f/collections/c/records")["data"]) == 240
+
+
+def test_query_delete_retries_answers_that_prove_nothing_was_applied(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    """A list DELETE is not safe to resend blindly (it deletes the next page too), but a 429 or
+    Kinto's 503 (errno 201) prove it was not applied: those are retried."""
+    url, proxy, todo = proxied
+    batch_put(Client(url, auth=AUTH), todo.records_path, [{"id": f"d{i}", "kind": "d"} for i in range(6)])
+    proxy.fail_next(Fault.UNAVAILABLE, methods={"DELETE"})
+    proxy.fail_next(Fault.TOO_MANY, methods={"DELETE"})
+    assert todo.filter(kind="d").page_size(2).delete() == 6
+    assert [r["id"] for r in raw_get(url, "/buckets/f/collections/c/records")["data"]] == ["r1"]
+
+
+def test_query_delete_stopped_midway_says_how_many_it_deleted(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    """The second page's DELETE is applied but its answer lost: not resent (it would delete
+    the third page unseen), and the error says how many the first call deleted."""
+    url, proxy, todo = proxied
+    batch_put(Client(url, auth=AUTH), todo.records_path, [{"id": f"d{i}", "kind": "d"} for i in range(6)])
+    query = todo.filter(kind="d").page_size(2)
+    # Kinto's Next-Page of a DELETE is the same URL: the first passes (trickled, harmless).
+    proxy.fail_next(Fault.SLOW_BODY, methods={"DELETE"}, trickle_interval=0.001)
+    proxy.inject(Fault.GATEWAY_AFTER, methods={"DELETE"})
+    with pytest.raises(ServerError) as caught:
+        query.delete()
+    assert caught.value.deleted == 2  # type: ignore[attr-defined]
+    assert len(raw_get(url, "/buckets/f/collections/c/records")["data"]) == 3  # r1, 2 left
