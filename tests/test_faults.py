@@ -213,7 +213,8 @@ def test_query_delete_retries_answers_that_prove_nothing_was_applied(
     """A list DELETE is not safe to resend blindly (it deletes the next page too), but a 429 or
     Kinto's 503 (errno 201) prove it was not applied: those are retried."""
     url, proxy, todo = proxied
-    batch_put(Client(url, auth=AUTH), todo.records_path, [{"id": f"d{i}", "kind": "d"} for i in range(6)])
+    batch_put(Client(url, auth=AUTH), todo.records_path,
+              [{"id": f"d{i}", "kind": "d"} for i in range(6)])
     proxy.fail_next(Fault.UNAVAILABLE, methods={"DELETE"})
     proxy.fail_next(Fault.TOO_MANY, methods={"DELETE"})
     assert todo.filter(kind="d").page_size(2).delete() == 6
@@ -226,7 +227,8 @@ def test_query_delete_stopped_midway_says_how_many_it_deleted(
     """The second page's DELETE is applied but its answer lost: not resent (it would delete
     the third page unseen), and the error says how many the first call deleted."""
     url, proxy, todo = proxied
-    batch_put(Client(url, auth=AUTH), todo.records_path, [{"id": f"d{i}", "kind": "d"} for i in range(6)])
+    batch_put(Client(url, auth=AUTH), todo.records_path,
+              [{"id": f"d{i}", "kind": "d"} for i in range(6)])
     query = todo.filter(kind="d").page_size(2)
     # Kinto's Next-Page of a DELETE is the same URL: the first passes (trickled, harmless).
     proxy.fail_next(Fault.SLOW_BODY, methods={"DELETE"}, trickle_interval=0.001)
