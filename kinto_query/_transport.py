@@ -224,7 +224,8 @@ class Transport:
         list ``DELETE``, a ``POST``) only on answers proving nothing was applied (429, and
         Kinto's own 503 and 409 "please retry"). A conditional write whose first attempt got
         no clear answer and whose retry is then refused (412, or 404 for a delete) is checked
-        against the server: if the first attempt was applied, that is the answer. A ``StreamBody`` is never retried.
+        against the server: if the first attempt was applied, that is the answer.
+        A ``StreamBody`` is never retried.
 
         ``stream=True``: a success comes back as a ``StreamedResponse`` whose body is read as it
         arrives (errors are read whole and raised as usual); the deadline still bounds the
