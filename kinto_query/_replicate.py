@@ -186,13 +186,19 @@ def replicate(
     if (source.transport.server_url, source.path) == (target.transport.server_url, target.path):
         raise ValueError(f"source and target are the same collection ({source.path}): "
                          "replicating it onto itself would rewrite every record")
-    size = checked_chunk_size(target.transport, chunk_size)
     changes = Changes(source, since, page_size=page_size)
     report = ReplicationReport(etag=changes.etag)
-    logger.info("replicating %s%s to %s%s since %s", source.transport.server_url, source.path,
-                target.transport.server_url, target.path, report.etag)
-    if create:
-        _ensure_target(source, target)
+    try:
+        size = checked_chunk_size(target.transport, chunk_size)
+        logger.info("replicating %s%s to %s%s since %s", source.transport.server_url,
+                    source.path, target.transport.server_url, target.path, report.etag)
+        if create:
+            _ensure_target(source, target)
+    except KintoError as error:  # nothing copied yet; the report still says why
+        report.stopped_by = f"preparing the target failed: {error}"
+        if raise_on_error:
+            raise ReplicationError(report) from error
+        return report
     try:
         cause = _run(changes, target, size, concurrency, progress, report)
     except BaseException as error:

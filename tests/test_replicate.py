@@ -329,6 +329,25 @@ def test_a_batch_applied_but_answered_502_is_read_back_not_resent(
     assert contents(backup, COPY) == contents(kinto_fresh_server, SOURCE)
 
 
+def test_a_target_answering_garbage_before_copying_is_a_replication_error(
+    alice: Client, kinto_fresh_server: str, backup: str
+) -> None:
+    """The target's first answer (its limits, or its collection) is cut short: the run stops
+    with a ReplicationError whose report says why, not a bare InvalidResponse."""
+    source = source_of(alice, 10)
+    with FaultProxy(backup) as proxy:
+        target = Client(proxy.url, auth=AUTH, retry=IMPATIENT).bucket("copy").collection("todo")
+        proxy.fail_next(Fault.GARBLED_AFTER, methods={"GET"})
+        with pytest.raises(ReplicationError) as caught:
+            replicate(source, target)
+        report = caught.value.report
+        assert isinstance(report, ReplicationReport)
+        assert (report.read, report.complete) == (0, False)
+        assert "preparing the target failed" in (report.stopped_by or "")
+        resumed = replicate(source, target, since=report.etag)
+    assert resumed.ok and contents(backup, COPY) == contents(kinto_fresh_server, SOURCE)
+
+
 def test_a_source_lost_midway_stops_after_applying_what_was_read(
     alice: Client, kinto_fresh_server: str, backup: str
 ) -> None:
