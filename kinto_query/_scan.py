@@ -68,12 +68,18 @@ class Position:
             if not token.startswith(_TOKEN_PREFIX):
                 raise ValueError(token)
             fields = json.loads(base64.urlsafe_b64decode(token[len(_TOKEN_PREFIX):]))
-            position = cls(str(fields["url"]), int(fields["skip"]), fields["remaining"])
+            position = cls(str(fields["url"]), fields["skip"], fields["remaining"])
         except (ValueError, KeyError, TypeError, binascii.Error, AttributeError):
             raise InvalidQuery(f"not a resume token of kinto_query: {token!r:.80}") from None
-        if position.remaining is not None and not isinstance(position.remaining, int):
+        # Counts we wrote are whole numbers >= 0: a negative one would skip results unseen.
+        if not (_count(position.skip) and (position.remaining is None
+                                           or _count(position.remaining))):
             raise InvalidQuery(f"not a resume token of kinto_query: {token!r:.80}")
         return position
+
+
+def _count(value: object) -> bool:
+    return type(value) is int and value >= 0
 
 
 def _objects(response_data: Any, url: str, key: str = "id") -> list[dict[str, Any]]:

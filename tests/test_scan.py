@@ -6,6 +6,7 @@ never sends them); faults come from the loopback fault proxy in front of a real 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import pickle
@@ -267,3 +268,23 @@ def test_prefetch_raises_where_the_failure_is_and_resumes(
     assert len(seen) == caught.value.delivered == 10  # all of page 1, then the error
     seen.extend(record.id for record in query.resume(caught.value))
     assert seen == [f"r{i:03d}" for i in range(100)]
+
+
+@pytest.mark.parametrize("tamper", [{"skip": -5}, {"remaining": -1}, {"skip": 2.5},
+                                    {"remaining": True}])
+def test_a_token_with_impossible_counts_is_refused(
+    behind_proxy: tuple[FaultProxy, Collection], tamper: dict[str, Any]
+) -> None:
+    """A token taken from a real failed scan, its counts made impossible: refused before any
+    request, never a scan missing results."""
+    proxy, todo = behind_proxy
+    query = todo.sort("id").page_size(10).limit(40)
+    proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
+    with pytest.raises(IncompleteScan) as caught:
+        list(query)
+    position = Position.from_token(caught.value.resume_token)
+    forged = dataclasses.replace(position, **tamper).token()
+    proxy.log.clear()
+    with pytest.raises(InvalidQuery, match="not a resume token"):
+        list(query.resume(forged))
+    assert proxy.log == []
