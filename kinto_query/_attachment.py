@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 
 from ._messages import Request, StreamBody
 from ._transport import Transport
+from ._urls import redacted
 from .exceptions import HashMismatch, InvalidResponse, UnsafeURL
 
 __all__ = ["Attachment", "FileSource", "OriginalFile", "download", "upload"]
@@ -300,7 +301,7 @@ def _file_url(transport: Transport, attachment: Attachment, where: str) -> str:
         return transport.url(location)
     except UnsafeURL:
         raise UnsafeURL(
-            f"{where}: the attachment is at {location}, not on {transport.server_url}: "
+            f"{where}: the attachment is at {redacted(location)}, not on {transport.server_url}: "
             "kinto_query does not send your credentials there (fetch it without them and "
             "compare its SHA-256 with attachment.hash)") from None
 

@@ -27,7 +27,14 @@ from ._auth import AuthLike, parse_auth
 from ._endpoints import endpoint_path
 from ._messages import Request, Response, StreamBody, StreamedResponse, if_match
 from ._retry import DEFAULT_RETRY, RetryPolicy, applied, idempotent, retry_after_seconds
-from ._urls import DEFAULT_SERVER_URL, check_server_url, is_local, origin, refuse_redirect
+from ._urls import (
+    DEFAULT_SERVER_URL,
+    check_server_url,
+    is_local,
+    origin,
+    redacted,
+    refuse_redirect,
+)
 from ._values import dumps
 from .exceptions import (
     BackoffRequested,
@@ -194,7 +201,7 @@ class Transport:
             return self.server_url + path_or_url
         if origin(path_or_url) != self._origin:
             raise UnsafeURL(
-                f"refusing to follow {path_or_url!r}: it is not on {self.server_url!r}, "
+                f"refusing to follow {redacted(path_or_url)!r}: it is not on {self.server_url!r}, "
                 "and following it would send your credentials elsewhere"
             )
         return path_or_url

@@ -5,6 +5,7 @@ Only the transport sends; this module says which URLs it may send to.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -12,13 +13,28 @@ import urllib3
 
 from .exceptions import ConfigurationError, UnsafeURL
 
-__all__ = ["DEFAULT_SERVER_URL", "check_server_url", "is_local", "origin", "refuse_redirect"]
+__all__ = ["DEFAULT_SERVER_URL", "check_server_url", "is_local", "origin", "redacted",
+           "refuse_redirect"]
 
 DEFAULT_SERVER_URL = "http://localhost:8888/v1"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK = ("localhost", "::1", "[::1]")
 # Names that never leave the machine or never resolve (RFC 6761): no password crosses a network.
 _LOCAL_SUFFIXES = (".localhost", ".test", ".invalid")
+
+
+# "scheme://user:password@" (or "//user@"): the user info of a URL, up to its last "@" before
+# the path, so that a password holding "@", ":" or "/"-less junk is hidden whole.
+_USER_INFO = re.compile(r"(//)[^/?#]*@")
+
+
+def redacted(url: str) -> str:
+    """``url`` fit to appear in a message: its user info (a password) replaced by ``***``.
+
+    >>> redacted("htp://alice:s3cret@localhost:8888/v1")
+    'htp://***@localhost:8888/v1'
+    """
+    return _USER_INFO.sub(r"\1***@", url)
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -32,7 +48,7 @@ def origin(url: str) -> tuple[str, str, int | None]:
         prepared = requests.Request("GET", url).prepare().url or ""
         parts = urllib3.util.parse_url(prepared)
     except (requests.RequestException, ValueError, urllib3.exceptions.HTTPError):
-        raise UnsafeURL(f"refusing {url!r}: not a URL requests can send to") from None
+        raise UnsafeURL(f"refusing {redacted(url)!r}: not a URL requests can send to") from None
     scheme = (parts.scheme or "").lower()
     host = (parts.host or "").lower()
     return scheme, host, parts.port or _DEFAULT_PORTS.get(scheme)
@@ -43,7 +59,8 @@ def check_server_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
-            f"server_url must be an http(s) URL such as {DEFAULT_SERVER_URL!r}, got {url!r}"
+            f"server_url must be an http(s) URL such as {DEFAULT_SERVER_URL!r}, "
+            f"got {redacted(url)!r}"
         )
     if parts.username or parts.password or "@" in parts.netloc:
         raise ConfigurationError("server_url must not hold credentials; pass them as auth=")
@@ -73,4 +90,4 @@ def refuse_redirect(server_url: str, method: str, url: str, location: str) -> No
             f"the server at {server_url!r} redirected {method} {ours} to {theirs}: "
             f"the server URL is probably {suggested!r} (Kinto's API lives below /v1)"
         )
-    raise UnsafeURL(f"{method} {url} was redirected to {target}; use the exact URL")
+    raise UnsafeURL(f"{method} {url} was redirected to {redacted(target)}; use the exact URL")

@@ -9,10 +9,21 @@ from typing import Any
 
 import pytest
 
-from kinto_query import Bucket, Client, Collection, InvalidQuery, Request, Response
+from kinto_query import (
+    Bucket,
+    Client,
+    Collection,
+    ConfigurationError,
+    InvalidQuery,
+    Request,
+    Response,
+    UnsafeURL,
+)
+from kinto_query._urls import origin
 from kinto_query.cli.errors import ExitStatus, classify
 from kinto_query.exceptions import raise_for_response
 
+from ..faultproxy import FaultProxy
 from .clitools import PASSWORD, one_error_line, run
 
 
@@ -102,3 +113,37 @@ def test_other_errors():
         ExitStatus.FAILED, "in.jsonl: No such file or directory")
     assert classify(RuntimeError("boom")) == (
         ExitStatus.FAILED, "unexpected RuntimeError: boom (run with --debug for the traceback)")
+
+
+@pytest.mark.parametrize("scheme", ["htp", "http"])
+@pytest.mark.parametrize("where", ["option", "environment"])
+def test_a_server_url_with_user_info_is_one_line_that_never_shows_the_password(
+    kinto_fresh_server: str, scheme: str, where: str
+) -> None:
+    """``htp://alice:PASSWORD@...`` (a typo) or ``http://alice:PASSWORD@...``, from --server
+    or $KINTO_SERVER_URL: one line, exit 2, the password nowhere, nothing sent (the URL points
+    at a live server behind the fault proxy, whose log stays empty)."""
+    with FaultProxy(kinto_fresh_server) as proxy:
+        port = proxy.url.split(":")[2].split("/")[0]
+        url = f"{scheme}://alice:{PASSWORD}@127.0.0.1:{port}/v1"
+        args = ["records", "b/c"]
+        result = (run(["--server", url, *args], server=None, auth=None) if where == "option"
+                  else run(args, server=url, auth=None))
+        assert proxy.log == []
+    assert result.status == ExitStatus.USAGE
+    assert PASSWORD not in result.err + result.out
+    assert len(result.err.strip().splitlines()) == 1 and result.err.startswith("error: ")
+
+
+def test_no_library_error_echoes_the_user_info_of_a_url(kinto_fresh_server: str) -> None:
+    """A URL with user info handed to the library in the places it quotes URLs back."""
+    secret = f"htp://alice:{PASSWORD}@127.0.0.1:1/v1"
+    with pytest.raises(ConfigurationError) as bad_scheme:
+        Client(secret)
+    transport = Client(kinto_fresh_server, auth=("alice", PASSWORD)).transport
+    with pytest.raises(UnsafeURL) as elsewhere:
+        transport.url(f"http://alice:{PASSWORD}@example.invalid/v1/buckets")
+    with pytest.raises(UnsafeURL) as unparsable:
+        origin(f"http://alice:{PASSWORD}@[::1/v1")
+    for caught in (bad_scheme, elsewhere, unparsable):
+        assert PASSWORD not in str(caught.value) and "***@" in str(caught.value)
