@@ -67,9 +67,54 @@ for _tag, _pattern, _first in (("int", _INT, _DIGITS), ("float", _FLOAT, [*_DIGI
     _Dumper.add_implicit_resolver(_TAG + _tag, _pattern, _first)
 
 
+# How many nodes aliases may add by repeating others: a 1 KB "billion laughs" file nests
+# aliases of aliases to billions of nodes; a real dump repeats a few lists at most.
+ALIASED_NODES = 10_000
+
+
+class AliasBomb(yaml.YAMLError):
+    """A YAML document whose aliases would expand beyond ``ALIASED_NODES`` (or into a loop)."""
+
+
 def load_yaml(stream: IO[str] | str) -> Any:
-    """A YAML document as kinto-wizard means it (see the module's docstring)."""
-    return yaml.load(stream, Loader=_Loader)  # a safe loader: plain data only
+    """A YAML document as kinto-wizard means it (see the module's docstring); ``AliasBomb``
+    (a ``yaml.YAMLError``) when its aliases would make it huge."""
+    loader = _Loader(stream)  # a safe loader: plain data only
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_aliases(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Refuse a document whose expanded size passes its own by more than ``ALIASED_NODES``:
+    a node met again is an alias (the composer shares it), counted in full each time."""
+    sizes: dict[int, int] = {}
+    composed: set[int] = set()
+
+    def size(node: yaml.Node, open_: frozenset[int]) -> int:
+        key = id(node)
+        if key in open_:
+            raise AliasBomb("an alias refers to the node that contains it (a loop)")
+        composed.add(key)
+        if key not in sizes:
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            inner = open_ | {key}
+            sizes[key] = 1 + sum(size(child, inner) for child in children)
+            if sizes[key] - len(composed) > ALIASED_NODES:
+                raise AliasBomb(f"its aliases would repeat more than {ALIASED_NODES:,} nodes; "
+                                "write the values out instead")
+        return sizes[key]
+
+    size(root, frozenset())
 
 
 def dump_yaml(tree: Any) -> str:

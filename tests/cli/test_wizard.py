@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from kinto_query import Bucket, Client
 from kinto_query.cli.yamlio import load_yaml
 
 from ..conftest import raw_get
-from .clitools import AUTH, cli_env, run
+from ..faultproxy import FaultProxy
+from .clitools import AUTH, cli_env, one_error_line, run
 
 WIZARD = str(Path(sys.executable).with_name("kinto-wizard"))
 
@@ -126,3 +128,23 @@ def test_load_updates_what_differs_and_keeps_the_rest(kinto_fresh_server: str, a
     (tmp_path / "not.yaml").write_text("just: [a, list")
     broken = run(["load", "not.yaml"], server=kinto_fresh_server, cwd=tmp_path)
     assert broken.status == 2 and broken.err.startswith("error: not.yaml: not YAML")
+
+
+def test_load_refuses_a_yaml_alias_bomb_at_once(kinto_fresh_server: str, tmp_path: Path) -> None:
+    """A 1 KB "billion laughs" file (aliases of aliases, 9 levels of 9): refused in a moment,
+    one line, exit 2, nothing sent (a live server behind the fault proxy, its log empty)."""
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in "bcdefghi":
+        previous = chr(ord(level) - 1)
+        lines.append(f"{level}: &{level} [{', '.join(['*' + previous] * 9)}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    assert bomb.stat().st_size < 1024
+    with FaultProxy(kinto_fresh_server) as proxy:
+        started = time.monotonic()
+        result = run(["load", str(bomb)], server=proxy.url, timeout=30)
+        assert time.monotonic() - started < 10
+        assert proxy.log == []
+    assert result.status == 2
+    assert "aliases would repeat more than 10,000 nodes" in one_error_line(result.err)
+

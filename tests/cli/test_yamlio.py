@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 
 from kinto_query import Bucket, Client
+from kinto_query.cli.yamlio import load_yaml
 
 from ..conftest import raw_get
 from .clitools import AUTH, cli_env, run
@@ -97,3 +99,12 @@ def test_we_load_what_kinto_wizard_dumps(kinto_fresh_server: str, alice: Client,
     assert again.err == ("loaded theirs.yaml: 2 buckets unchanged, 1 groups unchanged, "
                          "2 collections unchanged\n")
     assert snapshot(kinto_fresh_server) == before
+
+
+def test_a_few_aliases_load_and_a_loop_is_refused() -> None:
+    """A dump repeating a permission list through an alias (as PyYAML writes shared lists)."""
+    text = "p: &p [system.Everyone]\nq: *p\nr: [*p, *p]\n"
+    assert load_yaml(text) == {"p": ["system.Everyone"], "q": ["system.Everyone"],
+                               "r": [["system.Everyone"], ["system.Everyone"]]}
+    with pytest.raises(yaml.YAMLError, match="loop"):
+        load_yaml("a: &a [1, *a]\n")
