@@ -176,6 +176,15 @@ class _Chunk:
                 index, item = self.pending.pop(0)
                 self.report.fail(index, item, None, "not sent: the server asked to back off")
             raise
+        except (TypeError, ValueError) as error:
+            if isinstance(error, KintoError):
+                raise
+            # The chunk's body could not be encoded (a NaN, an object JSON cannot hold), so
+            # nothing of it went out: not sent, rather than unknown.
+            while self.pending:
+                index, item = self.pending.pop(0)
+                self.report.fail(index, item, None, f"not sent: {error}")
+            raise
         except TooManyRequests as error:  # refused before anything was applied
             self._retry_after = error.retry_after
             return str(error)

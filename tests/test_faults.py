@@ -237,3 +237,20 @@ def test_query_delete_stopped_midway_says_how_many_it_deleted(
         query.delete()
     assert caught.value.deleted == 2  # type: ignore[attr-defined]
     assert len(raw_get(url, "/buckets/f/collections/c/records")["data"]) == 3  # r1, 2 left
+
+
+def test_a_bulk_chunk_that_cannot_be_encoded_is_not_sent_not_unknown(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    """A NaN in the third chunk: the error leaves with the report, the first two chunks
+    saved, the third "not sent" (nothing of it went out), not "unknown"."""
+    url, proxy, todo = proxied
+    records = [{"id": f"n{i:02d}", "v": float("nan") if i == 60 else i} for i in range(75)]
+    with pytest.raises(TypeError, match="cannot send field") as caught:
+        todo.create_records(records)
+    report = caught.value.report  # type: ignore[attr-defined]
+    assert len(report.succeeded) == 50 and not report.unknown
+    assert [f.id for f in report.failed] == [f"n{i:02d}" for i in range(50, 75)]
+    assert all(f.message.startswith("not sent:") for f in report.failed)
+    assert [m for m, _, _ in proxy.log].count("POST") == 2
+    assert len(raw_get(url, "/buckets/f/collections/c/records")["data"]) == 51  # r1 and 50

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import signal
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -35,7 +34,15 @@ from .errors import CliError, ExitStatus, classify
 from .options import Target, connection_options, settings_of, target_argument
 from .output import plural_records
 from .progress import Progress
-from .sources import FailedFile, Item, count_lines, csv_header, read_items
+from .sources import (
+    FailedFile,
+    Item,
+    count_lines,
+    csv_header,
+    open_input,
+    read_items,
+    stdin_input,
+)
 
 __all__ = ["import_records"]
 
@@ -242,7 +249,7 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
     if create_collection:  # each kept as it is when it exists
         collection.bucket.create(exist_ok=True)
         collection.create(exist_ok=True)
-    stream: IO[str] = sys.stdin if stdin else open(file, encoding="utf-8", newline="")  # noqa: SIM115
+    stream: IO[str] = stdin_input() if stdin else open_input(file)
     try:
         header = None
         if fmt == "csv":

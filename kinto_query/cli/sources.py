@@ -13,6 +13,8 @@ import csv
 import dataclasses
 import io
 import json
+import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -21,7 +23,7 @@ from .._endpoints import validate_id
 from ..exceptions import InvalidId
 from .values import read_text_value, read_value
 
-__all__ = ["FailedFile", "Item", "count_lines", "read_items"]
+__all__ = ["FailedFile", "Item", "count_lines", "open_input", "read_items", "stdin_input"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,14 +75,40 @@ def _permissions(obj: dict[str, Any]) -> tuple[dict[str, Any] | None, Any, str |
     return data, permissions, None
 
 
+# What surrogateescape makes of bytes that are not UTF-8 (U+DC80..U+DCFF).
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number, and Kinto cannot store it")
+
+
+def open_input(path: Path) -> IO[str]:
+    """A file to import, read as UTF-8; bytes that are not UTF-8 are kept (surrogateescape),
+    so that their line alone fails and is written back to the failed file as it was."""
+    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def stdin_input() -> IO[str]:
+    """Standard input, read as ``open_input`` reads a file."""
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape",
+                            newline="")
+
+
 def _jsonl(stream: IO[str], needs_id: bool, with_permissions: bool) -> Iterator[Item]:
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
+        if _UNDECODED.search(line):  # bytes that are not UTF-8, kept as read (see open_input)
+            yield Item(number, line, None, "not UTF-8 text")
+            continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_constant=_no_constant)
         except ValueError as error:
             yield Item(number, line, None, f"not JSON ({error})")
+            continue
+        except RecursionError:
+            yield Item(number, line, None, "nested too deeply to read")
             continue
         if not isinstance(record, dict):
             yield Item(number, line, None, f"not a JSON object: {line.strip()[:60]}")
@@ -143,6 +171,9 @@ def _csv(stream: IO[str], needs_id: bool, header: list[str]) -> Iterator[Item]:
             return
         if not any(cell.strip() for cell in row):
             continue
+        if any(_UNDECODED.search(cell) for cell in row):
+            yield Item(below + reader.line_num, row, None, "not UTF-8 text")
+            continue
         record, problem = _csv_record(header, row)
         yield Item(below + reader.line_num, row, record, problem or _problem(record, needs_id))
 
@@ -184,7 +215,8 @@ class FailedFile:
 
     def write(self, item: Item) -> None:
         if self._file is None:
-            self._file = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._file = open(self.path, "w", encoding="utf-8", errors="surrogateescape",  # noqa: SIM115
+                              newline="")
             if self.header is not None:
                 self._write_row(self.header)
         if isinstance(item.text, list):

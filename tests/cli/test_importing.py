@@ -222,3 +222,26 @@ def test_export_piped_into_import(kinto_fresh_server: str, alice: Client, tmp_pa
                                         "replaced)"]
     assert server_records(kinto_fresh_server, "/buckets/backup/collections/todo") == \
         server_records(kinto_fresh_server)
+
+
+def test_a_hostile_line_fails_alone(kinto_fresh_server: str, alice: Client, tmp_path: Path):
+    """Lines that are not UTF-8, nested 100,000 deep, or hold NaN among 60 good ones (three
+    chunks, through the fault proxy): each fails on its own line, written back byte for byte
+    to the failed file; every good record is imported, nothing is "unknown"."""
+    Bucket("shop", client=alice, create=True).create_collection("todo")
+    good = [json.dumps(r).encode() + b"\n" for r in sample(60)]
+    bad = [b'{"id": "latin1", "title": "caf\xe9"}\n',
+           b'{"id": "deep", "v": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+           b'{"id": "nan", "v": NaN}\n']
+    lines = good[:30] + bad[:1] + good[30:45] + bad[1:] + good[45:]
+    (tmp_path / "in.jsonl").write_bytes(b"".join(lines))
+    with FaultProxy(kinto_fresh_server) as proxy:
+        done = run(["import", "shop/todo", "in.jsonl"], server=proxy.url, cwd=tmp_path)
+    assert done.status == 1, done.err
+    reported = [line for line in done.err.splitlines() if line.startswith("line ")]
+    assert reported == ["line 31: not UTF-8 text", "line 47: nested too deeply to read",
+                        "line 48: not JSON (NaN is not a JSON number, and Kinto cannot store "
+                        "it)"]
+    assert "unknown" not in done.err
+    assert (tmp_path / "in.failed.jsonl").read_bytes() == b"".join(bad)
+    assert len(server_records(kinto_fresh_server, TODO)) == 60
