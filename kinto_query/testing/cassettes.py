@@ -86,7 +86,7 @@ def register_matcher(scrub: Scrub) -> str:
         recorded_text = body.get("string", "") if isinstance(body, dict) else str(body)
         return bool(
             request.method == recorded["method"]
-            and scrub.text(request.url) == recorded["uri"]
+            and scrub.url(request.url) == recorded["uri"]
             and scrub.body(body_of(request.body)) == scrub.body(recorded_text)
         )
 

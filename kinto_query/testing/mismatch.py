@@ -40,7 +40,7 @@ def explain(
 ) -> str:
     """The message for ``request`` (a prepared request) that none of ``recorded`` (each a
     recorded request and whether it was replayed already) answers."""
-    url = scrub.text(request.url or "")
+    url = scrub.url(request.url or "")
     method = request.method or ""
     path, query = _target(url)
     body = scrub.body(body_of(request.body))

@@ -10,6 +10,12 @@ it touches the disk:
 - **JSON fields** named by ``SECRET_FIELDS`` (by default ``**.password``: a password
   sent to Kinto's accounts plugin, and the bcrypt hash it answers with), in request and
   response bodies, batch requests included.
+- **Multipart form fields** (an ``attach()`` upload): a field whose name holds one of those
+  words loses its value; a JSON field (``data``, ``permissions``) is scrubbed as a JSON body
+  under its name (so ``**.password`` reaches ``data.password``).
+- **URL query parameters** whose name holds one of those words (``?token=``,
+  ``?api_key=``, ``?access_token=``...) lose their values; Kinto's page token ``_token``
+  is kept (it is no credential, and replay needs it).
 - **User ids** that Kinto derives from Basic auth credentials (``basicauth:<hmac>``) become
   ``basicauth:user1``, ``basicauth:user2``... in order of appearance, the same label for the
   same id everywhere in a cassette (so that a test sending back a user id it read still
@@ -52,6 +58,10 @@ SECRET_FIELDS = ("**.password",)
 _USER_ID = re.compile(r"basicauth:[0-9a-f]{64}")
 _USER_LABEL = re.compile(r"basicauth:user(\d+)")
 _JSON_START = ("{", "[")
+_URL_SECRET_WORDS = (*_SECRET_HEADER_WORDS, "passwd", "api_key", "access_key", "signature")
+_QUERY_PARAM = re.compile(r"([?&])([^=&#]*)=([^&#]*)")
+_MULTIPART = re.compile(r"--([0-9A-Za-z'()+_,./:=?-]{1,70})\r\n")
+_PART_NAME = re.compile(r'Content-Disposition: form-data; name="([^"]*)"', re.IGNORECASE)
 
 
 def _path(spec: str) -> tuple[str, ...]:
@@ -119,6 +129,43 @@ class Scrub:
             value = pattern.sub(SCRUBBED, value)
         return value
 
+    def url(self, value: str) -> str:
+        """A URL with the patterns applied and the values of secret query parameters replaced.
+
+        >>> Scrub().url("http://h/v1/x?token=abc&_token=page2&n=1")
+        'http://h/v1/x?token=<SCRUBBED>&_token=page2&n=1'
+        """
+        def hide(match: re.Match[str]) -> str:
+            name = match.group(2).lower()
+            if name == "_token" or not any(word in name for word in _URL_SECRET_WORDS):
+                return match.group()
+            return f"{match.group(1)}{match.group(2)}={SCRUBBED}"
+
+        return _QUERY_PARAM.sub(hide, self.text(value))
+
+    def multipart(self, text: str) -> str | None:
+        """A multipart/form-data body with its secret and JSON fields scrubbed, or None when
+        ``text`` is not one."""
+        start = _MULTIPART.match(text)
+        if start is None:
+            return None
+        delimiter = f"--{start.group(1)}"
+        parts = text.split(delimiter)
+        for number, part in enumerate(parts):
+            head, gap, content = part.partition("\r\n\r\n")
+            name = _PART_NAME.search(head)
+            if not gap or name is None or "filename=" in head:
+                continue  # the file itself: its bytes are the test's own
+            value, end = (content[:-2], "\r\n") if content.endswith("\r\n") else (content, "")
+            if any(word in name.group(1).lower() for word in _SECRET_HEADER_WORDS):
+                value = SCRUBBED
+            else:
+                scrubbed = self.body(value)
+                value = scrubbed if isinstance(scrubbed, str) else json.dumps(
+                    self.json(json.loads(value), (name.group(1),)), ensure_ascii=False)
+            parts[number] = head + gap + value + end
+        return delimiter.join(parts)
+
     def json(self, value: Any, path: tuple[str, ...] = ()) -> Any:
         """A JSON value with the secret fields replaced and the patterns applied to strings."""
         if path and any(_matches(pattern, path) for pattern in self._fields):
@@ -139,7 +186,8 @@ class Scrub:
                 return self.json(json.loads(text))
             except ValueError:
                 pass
-        return self.text(text)
+        form = self.multipart(text)
+        return self.text(text if form is None else form)
 
     def interaction(self, data: dict[str, Any]) -> dict[str, Any]:
         """A betamax interaction, scrubbed; JSON bodies are stored as JSON (``"json"``)."""
@@ -147,7 +195,7 @@ class Scrub:
         for side, url_key in (("request", "uri"), ("response", "url")):
             part = dict(data[side])
             if url_key in part:
-                part[url_key] = self.text(part[url_key])
+                part[url_key] = self.url(part[url_key])
             part["headers"] = {
                 name: [SCRUBBED] if self.secret_header(name) else
                 [self.text(v) for v in (values if isinstance(values, list) else [values])]

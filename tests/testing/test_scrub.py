@@ -90,6 +90,40 @@ def test_2_cassettes_hold_no_credential_and_no_secret(
     project.runpytest().assert_outcomes(passed=1)
 
 
+_FORM_AND_URL_SECRETS = """
+import io
+from kinto_query import Bucket, Request
+
+def test_form_and_url_secrets(kinto_recorder):
+    alice = kinto_recorder.client(auth=("alice", "s3cret"))
+    todo = Bucket("b", client=alice, create=True).create_collection("todo")
+    record = todo.record({"id": "r1", "password": "f0rm-pa55"})
+    record.attach(io.BytesIO(bytes(range(256))), filename="blob.png")
+    record.attach(io.BytesIO(b"plain text"), filename="note.txt")
+    found = alice.transport.send(Request("GET", "/buckets?token=ur1-t0ken&_limit=5")).json()
+    assert found["data"] == []
+"""
+
+
+@pytest.mark.live
+def test_form_fields_and_url_secrets_never_reach_a_cassette(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """attach() sends a new record's data as a multipart form field (binary file or text
+    file), a URL may carry ?token=: neither secret is stored, and the cassette replays."""
+    project.makepyfile(test_form_and_url_secrets=_FORM_AND_URL_SECRETS)
+    monkeypatch.setenv("KINTO_QUERY_RECORD_MODE", "once")
+    project.runpytest().assert_outcomes(passed=1)
+    path = project.path / "cassettes" / "test_form_and_url_secrets"
+    text = (path / "test_form_and_url_secrets.json").read_text()
+    assert '{\\"password\\": \\"<SCRUBBED>\\"}' in text  # the form field, kept scrubbed
+    for secret in ("f0rm-pa55", "ur1-t0ken"):
+        assert secret not in text
+    assert "token=<SCRUBBED>" in text
+    monkeypatch.setenv("KINTO_QUERY_RECORD_MODE", "none")
+    project.runpytest().assert_outcomes(passed=1)
+
+
 ALICE = "basicauth:" + "a" * 64
 
 
