@@ -108,6 +108,7 @@ class _Chunk:
         self.report = report
         self._retry_after: float | None = None
         self._unsure = False  # an earlier attempt may have been applied unbeknown to us
+        self.lost: Pending = []  # filed unknown: read back at the end (see _Sender.settle)
 
     def send(self) -> None:
         policy = self.transport.retry
@@ -142,8 +143,8 @@ class _Chunk:
             if status != 412 or not self._unsure:
                 self.report.answer(index, item, status, body)
             elif held is None:
-                self.report.lose(index, item, "refused (412) when sent again after an unclear "
-                                 "answer, and reading it back failed")
+                self._lose(index, item, "refused (412) when sent again after an unclear "
+                           "answer, and reading it back failed")
             elif applied(item.request, current := held.get(item.request.path)):
                 self.report.saved(index, item, current)
             else:
@@ -213,14 +214,14 @@ class _Chunk:
         except KintoError as error:
             while self.pending:
                 index, item = self.pending.pop(0)
-                self.report.lose(index, item, f"{why}; reading it back failed too ({error})")
+                self._lose(index, item, f"{why}; reading it back failed too ({error})")
             return why
         # Each item leaves ``pending`` once filed; those found not applied stay in it.
         for entry, (status, body) in zip(list(self.pending), found, strict=True):
             index, item = entry
             if status not in (200, 404):
                 self.pending.remove(entry)
-                self.report.lose(index, item, f"{why}; reading it back answered {status}")
+                self._lose(index, item, f"{why}; reading it back answered {status}")
                 continue
             current = body if status == 200 and isinstance(body, dict) else None
             if applied(item.request, current):
@@ -229,6 +230,10 @@ class _Chunk:
         logger.info("batch: %s; read back, %d of %d not applied", why, len(self.pending),
                     len(found))
         return why
+
+    def _lose(self, index: int, item: BatchItem, why: str) -> None:
+        self.report.lose(index, item, why)
+        self.lost.append((index, item))
 
     def _read_one(self, path: str) -> tuple[int, Any]:
         self.report.requests_sent += 1
@@ -274,6 +279,7 @@ class _Sender:
         self.pool = (ThreadPoolExecutor(concurrency, thread_name_prefix="kinto-query-batch")
                      if concurrency > 1 else None)
         self.local = threading.local()
+        self.lost: Pending = []
 
     def submit(self, pending: Pending) -> None:
         chunk = _Chunk(self.transport, list(pending), BatchReport())
@@ -304,6 +310,7 @@ class _Sender:
 
     def _file(self, chunk: _Chunk) -> None:
         self.report.merge(chunk.report)
+        self.lost.extend(chunk.lost)
         self.report.chunks += 1
         logger.info("batch: chunk %d done, %d of %d items succeeded so far",
                     self.report.chunks, len(self.report.succeeded), self.report.total)
@@ -313,6 +320,24 @@ class _Sender:
     def drain(self) -> None:
         while self.in_flight:
             self._file_oldest()
+
+    def settle(self, size: int) -> None:
+        """Read back, once more, the items no answer told about: the server may answer again
+        by now (restarted, say); what it holds is filed, the rest stays unknown."""
+        for start in range(0, len(self.lost), size):
+            part = self.lost[start:start + size]
+            self.report.requests_sent += 1
+            try:
+                reads = _batch(Request("GET", item.request.path) for _, item in part)
+                found = _answers(self.transport.send(reads), len(part))
+            except KintoError:
+                return  # still no answer: they stay unknown
+            for (index, item), (status, body) in zip(part, found, strict=True):
+                if status in (200, 404):
+                    current = body if status == 200 and isinstance(body, dict) else None
+                    self.report.settle(index, item, current, "not applied: its answer was lost "
+                                       "and the server, read back later, does not hold it")
+        logger.info("batch: read back %d items of unknown outcome", len(self.lost))
 
     def abandon(self, error: BaseException) -> None:
         """An error stops the write: keep what every chunk in flight learned."""
@@ -371,6 +396,7 @@ def send_batch(
         if pending:
             sender.submit(pending)
         sender.drain()
+        sender.settle(size)
     except BaseException as error:
         sender.abandon(error)
         error.report = report  # type: ignore[attr-defined]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 from ._messages import Request
+from ._retry import applied
 from ._wording import already_exists, describe, names_itself, object_named
 
 __all__ = ["BatchItem", "BatchReport", "ItemFailure"]
@@ -135,6 +137,21 @@ class BatchReport:
         self._succeeded_at.append(index)
         if item.on_success is not None and current is not None:
             item.on_success(current)
+
+    def settle(self, index: int, item: BatchItem, current: dict[str, Any] | None,
+               why: str) -> None:
+        """Re-file an unknown item once the server could be read: saved when ``current`` (its
+        object, None when absent) shows the write, else failed for ``why``."""
+        self.unknown[:] = [failure for failure in self.unknown if failure.index != index]
+        if applied(item.request, current):
+            at = bisect.bisect(self._succeeded_at, index)
+            self.succeeded.insert(at, item.id)
+            self._succeeded_at.insert(at, index)
+            if item.on_success is not None and current is not None:
+                item.on_success(current)
+            return
+        at = bisect.bisect([failure.index for failure in self.failed], index)
+        self.failed.insert(at, ItemFailure(index, item.id, None, why))
 
     def fail(self, index: int, item: BatchItem, status: int | None, why: str) -> None:
         """File an item that was not applied."""

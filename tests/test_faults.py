@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kinto_query import Bucket, Client, Collection, OutcomeUnknown, Record, ServerError
+from kinto_query._report import BatchReport
 from kinto_query._retry import RetryPolicy
 
 from .conftest import AUTH, batch_put, own, raw, raw_get
@@ -254,3 +255,40 @@ def test_a_bulk_chunk_that_cannot_be_encoded_is_not_sent_not_unknown(
     assert all(f.message.startswith("not sent:") for f in report.failed)
     assert [m for m, _, _ in proxy.log].count("POST") == 2
     assert len(raw_get(url, "/buckets/f/collections/c/records")["data"]) == 51  # r1 and 50
+
+
+def test_items_unknown_while_the_server_was_down_are_read_back_once_it_answers(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    """The third chunk is applied, then the server goes away (every connection reset, as a
+    killed server's are) before its answer and through every read-back; it comes back for
+    the fourth chunk. At the end the unknown items are read once more: saved, none unknown."""
+    url, proxy, todo = proxied
+
+    def kill_at_chunk_three(report: BatchReport) -> None:
+        if report.chunks == 2:
+            proxy.fail_next(Fault.RESET_AFTER, methods={"POST"})
+            proxy.inject(Fault.RESET, times=5)  # the read-back and its retries: no server
+
+    wanted = [{"id": f"k{i:03d}", "n": i} for i in range(100)]
+    report = todo.create_records(wanted, progress=kill_at_chunk_three, raise_on_error=False)
+    assert proxy.counts().get("RESET") == 5
+    assert report.ok, report.summary()
+    assert report.succeeded == [r["id"] for r in wanted]  # in input order
+    held_ids = {r["id"] for r in raw_get(url, "/buckets/f/collections/c/records")["data"]}
+    assert held_ids == {"r1", *report.succeeded}
+
+
+def test_items_still_unreadable_at_the_end_stay_unknown(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    _, proxy, todo = proxied
+
+    def kill_at_chunk_two(report: BatchReport) -> None:
+        if report.chunks == 1:
+            proxy.fail_next(Fault.RESET_AFTER, methods={"POST"})
+            proxy.inject(Fault.RESET)  # the server never comes back
+
+    report = todo.create_records(({"id": f"k{i:02d}"} for i in range(50)),
+                                 progress=kill_at_chunk_two, raise_on_error=False)
+    assert len(report.succeeded) == 25 and len(report.unknown) == 25
