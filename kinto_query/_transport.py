@@ -267,13 +267,19 @@ class Transport:
                         return resolved
                 retryable = (response.status in policy.statuses if safe else
                              _nothing_applied(response)) if policy is not None else False
-                if not (retryable or (policy is not None and _please_retry(response))):
-                    raise_for_response(response)
                 unsure = unsure or (response.status != 429 and not _from_kinto(response))
                 after = retry_after_seconds(response.headers.get("Retry-After"))
-                wait = policy.next_wait(retry, started, after) if policy else None
+                wait = (policy.next_wait(retry, started, after) if policy and (
+                    retryable or _please_retry(response)) else None)
                 failure = None
             if wait is None:
+                settled = failure is not None or response.status not in (404, 412)
+                if unsure and settled and _one_object_write(request):
+                    # The last answer says nothing of an earlier attempt that may have landed:
+                    # what the server holds does (OutcomeUnknown when it cannot be read).
+                    resolved = self.read_back(request)
+                    if resolved is not None:
+                        return resolved
                 if failure is not None:
                     raise failure
                 raise_for_response(response)
@@ -429,6 +435,14 @@ class Transport:
         logger.info("the server asked to back off: waiting %.1f s", min(remaining, cap))
         self._sleep(min(remaining, cap))
         self._backoff_until = 0.0
+
+def _one_object_write(request: Request) -> bool:
+    """A write of one named object (not a list, not a batch, not a file upload)."""
+    if request.method in _READS or request.method == "POST":
+        return False
+    return not isinstance(request.body, StreamBody) and idempotent(
+        Request("DELETE", request.path))  # True exactly when the path names one object
+
 
 def _please_retry(response: Response) -> bool:
     """Kinto's 409 after a storage conflict (PostgreSQL, concurrent writers): the transaction

@@ -292,3 +292,30 @@ def test_items_still_unreadable_at_the_end_stay_unknown(
     report = todo.create_records(({"id": f"k{i:02d}"} for i in range(50)),
                                  progress=kill_at_chunk_two, raise_on_error=False)
     assert len(report.succeeded) == 25 and len(report.unknown) == 25
+
+
+@pytest.mark.parametrize("fault", [Fault.GATEWAY_AFTER, Fault.RESET_AFTER])
+def test_an_unconditional_patch_that_landed_before_a_lost_answer_is_a_success(
+    proxied: tuple[str, FaultProxy, Collection], fault: Fault
+) -> None:
+    """update_record() sends a PATCH without If-Match, which is not resent blindly: its answer
+    lost after it landed, the record is read back and the write found ours (not a 502, not
+    a connection error)."""
+    url, proxy, todo = proxied
+    proxy.fail_next(fault, methods={"PATCH"})
+    record = todo.update_record("r1", {"title": "mine"})
+    assert held(url) == {"title": "mine"} and record.data.title == "mine"
+    assert [o for m, _, o in proxy.log if m == "PATCH"] == [fault.name]
+
+
+def test_a_write_whose_retries_ran_out_unanswered_says_the_outcome_is_unknown(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    url, proxy, todo = proxied
+    record = todo.get("r1")
+    record.data.title = "mine"
+    proxy.inject(Fault.RESET_AFTER, methods={"PUT"})
+    proxy.inject(Fault.RESET, methods={"GET"})
+    with pytest.raises(OutcomeUnknown):
+        record.save()
+    assert held(url) == {"title": "mine"}
