@@ -400,6 +400,6 @@ def test_an_unreachable_chain_is_an_x5u_failure(chain: Chain, tmp_path: Path) ->
     verifier = SignatureVerifier(root_hash=chain.root_hash, now=lambda: NOW,
                                  transport=Transport("http://127.0.0.1:9", retry=None))
     with pytest.raises(InvalidSignature, match=re.escape(
-            "cannot fetch the certificate chain at http://127.0.0.1:9/chain.pem") as caught:
+            "cannot fetch the certificate chain at http://127.0.0.1:9/chain.pem")) as caught:
         verifier.verify(signed)
     assert caught.value.check == "x5u"
