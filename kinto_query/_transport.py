@@ -272,6 +272,14 @@ class Transport:
         """
         return self._send(request, stream=stream, public=False)
 
+    @overload
+    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,
+              stream: Literal[False] = False) -> Response: ...
+
+    @overload
+    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,
+              stream: Literal[True]) -> StreamedResponse: ...
+
     def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,
               stream: bool = False) -> Response:
         """``GET`` a URL on any origin, without credentials or the configured headers: what
