@@ -199,6 +199,16 @@ def check_chain(pem: bytes, root_hash: bytes, now: datetime.datetime) -> x509.Ce
     return chain[0]
 
 
+def _dns_names(cert: x509.Certificate) -> list[str]:
+    from cryptography import x509
+
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [str(name) for name in names.get_values_for_type(x509.DNSName)]
+
+
 def _is_ca(cert: x509.Certificate) -> bool:
     from cryptography import x509
 
@@ -214,7 +224,10 @@ class SignatureVerifier:
     Give ``public_key`` (PEM, what the local signer uses) or ``root_hash`` (the SHA-256
     fingerprint of the root certificate, as Firefox pins it); with ``root_hash``, the chain at
     each signature's ``x5u`` is fetched once (without credentials; ``transport``'s session
-    and User-Agent when given) and checked leaf to root. ``now`` is a clock, for tests.
+    and User-Agent when given) and checked leaf to root. ``subject_name`` (e.g.
+    ``"remote-settings.content-signature.mozilla.org"``): the DNS name the leaf certificate
+    must carry, as Firefox requires, so that a signer of another product under the same root
+    is refused. ``now`` is a clock, for tests.
 
     >>> verifier = SignatureVerifier(public_key=PEM)                   # doctest: +SKIP
     >>> verifier.verify(collection.changeset())                        # doctest: +SKIP
@@ -225,6 +238,7 @@ class SignatureVerifier:
         *,
         public_key: PublicKey | None = None,
         root_hash: str | None = None,
+        subject_name: str | None = None,
         transport: Transport | None = None,
         fetch: Fetch | None = None,
         now: Callable[[], datetime.datetime] | None = None,
@@ -235,6 +249,10 @@ class SignatureVerifier:
         _canonicaljson()  # fail now, not at the first verification, without the extra
         self._key = _load_public_key(public_key) if public_key is not None else None
         self._root = _fingerprint(root_hash) if root_hash is not None else None
+        if subject_name is not None and self._root is None:
+            raise ConfigurationError("subject_name names the leaf certificate of an x5u chain: "
+                                     "it goes with root_hash=")
+        self._subject_name = subject_name
         self._transport = transport
         self._fetch = fetch
         self._now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
@@ -249,7 +267,7 @@ class SignatureVerifier:
         """Raise ``InvalidSignature`` (``.check`` says which) unless ``changeset`` (its JSON or
         the typed result) carries a valid signature of its records and timestamp."""
         metadata, timestamp, changes = _parts(changeset)
-        where = f"{metadata.get('bucket', '?')}/{metadata.get('id', '?')}"
+        where = f"collection {metadata.get('id', '?')!r}"
         signature = metadata.get("signature")
         if not isinstance(signature, Mapping):
             raise InvalidSignature(f"{where} carries no signature (metadata.signature)",
@@ -277,6 +295,10 @@ class SignatureVerifier:
             raise InvalidSignature(f"the x5u {x5u!r} is not an https URL", check="x5u")
         assert self._root is not None
         leaf = check_chain(self._chain(x5u), self._root, self._now())
+        if self._subject_name is not None and self._subject_name not in _dns_names(leaf):
+            raise InvalidSignature(
+                f"the certificate {_subject(leaf)!r} is not for {self._subject_name!r} (its "
+                f"names: {', '.join(_dns_names(leaf)) or 'none'})", check="subject")
         key = leaf.public_key()
         if not isinstance(key, ec.EllipticCurvePublicKey) or \
                 not isinstance(key.curve, ec.SECP384R1):

@@ -122,7 +122,7 @@ class InvalidSignature(KintoError):
     was signed, or another key signed them), ``"mode"``, ``"records"``, ``"x5u"`` (no chain,
     or it could not be fetched), ``"chain"`` (a certificate not issued or signed by the
     next), ``"validity"`` (a certificate expired or not yet valid), ``"root"`` (the chain
-    does not end at the pinned root).
+    does not end at the pinned root), ``"subject"`` (the leaf is not for the expected signer).
     """
 
     def __init__(self, message: str, *, check: str) -> None:

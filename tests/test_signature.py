@@ -152,8 +152,8 @@ def test_a_tampered_changeset_fails(
     changeset: dict[str, Any], keypair: tuple[bytes, bytes], tamper: Any
 ) -> None:
     tamper(changeset)
-    with pytest.raises(InvalidSignature, match=r"main/rules: the signature does not match the "
-                       r"records and timestamp under the given public key") as caught:
+    with pytest.raises(InvalidSignature, match=r"collection 'rules': the signature does not "
+                       r"match the records and timestamp under the given public key") as caught:
         verify_signature(changeset, public_key=keypair[1])
     assert caught.value.check == "signature"
     assert isinstance(caught.value, KintoError)
@@ -212,11 +212,15 @@ def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: str,
                  issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool,
                  start: datetime.datetime = NOW - DAY,
                  end: datetime.datetime = NOW + 30 * DAY) -> x509.Certificate:
-    return (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-            .sign(issuer_key, hashes.SHA384()))
+    builder = (x509.CertificateBuilder().subject_name(_name(subject))
+               .issuer_name(_name(issuer)).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(start).not_valid_after(end)
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if not ca:  # a content-signature leaf names its signer, as Autograph's do
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+    return builder.sign(issuer_key, hashes.SHA384())
 
 
 class Chain:
@@ -252,10 +256,10 @@ class Chain:
 X5U = "https://content-signature.cdn.test/chains/rules.pem"
 
 
-def _verifier(chain: Chain, pem: bytes | None = None, *,
-              root_hash: str | None = None) -> SignatureVerifier:
+def _verifier(chain: Chain, pem: bytes | None = None, *, root_hash: str | None = None,
+              subject_name: str | None = None) -> SignatureVerifier:
     served = chain.pem() if pem is None else pem
-    return SignatureVerifier(root_hash=root_hash or chain.root_hash,
+    return SignatureVerifier(root_hash=root_hash or chain.root_hash, subject_name=subject_name,
                              fetch={X5U: served}.__getitem__, now=lambda: NOW)
 
 
@@ -273,6 +277,18 @@ def test_a_signature_verifies_through_its_chain(chain: Chain, chained: dict[str,
     _verifier(chain).verify(chained)
     # The pin in lower case without colons is the same pin.
     _verifier(chain, root_hash=chain.root_hash.replace(":", "").lower()).verify(chained)
+
+
+def test_the_leaf_must_be_for_the_expected_signer(chain: Chain,
+                                                  chained: dict[str, Any]) -> None:
+    _verifier(chain, subject_name="rules.content-signature.test").verify(chained)
+    with pytest.raises(InvalidSignature, match=re.escape(
+            "the certificate 'CN=rules.content-signature.test' is not for "
+            "'onecrl.content-signature.test' (its names: rules.content-signature.test)")) as caught:
+        _verifier(chain, subject_name="onecrl.content-signature.test").verify(chained)
+    assert caught.value.check == "subject"
+    with pytest.raises(ConfigurationError, match="goes with root_hash="):
+        SignatureVerifier(public_key=chain.leaf_key.public_key(), subject_name="x")
 
 
 def test_a_changed_record_fails_under_the_chain(chain: Chain, chained: dict[str, Any]) -> None:
