@@ -324,8 +324,13 @@ class SignatureVerifier:
         from ._transport import Transport
 
         # No credentials: the chain is public and on another origin than the server.
-        transport = self._transport or Transport(url)
-        return transport.fetch(url, headers={"Accept": "*/*"}).content
+        if self._transport is not None:
+            return self._transport.fetch(url, headers={"Accept": "*/*"}).content
+        own = Transport(url)
+        try:
+            return own.fetch(url, headers={"Accept": "*/*"}).content
+        finally:
+            own.close()
 
 
 def verify_signature(

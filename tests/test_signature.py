@@ -419,3 +419,13 @@ def test_an_unreachable_chain_is_an_x5u_failure(chain: Chain, tmp_path: Path) ->
             "cannot fetch the certificate chain at http://127.0.0.1:9/chain.pem")) as caught:
         verifier.verify(signed)
     assert caught.value.check == "x5u"
+
+
+def test_without_a_transport_the_chain_is_fetched_by_one_of_its_own(
+    chain: Chain, chain_origin: str, tmp_path: Path
+) -> None:
+    x5u = f"{chain_origin}/chains/rules.pem"
+    signed = sign(chain.leaf_private_pem, tmp_path, RECORDS, TIMESTAMP, x5u)
+    SignatureVerifier(root_hash=chain.root_hash, now=lambda: NOW).verify(signed)
+    [headers] = ChainHandler.seen
+    assert headers["User-Agent"].startswith("kinto_query/") and "Authorization" not in headers
