@@ -26,6 +26,7 @@ from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
 from ._scan import Page
+from ._signature import SignatureVerifier, verify_signature
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
@@ -42,6 +43,7 @@ from .exceptions import (
     InvalidId,
     InvalidQuery,
     InvalidResponse,
+    InvalidSignature,
     KintoConnectionError,
     KintoError,
     NoAttachment,
@@ -52,6 +54,7 @@ from .exceptions import (
     PreconditionFailed,
     ReplicationError,
     ServerError,
+    TooManyRedirects,
     TooManyRequests,
     Unauthorized,
     UnsafeURL,
@@ -92,6 +95,7 @@ __all__ = [
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",
+    "InvalidSignature",
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
@@ -113,9 +117,11 @@ __all__ = [
     "Response",
     "RetryPolicy",
     "ServerError",
+    "SignatureVerifier",
     "StreamBody",
     "StreamedResponse",
     "TokenAuth",
+    "TooManyRedirects",
     "TooManyRequests",
     "Transport",
     "Unauthorized",
@@ -123,4 +129,5 @@ __all__ = [
     "Watch",
     "__version__",
     "replicate",
+    "verify_signature",
 ]

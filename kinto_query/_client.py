@@ -33,7 +33,8 @@ class Client:
     ``timeout`` bounds connecting and each read; ``deadline`` a whole attempt. ``retry`` (a
     ``RetryPolicy``, or None for none) retries reads and safe writes on 429, 502, 503, 504
     and lost connections; ``on_backoff`` is ``"wait"`` or ``"raise"`` while the server asks
-    clients to back off.
+    clients to back off. ``user_agent`` (e.g. ``"myproduct/1.2"``) goes in front of the
+    ``User-Agent`` every request sends (``kinto_query/<version> requests/<v> python/<v>``).
 
     >>> client = Client("http://localhost:8888/v1", auth=("alice", "s3cret"))
     >>> client.bucket("b").collection("todo")
@@ -51,6 +52,7 @@ class Client:
         deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = DEFAULT_RETRY,
         on_backoff: OnBackoff = "wait",
+        user_agent: str | None = None,
     ) -> None:
         self.transport = Transport(
             server_url,
@@ -61,6 +63,7 @@ class Client:
             deadline=deadline,
             retry=retry,
             on_backoff=on_backoff,
+            user_agent=user_agent,
         )
 
     @property
