@@ -11,14 +11,17 @@ from ._attachment import Attachment, OriginalFile
 from ._auth import TokenAuth
 from ._bucket import Bucket
 from ._changes_feed import Changes, Watch
+from ._changeset import Changeset
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
+from ._fetch_changed import CollectionFetch, FetchReport
 from ._grants import Grant, GrantQuery
 from ._group import Group
 from ._history import HistoryEntry, HistoryQuery
 from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
+from ._monitor import Monitor, MonitorEntry, MonitorSnapshot
 from ._permissions import Permissions
 from ._query import Query
 from ._record import Record
@@ -77,11 +80,14 @@ __all__ = [
     "BatchReport",
     "Bucket",
     "Changes",
+    "Changeset",
     "Client",
     "Collection",
+    "CollectionFetch",
     "ConfigurationError",
     "Conflict",
     "Data",
+    "FetchReport",
     "Forbidden",
     "Grant",
     "GrantQuery",
@@ -99,6 +105,9 @@ __all__ = [
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "Monitor",
+    "MonitorEntry",
+    "MonitorSnapshot",
     "NoAttachment",
     "NotAuthenticated",
     "NotEnabled",
