@@ -162,7 +162,7 @@ class Client:
 
     def monitor(self) -> Monitor:
         """The Remote Settings monitor (kinto-changes): a lazy query of one entry per
-        monitored collection (bucket, collection, last_modified), newest first.
+        monitored collection (bucket, collection, last_modified).
 
         >>> Client().monitor().filter(bucket="main").url
         'http://localhost:8888/v1/buckets/monitor/collections/changes/changeset?_expected=0&bucket=main'

@@ -75,7 +75,7 @@ class MonitorEntry:
 
 @dataclasses.dataclass(frozen=True)
 class MonitorSnapshot:
-    """One read of the monitor: its entries (newest first) and its timestamp."""
+    """One read of the monitor: its entries and its timestamp."""
 
     timestamp: int
     """The newest change of any monitored collection: the next ``since``."""
@@ -90,8 +90,8 @@ class MonitorSnapshot:
 
 class Monitor:
     """The lazy, immutable query of the monitor: ``filter(bucket=, collection=)``,
-    ``since(...)``; iterating sends one ``GET`` and yields ``MonitorEntry`` values, newest
-    first; ``read()`` also gives the timestamp to go on from.
+    ``since(...)``; iterating sends one ``GET`` and yields ``MonitorEntry`` values
+    (in the server's order); ``read()`` also gives the timestamp to go on from.
 
     >>> Client().monitor().filter(bucket="main").since(1700000000000).url
     'http://localhost:8888/v1/buckets/monitor/collections/changes/changeset?_expected=0&_since=%221700000000000%22&bucket=main'
