@@ -106,7 +106,8 @@ def test_the_changeset_value_reads_well() -> None:
     tombstone = Record.from_server(client.bucket("main").collection("c"),
                                    {"id": "a", "last_modified": 3, "deleted": True})
     changeset = Changeset("main", "c", 5, {"id": "c"}, (tombstone,), since=2, expected=5)
-    assert repr(changeset) == "<Changeset /buckets/main/collections/c timestamp=5 since=2 changes=1>"
+    assert repr(changeset) == ("<Changeset /buckets/main/collections/c timestamp=5 since=2 "
+                               "changes=1>")
     assert changeset.records == [] and changeset.deleted == ["a"] and changeset.signature is None
     with pytest.raises(AttributeError):
         changeset.timestamp = 6  # type: ignore[misc]

@@ -132,7 +132,8 @@ def test_fetch_changed_replays(kinto_client: Client, kinto_recorder: Recorder) -
     stamps = [publish(kinto_recorder.server_url, name, [{"id": "a"}],
                       session=kinto_recorder.new_session()) for name in NAMES[:3]]
     report = kinto_client.fetch_changed(bucket="main")
-    assert sorted((f.collection, f.expected) for f in report) == list(zip(NAMES[:3], stamps))
+    expected = list(zip(NAMES[:3], stamps, strict=True))
+    assert sorted((f.collection, f.expected) for f in report) == expected
     assert all(f.changeset is not None and [r.id for r in f.changeset.records] == ["a"]
                for f in report)
 
