@@ -170,7 +170,7 @@ class Client:
         return Monitor(self.transport)
 
     def fetch_changed(self, seen: Seen = None, *, bucket: str | None = None,
-                      collection: str | None = None, concurrency: int = 8,
+                      collection: str | None = None, concurrency: int = 10,
                       verify: Verify | None = None) -> FetchReport:
         """Read the monitor, then the changeset of every collection that changed since
         ``seen`` (``{"bucket/collection": timestamp}``, or the previous ``FetchReport``),

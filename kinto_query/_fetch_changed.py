@@ -103,7 +103,7 @@ def _seen(seen: Seen) -> dict[str, int]:
 
 
 def fetch_changed(client: Client, seen: Seen = None, *, bucket: str | None = None,
-                  collection: str | None = None, concurrency: int = 8,
+                  collection: str | None = None, concurrency: int = 10,
                   verify: Verify | None = None) -> FetchReport:
     """``client.fetch_changed(...)`` (see ``Client.fetch_changed``)."""
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
