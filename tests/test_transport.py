@@ -492,3 +492,13 @@ def test_remote_settings_redirects_an_old_since_and_a_read_follows(
     assert [(c["bucket"], c["collection"], c["last_modified"]) for c in changes] == [
         ("main", "regions", timestamp)]
     client.close()
+
+
+@pytest.mark.kinto_remote_settings
+def test_the_monitors_redirect_replays(kinto_client: Client) -> None:
+    """The same 307 (recorded from the kit's Remote Settings server), followed in replay."""
+    monitor = "/buckets/monitor/collections/changes/changeset"
+    response = kinto_client.transport.send(Request("GET", f'{monitor}?_expected=0&_since="1"'))
+    assert response.status == 200
+    assert response.url == f"{kinto_client.server_url}{monitor}?_expected=0"
+    assert response.json()["changes"] == []
