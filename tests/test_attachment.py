@@ -543,6 +543,24 @@ def test_a_file_on_the_cdn_is_downloaded_without_credentials(
     assert headers["User-Agent"].startswith("kinto_query/")
 
 
+def test_a_relative_location_is_fetched_from_the_cdn(
+    cdn_files: tuple[Collection, str], cdn_kinto: tuple[str, str], tmp_path: Path
+) -> None:
+    # Remote Settings records hold locations relative to the advertised base_url.
+    collection, cdn = cdn_files
+    url, _ = cdn_kinto
+    real = collection.get("r1").attachment
+    assert real is not None
+    relative = real.location.removeprefix(f"{cdn}/files/")
+    answer = raw("PUT", url, "/buckets/main/collections/rules/records/r4",
+                 {"data": {"attachment": metadata(relative)}})
+    assert answer.status_code < 300, answer.text
+    collection.get("r4").download_attachment(tmp_path)
+    assert (tmp_path / "hello.txt").read_bytes() == b"hello"
+    [headers] = CDN.seen
+    assert "Authorization" not in headers
+
+
 def test_a_folder_target_gets_the_files_own_name_and_a_held_file_is_kept(
     cdn_files: tuple[Collection, str], tmp_path: Path
 ) -> None:

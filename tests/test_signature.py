@@ -24,9 +24,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinto_query import (
+    Client,
     ConfigurationError,
     InvalidSignature,
     KintoError,
+    Request,
     SignatureVerifier,
     Transport,
     verify_signature,
@@ -118,8 +120,6 @@ def test_tombstones_are_not_signed(keypair: tuple[bytes, bytes], tmp_path: Path)
 def test_records_given_as_typed_objects_verify(
     changeset: dict[str, Any], keypair: tuple[bytes, bytes]
 ) -> None:
-    from kinto_query import Client
-
     collection = Client("http://kinto.test/v1").bucket("main").collection("rules")
     records = [collection.record(dict(r)) for r in changeset["changes"]]
 
@@ -429,3 +429,31 @@ def test_without_a_transport_the_chain_is_fetched_by_one_of_its_own(
     SignatureVerifier(root_hash=chain.root_hash, now=lambda: NOW).verify(signed)
     [headers] = ChainHandler.seen
     assert headers["User-Agent"].startswith("kinto_query/") and "Authorization" not in headers
+
+
+# -- against a real Remote Settings server (kinto-signer signing as it does in production) --------
+
+
+def test_a_real_remote_settings_changeset_verifies_on_each_backend(
+    kinto_any_rs_server: Any,
+) -> None:
+    server = kinto_any_rs_server
+    server.publish("rules", [{"id": "fr", "name": "Zoë \u2028 \"q\" \\"}, {"id": "de", "n": 7},
+                             {"id": "nested", "v": {"z": [1, "2", None], "a": True}}])
+    second = server.publish("rules", [{"id": "it", "name": "Italia"}], delete=["de"])
+    client = Client(server.url)
+    path = "/buckets/main/collections/rules/changeset"
+    whole = client.transport.send(Request("GET", f"{path}?_expected={second}")).json()
+    verifier = SignatureVerifier(public_key=server.public_key_pem)
+    verifier.verify(whole)
+    assert sorted(r["id"] for r in whole["changes"]) == ["fr", "it", "nested"]
+
+    whole["changes"][0]["name"] = "tampered"
+    with pytest.raises(InvalidSignature, match="collection 'rules': the signature does not "
+                       "match") as caught:
+        verifier.verify(whole)
+    assert caught.value.check == "signature"
+    with pytest.raises(InvalidSignature, match="signed with another key"):
+        verify_signature(client.transport.send(Request("GET", f"{path}?_expected={second}"))
+                         .json(), public_key=signer_module.ECDSASigner.generate_keypair()[1])
+    client.close()

@@ -471,3 +471,34 @@ def test_the_user_agent_reaches_a_real_kinto_in_batches_and_copies(
 def test_a_user_agent_must_be_a_product_token(bad: object) -> None:
     with pytest.raises(ValueError, match="product token"):
         Client(user_agent=bad)  # type: ignore[arg-type]
+
+
+def test_remote_settings_redirects_an_old_since_and_a_read_follows(
+    kinto_fresh_rs_server: Any,
+) -> None:
+    """monitor/changes answers 307 for a _since older than it keeps (to its http_host, here
+    itself): followed, to the whole list."""
+    server = kinto_fresh_rs_server
+    timestamp = server.publish("regions", [{"id": "fr"}])
+    monitor = "/buckets/monitor/collections/changes/changeset"
+    raw = requests.get(f"{server.url}{monitor}?_expected=0&_since=%221%22",
+                       allow_redirects=False, timeout=10)
+    assert raw.status_code == 307  # what the server does, read raw
+    client = Client(server.url, auth=AUTH)
+    response = client.transport.send(Request("GET", f'{monitor}?_expected=0&_since="1"'))
+    assert response.status == 200
+    assert response.url == f"{server.url}{monitor}?_expected=0"
+    changes = response.json()["changes"]
+    assert [(c["bucket"], c["collection"], c["last_modified"]) for c in changes] == [
+        ("main", "regions", timestamp)]
+    client.close()
+
+
+@pytest.mark.kinto_remote_settings
+def test_the_monitors_redirect_replays(kinto_client: Client) -> None:
+    """The same 307 (recorded from the kit's Remote Settings server), followed in replay."""
+    monitor = "/buckets/monitor/collections/changes/changeset"
+    response = kinto_client.transport.send(Request("GET", f'{monitor}?_expected=0&_since="1"'))
+    assert response.status == 200
+    assert response.url == f"{kinto_client.server_url}{monitor}?_expected=0"
+    assert response.json()["changes"] == []
