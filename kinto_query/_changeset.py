@@ -99,11 +99,12 @@ def since_value(since: object, what: str = "since") -> int | None:
     """
     if since is None:
         return None
+    from ._monitor import MonitorEntry  # which builds on this module
+
     if isinstance(since, Changeset):
         return since.timestamp
-    modified = getattr(since, "last_modified", None)
-    if type(modified) is int and hasattr(since, "collection"):  # a MonitorEntry
-        return modified
+    if isinstance(since, MonitorEntry):
+        return since.last_modified
     return int(_timestamp(since, what))
 
 
