@@ -21,7 +21,7 @@ from ._endpoints import endpoint_path
 from ._messages import Request
 from ._query import _timestamp
 from ._record import Record
-from .exceptions import InvalidResponse, NotEnabled, NotFound
+from .exceptions import InvalidQuery, InvalidResponse, NotEnabled, NotFound
 
 if TYPE_CHECKING:
     from ._collection import Collection
@@ -116,7 +116,7 @@ def changeset_params(expected: int, since: int | None, limit: int | None,
         params["_since"] = f'"{since}"'
     if limit is not None:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise ValueError(f"limit must be a whole number >= 1, got {limit!r}")
+            raise InvalidQuery(f"limit must be a whole number >= 1, got {limit!r}")
         params["_limit"] = str(limit)
     params.update({name: value for name, value in filters.items() if value is not None})
     return params
