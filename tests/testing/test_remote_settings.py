@@ -85,6 +85,7 @@ def test_the_monitor_names_this_server_and_its_redirect_comes_back_here(
     assert capabilities["changes"]["collections"] == ["/buckets/main"]
 
 
+@pytest.mark.live
 def test_the_key_pair_is_made_on_start_and_kept_across_restarts() -> None:
     server = RemoteSettingsServer()
     with pytest.raises(RuntimeError, match=r"made on start\(\): start the server"):
