@@ -13,6 +13,7 @@ from ._bucket import Bucket
 from ._changes_feed import Changes, Watch
 from ._client import Client
 from ._collection import Collection, RecordQuery
+from ._config import Config
 from ._data import Data
 from ._grants import Grant, GrantQuery
 from ._group import Group
@@ -76,6 +77,7 @@ __all__ = [
     "Changes",
     "Client",
     "Collection",
+    "Config",
     "ConfigurationError",
     "Conflict",
     "Data",

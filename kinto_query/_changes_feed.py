@@ -21,7 +21,6 @@ upper bound, and each change comes exactly once across rounds:
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._messages import Request, Response
 from ._record import Record
+from ._values import etag_timestamp
 from .exceptions import InvalidResponse
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Changes", "Watch", "collection_timestamp"]
 
-_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?\Z')
 
 
 def _etag(timestamp: int | None) -> str | None:
@@ -45,12 +44,12 @@ def _etag(timestamp: int | None) -> str | None:
 
 def _parse_etag(response: Response) -> int:
     value = response.headers.get("ETag", "")
-    match = _ETAG.match(value.strip())
-    if match is None:
+    timestamp = etag_timestamp(value)
+    if timestamp is None:
         method = response.request.method
         raise InvalidResponse(f"{method} {response.url}: no collection timestamp in the ETag "
                               f"header ({value[:50]!r})")
-    return int(match.group(1))
+    return timestamp
 
 
 def _modified(obj: Any) -> int | None:

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.auth import AuthBase
 
 from ._accounts import Accounts, Identity
 from ._accounts import whoami as ask_whoami
-from ._auth import AuthLike
 from ._batch import chunk_size_of
 from ._bucket import Bucket
+from ._config import Config, Options
 from ._endpoints import endpoint_path
 from ._grants import GrantQuery
 from ._mixed_batch import Batch, Progress
 from ._plugins import flush as flush_server
 from ._query import Query
 from ._resource import loader
-from ._retry import DEFAULT_RETRY, RetryPolicy
-from ._transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, OnBackoff, Timeout, Transport
+from ._transport import Transport
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Client"]
 
@@ -29,11 +30,11 @@ __all__ = ["Client"]
 class Client:
     """A connection to one Kinto server.
 
-    ``server_url`` defaults to ``$KINTO_SERVER_URL``, then ``http://localhost:8888/v1``.
-    ``timeout`` bounds connecting and each read; ``deadline`` a whole attempt. ``retry`` (a
-    ``RetryPolicy``, or None for none) retries reads and safe writes on 429, 502, 503, 504
-    and lost connections; ``on_backoff`` is ``"wait"`` or ``"raise"`` while the server asks
-    clients to back off.
+    ``server_url`` defaults to ``$KINTO_SERVER_URL``, then ``http://localhost:8888/v1``. The
+    other options (``auth``, ``session``, ``headers``, ``timeout``, ``deadline``, ``retry``,
+    ``on_backoff``) are those of ``Config``: pass them as keywords, or a ``Config`` as
+    ``config=`` (keywords given too override its fields). ``retry`` (a ``RetryPolicy``, or
+    None for none) retries reads and safe writes on 429, 502, 503, 504 and lost connections.
 
     >>> client = Client("http://localhost:8888/v1", auth=("alice", "s3cret"))
     >>> client.bucket("b").collection("todo")
@@ -44,24 +45,15 @@ class Client:
         self,
         server_url: str | None = None,
         *,
-        auth: AuthLike = None,
-        session: requests.Session | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        deadline: float = DEFAULT_DEADLINE,
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        on_backoff: OnBackoff = "wait",
+        config: Config | None = None,
+        **options: Unpack[Options],
     ) -> None:
-        self.transport = Transport(
-            server_url,
-            auth=auth,
-            session=session,
-            headers=headers,
-            timeout=timeout,
-            deadline=deadline,
-            retry=retry,
-            on_backoff=on_backoff,
-        )
+        self.transport = Transport(server_url, config=config, **options)
+
+    @property
+    def config(self) -> Config:
+        """The configuration of this client (its server URL resolved)."""
+        return self.transport.config
 
     @property
     def server_url(self) -> str:

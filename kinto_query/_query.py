@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import itertools
-import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit
@@ -14,7 +13,7 @@ from ._lookups import encode_filter, field_path
 from ._messages import Request
 from ._scan import Page, Position, prefetched, scan, without_tombstones
 from ._transport import Transport
-from ._values import milliseconds
+from ._values import etag_timestamp, milliseconds
 from .exceptions import HTTPError, IncompleteScan, InvalidQuery, InvalidResponse
 
 if TYPE_CHECKING:
@@ -25,7 +24,6 @@ __all__ = ["Page", "Query"]
 T = TypeVar("T")
 # Builds a result from a server object, the fields it was loaded with and its permissions.
 Factory = Callable[[dict[str, Any], "tuple[str, ...] | None", "dict[str, Any] | None"], T]
-_ETAG = re.compile(r'^"?(\d+)"?\Z')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,8 +50,8 @@ def _timestamp(value: object, what: str) -> str:
         return str(ms)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
-    if isinstance(value, str) and (match := _ETAG.match(value.strip())):
-        return match.group(1)
+    if isinstance(value, str) and (timestamp := etag_timestamp(value)) is not None:
+        return str(timestamp)
     raise InvalidQuery(
         f"{what}() takes an aware datetime, a timestamp in milliseconds or an ETag, got {value!r}"
     )

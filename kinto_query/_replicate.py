@@ -19,9 +19,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._batch import checked_chunk_size, send_batch
+from ._changes import own_fields
 from ._changes_feed import Changes
 from ._collection import Collection
 from ._data import raw_of
@@ -117,12 +118,8 @@ def _ensure_target(source: Collection, target: Collection) -> None:
         # Kinto answers 403 for a bucket that does not exist (or that we may not read).
         target.bucket.create(exist_ok=True)
     body = source.transport.send(Request("GET", source.path)).json_object()
-    target.bucket.create_collection(target.id, data=_own_fields(body["data"]),
+    target.bucket.create_collection(target.id, data=own_fields(body["data"]),
                                     permissions=body.get("permissions") or None, exist_ok=True)
-
-
-def _own_fields(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("id", "last_modified")}
 
 
 def _file(window: list[_Change], batch: BatchReport, offset: int,

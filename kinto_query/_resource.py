@@ -183,15 +183,9 @@ class Resource:
         Permission changes not yet saved stay pending, on top of the server's permissions.
         """
         obj = body.get("data")
-        if type(obj) is dict:  # the common case, checked without the cost of an ABC
-            data = obj if owned else obj.copy()
-            last_modified = data.pop("last_modified", None)
-            data.pop("id", None)
-        elif isinstance(obj, Mapping):
-            data, last_modified = split_server_fields(obj)
-        else:
+        if not isinstance(obj, Mapping):
             raise InvalidResponse(f"{self.path}: the server's answer has no 'data' object")
-        self.last_modified = last_modified if type(last_modified) is int else None
+        data, self.last_modified = split_server_fields(obj, owned=owned)
         self._set_raw(data)
         self._from_server = True
         self._snapshot = None
@@ -209,6 +203,14 @@ class Resource:
         self._permissions = None
         self._load(body)
         return self
+
+    def refuse_unsaved(self, action: str, *, permissions: bool = False) -> None:
+        """``ValueError`` if this object holds unsaved changes of its data (with
+        ``permissions``, of its permissions too) that ``action()`` would drop."""
+        unsaved = self.save_request() is not None if permissions else self._changed_data()
+        if unsaved:
+            raise ValueError(f"{self!r} has unsaved changes that {action}() would drop: save() "
+                             "them first, or refresh() to discard them")
 
     def _changed_data(self) -> bool:
         if self._raw is None:
@@ -345,11 +347,7 @@ class Resource:
 
         Example: ``record.patch(status="done")``.
         """
-        if self._changed_data():
-            raise ValueError(
-                f"{self!r} has unsaved changes that patch() would drop: save() them first, "
-                "or refresh() to discard them"
-            )
+        self.refuse_unsaved("patch")
         self._load(self._send(self.patch_request({**(changes or {}), **fields})))
         return self
 
