@@ -15,9 +15,11 @@ from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._config import Config
 from ._data import Data
+from ._endpoints import validate_id
 from ._grants import Grant, GrantQuery
 from ._group import Group
 from ._history import HistoryEntry, HistoryQuery
+from ._lookups import split_lookup
 from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
 from ._permissions import Permissions
@@ -125,4 +127,6 @@ __all__ = [
     "Watch",
     "__version__",
     "replicate",
+    "split_lookup",
+    "validate_id",
 ]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, overload
 from ._batch import Progress, send_batch
 from ._changes_feed import Changes, Watch, collection_timestamp
 from ._endpoints import endpoint_path
+from ._messages import Request
 from ._query import Query
 from ._record import Record
 from ._report import BatchItem, BatchReport
@@ -158,6 +159,11 @@ class Collection(Resource):
         """The URL of the records query."""
         return self.records().url
 
+    @property
+    def resume_token(self) -> str:
+        """Where the scan of every record starts, as a token for ``resume()``."""
+        return self.records().resume_token
+
     # -- records ------------------------------------------------------------------------------
 
     def record(
@@ -298,6 +304,62 @@ class Collection(Resource):
                 yield None if request is None else BatchItem(request, record.id, record.take_answer)
 
         return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    def replace_records(
+        self,
+        records: Iterable[Record | Mapping[str, Any]],
+        *,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> BatchReport:
+        """Replace existing records only, through ``POST /batch``; never creates one.
+
+        Each is a ``PUT`` of the whole record (see ``Record.replace_request``): with the
+        ``last_modified`` it carries, only if unchanged since; without, only if it exists. A
+        record changed meanwhile, or missing, is reported in ``conflicts`` (``existing`` None
+        for a missing one) and left as it is. A ``Record``'s permissions are replaced too; a
+        mapping's are left as they are on the server.
+
+        Example: ``todo.replace_records([{"id": "r1", "last_modified": 17, "title": "x"}])``.
+        """
+
+        def items() -> Iterator[BatchItem]:
+            for data in records:
+                record = self._own(data)
+                request = record.replace_request(permissions=isinstance(data, Record))
+                yield BatchItem(request, record.id, record.take_answer)
+
+        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    def permissions_of(self, record_ids: Iterable[str]) -> list[dict[str, list[str]]]:
+        """The permissions of many records, in order, read in ``POST /batch`` chunks of
+        ``GET``s (a list of records does not carry them), as the server sends them: Kinto
+        shows them to a record's writers, ``{}`` to the others; ``{}`` too for a record that is
+        missing or that you may not read. ``BatchError`` (carrying the report) if some could
+        not be read (no answer, a server error), after the client's retries.
+
+        >>> todo.permissions_of(["r1", "r2"])                           # doctest: +SKIP
+        [{'read': ['system.Everyone'], 'write': ['account:ann']}, {}]
+        """
+        found: list[dict[str, list[str]]] = []
+
+        def keep(index: int, body: dict[str, Any]) -> None:
+            permissions = body.get("permissions")
+            found[index] = permissions if isinstance(permissions, dict) else {}
+
+        def items() -> Iterator[BatchItem]:
+            for index, record_id in enumerate(record_ids):
+                found.append({})
+                request = Request("GET", self.record(id=record_id).path)
+                yield BatchItem(request, record_id, functools.partial(keep, index))
+
+        report = send_batch(self.transport, items())
+        if report.unknown or report.conflicts or any(
+                failure.status not in (403, 404) for failure in report.failed):
+            raise BatchError(report)
+        return found
 
     def delete_records(
         self,

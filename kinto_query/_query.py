@@ -262,7 +262,7 @@ class Query(Generic[T]):
         fields, factory = self._state.fields or None, self._factory
         for page in self._raw_pages():
             yield Page([factory(obj, fields, None) for obj in page.items], page.etag, page.total,
-                       page.next_page)
+                       page.next_page, page.resume_token)
 
     def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
         state = self._state
@@ -317,6 +317,18 @@ class Query(Generic[T]):
         if not isinstance(value, int):
             raise InvalidResponse(f"GET {first.url}: no last_modified in {str(objects)[:100]}")
         return value
+
+    @property
+    def resume_token(self) -> str:
+        """Where this query's scan starts, as a token for ``resume()`` (to store, and go on
+        from after a restart; each page's own is ``page.resume_token``). No request made.
+
+        >>> done = Client().bucket("b").collection("todo").filter(status="done").limit(5)
+        >>> done.resume(done.resume_token).url == done.url
+        True
+        """
+        state = self._state
+        return Position(state.start or self.url, state.skip, state.limit).token()
 
     def resume(self, where: IncompleteScan | str) -> Self:
         """This query, going on where a failed scan stopped (the error, or its token).

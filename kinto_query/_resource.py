@@ -230,6 +230,23 @@ class Resource:
             body["permissions"] = permissions
         return Request("PUT", self.path, body, {} if force else {"If-None-Match": "*"})
 
+    def replace_request(self, *, permissions: bool = True) -> Request:
+        """``PUT`` of the whole object, only if it exists: ``If-Match`` its ``last_modified``
+        (replaced only if unchanged since) or, when unknown, ``*`` (only if it exists at all);
+        with its permissions (replacing the server's), unless ``permissions=False``.
+
+        >>> todo = Client().bucket("b").collection("todo")
+        >>> todo.record({"id": "r1", "last_modified": 7}).replace_request().headers
+        {'If-Match': '"7"'}
+        """
+        body: dict[str, Any] = {"data": self._raw if self._raw is not None else {}}
+        if permissions:
+            body["permissions"] = (
+                self._permissions.to_dict() if self._permissions is not None else {})
+        version = self.last_modified
+        return Request("PUT", self.path, body,
+                       if_match(version) if version is not None else {"If-Match": "*"})
+
     def save_request(self, *, force: bool = False) -> Request | None:
         """The one request saving what changed (data and permissions together), or None.
 

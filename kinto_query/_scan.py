@@ -46,6 +46,9 @@ class Page(Generic[T]):
     """``Total-Objects`` when the server sent it."""
     next_page: str | None
     """The ``Next-Page`` URL, or None on the last page."""
+    resume_token: str | None = None
+    """Where the walk goes on after this page, for ``query.resume()`` (after a restart too);
+    None on the last page."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +136,8 @@ def scan(
             remaining -= len(objects)
             if remaining == 0:
                 url = None
-        page = Page(objects, response.headers.get("ETag"), total, url)
+        token = None if url is None else Position(url, 0, remaining).token()
+        page = Page(objects, response.headers.get("ETag"), total, url, token)
         delivered += len(objects)
         # Hold no reference to this page's raw JSON while the next one is fetched.
         del objects, response
@@ -169,4 +173,4 @@ def without_tombstones(pages: Iterator[Page[dict[str, Any]]]) -> Iterator[Page[d
     """The same pages without tombstones (``{"id", "deleted": true, "last_modified"}``)."""
     for page in pages:
         live = [obj for obj in page.items if obj.get("deleted") is not True]
-        yield Page(live, page.etag, page.total, page.next_page)
+        yield dataclasses.replace(page, items=live)

@@ -13,9 +13,7 @@ from typing import Any, TypeVar
 import click
 from click.shell_completion import CompletionItem
 
-from .._collection import Collection
-from .._endpoints import validate_id
-from .._query import Query
+from .. import Collection, Query, validate_id
 from ..exceptions import InvalidId, InvalidQuery
 from .lookups import parse_lookup, split_list
 from .session import AUTH_ENV, SERVER_ENV, Settings
@@ -55,7 +53,7 @@ class Target:
 def _complete_ids(incomplete: str, parts: int) -> list[CompletionItem]:
     """Bucket and collection ids from the server named in the environment (no prompt: only
     ``$KINTO_SERVER_URL`` and a complete ``$KINTO_AUTH`` are used); nothing on any error."""
-    from .._client import Client
+    from .. import Client
 
     auth = os.environ.get(AUTH_ENV)
     if auth and ":" not in auth and " " not in auth:
