@@ -392,12 +392,12 @@ class Collection(Resource):
     def changes(self, since: int | str | datetime.datetime | None = None, *,
                 page_size: int | None = None) -> Changes:
         """Records changed or deleted (tombstones) since a timestamp or ETag, oldest first;
-        then ``changes.etag`` is the next ``since``: ``for r in todo.changes(since=etag)``."""
+        then ``changes.timestamp`` is the next ``since``: ``for r in todo.changes(since=ts)``."""
         return Changes(self, since, page_size=page_size)
 
     def watch(self, since: int | str | datetime.datetime | None = None, *,
               interval: float = 5.0, page_size: int | None = None,
               stop_event: threading.Event | None = None) -> Watch:
         """Poll for changes every ``interval`` s (an idle poll: one GET answered 304), each
-        handed out once, until ``stop()``: ``for r in todo.watch(since=etag): ...``."""
+        handed out once, until ``stop()``: ``for r in todo.watch(since=ts): ...``."""
         return Watch(self, since, interval=interval, page_size=page_size, stop_event=stop_event)

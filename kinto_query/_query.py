@@ -261,8 +261,8 @@ class Query(Generic[T]):
         """
         fields, factory = self._state.fields or None, self._factory
         for page in self._raw_pages():
-            yield Page([factory(obj, fields, None) for obj in page.items], page.etag, page.total,
-                       page.next_page, page.resume_token)
+            yield Page([factory(obj, fields, None) for obj in page.items], page.timestamp,
+                       page.total, page.next_page, page.resume_token)
 
     def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
         state = self._state

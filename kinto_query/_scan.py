@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from ._messages import Request
 from ._transport import Transport
+from ._values import etag_timestamp
 from .exceptions import (
     BackoffRequested,
     HTTPError,
@@ -40,8 +41,8 @@ class Page(Generic[T]):
     """One page of results as the server sent it (trimmed to the query's limit)."""
 
     items: list[T]
-    etag: str | None
-    """The server's ``ETag``: the collection timestamp, quoted."""
+    timestamp: int | None
+    """The server's timestamp of the list (its ``ETag``, in milliseconds), or None."""
     total: int | None
     """``Total-Objects`` when the server sent it."""
     next_page: str | None
@@ -137,7 +138,8 @@ def scan(
             if remaining == 0:
                 url = None
         token = None if url is None else Position(url, 0, remaining).token()
-        page = Page(objects, response.headers.get("ETag"), total, url, token)
+        timestamp = etag_timestamp(response.headers.get("ETag", ""))
+        page = Page(objects, timestamp, total, url, token)
         delivered += len(objects)
         # Hold no reference to this page's raw JSON while the next one is fetched.
         del objects, response

@@ -59,7 +59,7 @@ def entry_object(entry: HistoryEntry) -> dict[str, Any]:
 
 def _objects(pages: Iterable[Page[HistoryEntry]]) -> Iterator[Page[dict[str, Any]]]:
     for page in pages:
-        yield Page([entry_object(entry) for entry in page.items], page.etag, page.total,
+        yield Page([entry_object(entry) for entry in page.items], page.timestamp, page.total,
                    page.next_page, page.resume_token)
 
 
