@@ -23,7 +23,7 @@ from ._lookups import split_lookup
 from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
 from ._permissions import Permissions
-from ._query import Query
+from ._query import Listing, Query
 from ._record import Record
 from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
@@ -99,6 +99,7 @@ __all__ = [
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "Listing",
     "NoAttachment",
     "NotAuthenticated",
     "NotEnabled",

@@ -12,12 +12,11 @@ from ._batch import Progress, send_batch
 from ._changes_feed import Changes, Watch, collection_timestamp
 from ._endpoints import endpoint_path
 from ._messages import Request
-from ._query import Query
+from ._query import Query, delegate
 from ._record import Record
 from ._report import BatchItem, BatchReport
 from ._resource import Resource
-from ._scan import Page
-from .exceptions import BatchError, IncompleteScan
+from .exceptions import BatchError
 
 if TYPE_CHECKING:
     from ._bucket import Bucket
@@ -67,52 +66,28 @@ class Collection(Resource):
             item_path=lambda record_id: self.record(id=record_id).path,
         )
 
-    # -- the collection as its unfiltered query (see Query for each) -------------------------
+    # -- the collection as its unfiltered query: Query's own methods, on ``records()`` ---------
 
-    def filter(self, **lookups: Any) -> RecordQuery:
-        """Records matching every lookup: ``filter(status="done", priority__gte=3)``."""
-        return self.records().filter(**lookups)
+    filter = delegate(records, Query.filter)
+    exclude = delegate(records, Query.exclude)
+    sort = delegate(records, Query.sort)
+    fields = delegate(records, Query.fields)
+    limit = delegate(records, Query.limit)
+    page_size = delegate(records, Query.page_size)
+    partition = delegate(records, Query.partition)
+    dicts = delegate(records, Query.dicts)
+    prefetch = delegate(records, Query.prefetch)
+    since = delegate(records, Query.since)
+    before = delegate(records, Query.before)
+    __iter__ = delegate(records, Query.__iter__)
+    pages = delegate(records, Query.pages)
+    resume = delegate(records, Query.resume)
+    count = delegate(records, Query.count)
+    exists = delegate(records, Query.exists)
+    first = delegate(records, Query.first)
+    get = delegate(records, Query.get)
 
-    def exclude(self, **lookups: Any) -> RecordQuery:
-        """Records not matching: ``exclude(status="done")``."""
-        return self.records().exclude(**lookups)
-
-    def sort(self, *fields: str) -> RecordQuery:
-        """Records sorted: ``sort("-priority", "title")``."""
-        return self.records().sort(*fields)
-
-    def fields(self, *names: str) -> RecordQuery:
-        """Records with only these fields (saving them changes only those)."""
-        return self.records().fields(*names)
-
-    def limit(self, n: int) -> RecordQuery:
-        """At most ``n`` records in total."""
-        return self.records().limit(n)
-
-    def page_size(self, k: int) -> RecordQuery:
-        """Records fetched ``k`` per request."""
-        return self.records().page_size(k)
-
-    def partition(self, k: int) -> list[RecordQuery]:
-        """``k`` disjoint queries of the records, together all of them (see Query.partition)."""
-        return self.records().partition(k)
-
-    def dicts(self) -> Query[dict[str, Any]]:
-        """Records as the plain JSON objects the server sent: the fastest read (see Query.dicts)."""
-        return self.records().dicts()
-
-    def prefetch(self, on: bool = True) -> RecordQuery:
-        """Records, the next page fetched while you consume this one (see Query.prefetch)."""
-        return self.records().prefetch(on)
-
-    def since(self, timestamp_or_etag: int | str | datetime.datetime) -> RecordQuery:
-        """Records changed (or deleted) after a datetime, timestamp or ETag."""
-        return self.records().since(timestamp_or_etag)
-
-    def before(self, timestamp_or_etag: int | str | datetime.datetime) -> RecordQuery:
-        """Records last changed before a datetime, timestamp or ETag."""
-        return self.records().before(timestamp_or_etag)
-
+    # Overloads and properties, which a delegated function cannot carry.
     @overload
     def __getitem__(self, index: int) -> Record: ...
 
@@ -121,33 +96,6 @@ class Collection(Resource):
 
     def __getitem__(self, index: int | slice) -> Record | RecordQuery:
         return self.records()[index]
-
-    def __iter__(self) -> Iterator[Record]:
-        return iter(self.records())
-
-    def pages(self) -> Iterator[Page[Record]]:
-        """Every record, page by page."""
-        return self.records().pages()
-
-    def resume(self, where: IncompleteScan | str) -> RecordQuery:
-        """The scan of every record, going on where a failed one stopped."""
-        return self.records().resume(where)
-
-    def count(self) -> int:
-        """How many records (one HEAD)."""
-        return self.records().count()
-
-    def exists(self) -> bool:
-        """Whether the collection has any record."""
-        return self.records().exists()
-
-    def first(self) -> Record | None:
-        """The first record (newest first by default), or None."""
-        return self.records().first()
-
-    def get(self, record_id: str) -> Record:
-        """One record by id, with its permissions (one GET), or ``NotFound``."""
-        return self.records().get(record_id)
 
     @property
     def params(self) -> dict[str, str]:
