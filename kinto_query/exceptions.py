@@ -25,7 +25,7 @@
     │   └── TooManyRedirects       a read's redirects loop or do not end
     ├── InvalidSignature           a Remote Settings signature did not verify (.check)
     ├── BatchError                 some items of a bulk write failed (.report)
-    │   └── ReplicationError       a replication stopped before the end (.report.etag resumes)
+    │   └── ReplicationError       a replication stopped before the end (.report.timestamp resumes)
     ├── BatchNotSent (RuntimeError)  a batch's result asked for before the batch was sent
     ├── NoAttachment (LookupError)  the record has no file attached
     ├── ConfigurationError (ValueError)  the client is set up wrong (e.g. server_url lacks /v1)
@@ -393,7 +393,7 @@ class BatchNotSent(KintoError, RuntimeError):
     a batch already sent."""
 class ReplicationError(BatchError):
     """A replication could not apply every change; ``.report`` says what it copied, what
-    failed and why, and ``.report.etag`` where to go on from (pass it as ``since``)."""
+    failed and why, and ``.report.timestamp`` where to go on from (pass it as ``since``)."""
 
 
 _BY_STATUS: dict[int, type[HTTPError]] = {

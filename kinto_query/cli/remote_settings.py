@@ -107,7 +107,7 @@ def changeset(ctx: click.Context, /, target: Target, since: int | datetime.datet
     if fmt == "table":
         print_table(objects, sys.stdout)
     else:
-        emit([Page(objects, changes.etag, None, None)], fmt, sys.stdout)
+        emit([Page(objects, changes.timestamp, None, None)], fmt, sys.stdout)
     click.echo(f"{target}: timestamp {changes.timestamp} ({_utc(changes.timestamp)} UTC), "
                f"{len(changes.records)} records, {len(changes.deleted)} deleted; {said}",
                err=True)

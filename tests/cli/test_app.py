@@ -124,3 +124,19 @@ def test_a_reader_that_stops_early_gets_no_complaint(kinto_fresh_server: str, al
                           timeout=120)
     assert done.returncode == 0
     assert (len(done.stdout.splitlines()), done.stderr) == (1, "")
+
+
+def test_the_command_line_uses_only_the_public_api() -> None:
+    import ast
+    from pathlib import Path
+
+    import kinto_query.cli
+
+    private = []
+    for path in sorted(Path(kinto_query.cli.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (
+                (node.level == 2 and (node.module or "").startswith("_"))
+                or (node.module or "").startswith("kinto_query._")):
+                private.append(f"{path.name}:{node.lineno} {node.module}")
+    assert private == []
