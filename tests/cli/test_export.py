@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from ..faultproxy import Fault, FaultProxy
 from .clitools import finish, run, run_measured, spawn
 
 TODO = "/buckets/shop/collections/todo"
+ROOT = Path(__file__).parents[2]
 
 
 def sample(n: int, start: int = 0) -> Iterator[dict[str, Any]]:
@@ -187,13 +190,28 @@ def test_resuming_checks_what_it_resumes(kinto_fresh_server: str, alice: Client,
 
 # -- 20,000 records -------------------------------------------------------------------------------
 
+VOLUME = 20_000
+
+
 @pytest.fixture(scope="module")
-def two_servers() -> Iterator[tuple[str, str]]:
-    """Two Kinto servers without the history plugin: the export's source and the import's
-    target (a migration). Kinto's memory backend finds permissions by scanning all of them,
-    so each write slows as a server fills; history would double the cost of each."""
-    settings = {"includes": "kinto.plugins.flush"}
-    with KintoServer(settings=settings) as source, KintoServer(settings=settings) as target:
+def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Two Kinto servers without the history plugin: the export's source, holding
+    ``sample(VOLUME)`` in shop/todo, and the import's target (a migration). The source is
+    filled at start-up, in process (tests/cli/kinto_seed.py): a minute of HTTP writes saved,
+    and the CLI's export and import still do all their work over HTTP."""
+    seed_file = tmp_path_factory.mktemp("seed") / "todo.jsonl"
+    with open(seed_file, "w", encoding="utf-8") as out:
+        out.writelines(json.dumps(record) + "\n" for record in sample(VOLUME))
+    source = KintoServer(settings={"includes": "kinto.plugins.flush tests.cli.kinto_seed",
+                                   "test_seed": f"shop/todo:{seed_file}"})
+    target = KintoServer(settings={"includes": "kinto.plugins.flush"})
+    with contextlib.ExitStack() as stack, pytest.MonkeyPatch.context() as patch:
+        # The source's Kinto imports tests.cli.kinto_seed from this checkout.
+        patch.setenv("PYTHONPATH", os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        stack.enter_context(source)
+        patch.undo()
+        stack.enter_context(target)
         yield source.url, target.url
 
 
@@ -201,8 +219,7 @@ def two_servers() -> Iterator[tuple[str, str]]:
 def test_twenty_thousand_records_round_trip_exactly_in_flat_memory(
         two_servers: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     source, target = two_servers
-    n = 20_000
-    seed(Client(source, auth=AUTH), n)  # the library's bulk writes
+    n = VOLUME
     Bucket("shop", client=Client(target, auth=AUTH), create=True).create_collection("todo")
 
     export = run_measured(["export", "shop/todo", "--page-size", "2000", "-o", "all.jsonl"],
@@ -213,8 +230,7 @@ def test_twenty_thousand_records_round_trip_exactly_in_flat_memory(
                                  "2000", "-o", "small.jsonl"], server=source, cwd=tmp_path)
     assert small_export.status == 0
     exported = file_records(tmp_path / "all.jsonl")
-    assert exported == server_records(source)
-    assert len(exported) == n
+    assert exported == server_records(source) == {r["id"]: r for r in sample(n)}
 
     started = time.monotonic()
     imported = run_measured(["import", "shop/todo", "all.jsonl", "--concurrency", "2"],
