@@ -1,5 +1,6 @@
-"""What the CLI's tests share: sample records and reading them back (export, import), and
-kinto-wizard (its dump and load, against ours)."""
+"""What the CLI's tests share: a to-do list to read (fixture ``shop``), sample records and
+reading them back (export, import), a terminal (fixture ``terminal``), and kinto-wizard (its
+dump and load, against ours). A test module may override a fixture with its own."""
 
 from __future__ import annotations
 
@@ -18,9 +19,52 @@ import requests
 from kinto_query import Bucket, Client, Collection
 
 from ..conftest import raw, raw_get
-from .clitools import AUTH, cli_env
+from .clitools import AUTH, Terminal, cli_env
 
 TODO = "/buckets/shop/collections/todo"
+
+
+# -- a to-do list to read ------------------------------------------------------------------------
+
+
+def todo_records() -> list[dict[str, Any]]:
+    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
+                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
+                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
+    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
+    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
+    return records
+
+
+@pytest.fixture
+def shop(alice: Client) -> Collection:
+    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
+    todo.create_records(todo_records())
+    return todo
+
+
+def server_ids(url: str, query: str) -> list[str]:
+    return [r["id"] for r in raw_get(url, f"{TODO}/records?{query}")["data"]]
+
+
+# -- a real terminal ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    screen = Terminal(tmp_path)
+    try:
+        yield screen
+    finally:
+        screen.stop()
+
+
+@pytest.fixture
+def terminal_shop(alice: Client) -> Collection:
+    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
+    todo.create_records({"id": f"t{i:03d}", "title": f"task {i}", "done": i % 3 == 0}
+                        for i in range(300))
+    return todo
 
 
 # -- sample records, and where they are -----------------------------------------------------------

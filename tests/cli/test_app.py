@@ -5,11 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import warnings
-from typing import Any
 
 import pytest
 
-from kinto_query import Bucket, Client, Collection
+from kinto_query import Client, Collection
 
 from .clitools import (
     KINTO_QUERY,
@@ -20,22 +19,6 @@ from .conftest import seed
 
 COMMANDS = ["records", "count", "get", "buckets", "collections", "export", "import", "delete",
             "dump", "load", "completion", "whoami", "history"]
-
-
-def todo_records() -> list[dict[str, Any]]:
-    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
-                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
-                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
-    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
-    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
-    return records
-
-
-@pytest.fixture
-def shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records(todo_records())
-    return todo
 
 
 # -- help and completion --------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,6 @@ from .clitools import (
     run,
 )
 from .conftest import seed
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    screen = Terminal(tmp_path)
-    try:
-        yield screen
-    finally:
-        screen.stop()
 
 
 @pytest.fixture
