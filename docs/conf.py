@@ -24,12 +24,12 @@ autodoc_class_signature = "separated"
 # fetched (the build needs no network).
 nitpicky = True
 nitpick_ignore_regex = [
-    (r"py:.*", r"(requests|urllib3|betamax|pytest|_pytest|uritemplate)(\..*)?"),
+    (r"py:.*", r"(requests|urllib3|betamax|pytest|_pytest|uritemplate|cryptography|ec)(\..*)?"),
     (r"py:.*", r"(collections\.abc|typing|typing_extensions|types|re|os|pathlib|subprocess"
                r"|concurrent\.futures|threading|datetime|decimal|uuid|contextlib|dataclasses)"
                r"\..*"),
     # Type aliases, type variables and private helpers of ours that signatures name.
-    (r"py:.*", r"(AuthLike|Timeout|OnBackoff|PermissionLists|_HasTransport|[A-Z])"),
+    (r"py:.*", r"(AuthLike|Timeout|OnBackoff|PermissionLists|PublicKey|Fetch|_HasTransport|[A-Z])"),
     (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
     # The docstring of random.random, shown as the default of RetryPolicy's jitter source.
     (r"py:class", r"x in the interval \[0, 1\)\."),

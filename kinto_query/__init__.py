@@ -11,14 +11,17 @@ from ._attachment import Attachment, OriginalFile
 from ._auth import TokenAuth
 from ._bucket import Bucket
 from ._changes_feed import Changes, Watch
+from ._changeset import Changeset
 from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._data import Data
+from ._fetch_changed import CollectionFetch, FetchReport
 from ._grants import Grant, GrantQuery
 from ._group import Group
 from ._history import HistoryEntry, HistoryQuery
 from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
+from ._monitor import Monitor, MonitorEntry, MonitorSnapshot
 from ._permissions import Permissions
 from ._query import Query
 from ._record import Record
@@ -26,6 +29,7 @@ from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
 from ._scan import Page
+from ._signature import SignatureVerifier, verify_signature
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
@@ -42,6 +46,7 @@ from .exceptions import (
     InvalidId,
     InvalidQuery,
     InvalidResponse,
+    InvalidSignature,
     KintoConnectionError,
     KintoError,
     NoAttachment,
@@ -52,6 +57,7 @@ from .exceptions import (
     PreconditionFailed,
     ReplicationError,
     ServerError,
+    TooManyRedirects,
     TooManyRequests,
     Unauthorized,
     UnsafeURL,
@@ -74,11 +80,14 @@ __all__ = [
     "BatchReport",
     "Bucket",
     "Changes",
+    "Changeset",
     "Client",
     "Collection",
+    "CollectionFetch",
     "ConfigurationError",
     "Conflict",
     "Data",
+    "FetchReport",
     "Forbidden",
     "Grant",
     "GrantQuery",
@@ -92,9 +101,13 @@ __all__ = [
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",
+    "InvalidSignature",
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "Monitor",
+    "MonitorEntry",
+    "MonitorSnapshot",
     "NoAttachment",
     "NotAuthenticated",
     "NotEnabled",
@@ -113,9 +126,11 @@ __all__ = [
     "Response",
     "RetryPolicy",
     "ServerError",
+    "SignatureVerifier",
     "StreamBody",
     "StreamedResponse",
     "TokenAuth",
+    "TooManyRedirects",
     "TooManyRequests",
     "Transport",
     "Unauthorized",
@@ -123,4 +138,5 @@ __all__ = [
     "Watch",
     "__version__",
     "replicate",
+    "verify_signature",
 ]

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ._batch import Progress, send_batch
 from ._changes_feed import Changes, Watch, collection_timestamp
+from ._changeset import Changeset, Since
 from ._endpoints import endpoint_path
+from ._monitor import collection_changeset
 from ._query import Query
 from ._record import Record
 from ._report import BatchItem, BatchReport
@@ -332,6 +334,19 @@ class Collection(Resource):
         """Records changed or deleted (tombstones) since a timestamp or ETag, oldest first;
         then ``changes.etag`` is the next ``since``: ``for r in todo.changes(since=etag)``."""
         return Changes(self, since, page_size=page_size)
+
+    def changeset(self, since: Since = None, *, expected: int | str | None = None,
+                  limit: int | None = None) -> Changeset:
+        """The collection's changeset (kinto-changes, Remote Settings): metadata, timestamp
+        and records in one consistent read; ``since`` (a timestamp, an ETag, an aware
+        datetime, an earlier changeset) for what changed after it, tombstones included.
+        ``expected`` (the cache-busting ``_expected``) defaults to the collection's timestamp
+        as the monitor lists it, so no cached copy older than that can answer.
+
+        >>> regions = client.bucket("main").collection("regions")         # doctest: +SKIP
+        >>> later = regions.changeset(since=regions.changeset())          # doctest: +SKIP
+        """
+        return collection_changeset(self, since, expected=expected, limit=limit)
 
     def watch(self, since: int | str | datetime.datetime | None = None, *,
               interval: float = 5.0, page_size: int | None = None,

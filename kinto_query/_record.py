@@ -187,8 +187,11 @@ class Record(Resource):
         self._reload_if_loaded()
 
     def download_attachment(self, target: Target) -> Attachment:
-        """Download the attached file to ``target`` (a path, or a binary file object), streamed,
-        its size and SHA-256 checked (``HashMismatch``: nothing is left at the path).
+        """Download the attached file to ``target`` (a path, a folder for the file's own name
+        in it, or a binary file object), streamed, its size and SHA-256 checked
+        (``HashMismatch``: nothing is left at the path). A path already holding that exact file
+        is kept, with no download. Files below the attachments ``base_url`` the server
+        advertises (a CDN, as Remote Settings has) are fetched without credentials.
 
         ``NoAttachment`` if the record has none. Example:
         ``todo.get("r1").download_attachment("report.pdf")``.

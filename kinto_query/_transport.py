@@ -1,9 +1,10 @@
 """The one object that sends requests to a Kinto server.
 
 Everything the package sends goes through ``Transport.send``: it is the only place that
-touches ``requests``, checks that a URL stays on the configured server, refuses redirects,
-retries what is safe to retry, honours the server's ``Backoff`` and maps error answers to
-exceptions. Concurrent sends plug in here too, not in callers.
+touches ``requests``, checks that a URL stays on the configured server, follows redirects
+of reads only (a bounded number, never from https to http, without credentials once they
+leave the server's origin), retries what is safe to retry, honours the server's ``Backoff``
+and maps error answers to exceptions. Concurrent sends plug in here too, not in callers.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import platform
 import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal, Union, overload
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -27,12 +29,21 @@ from ._auth import AuthLike, parse_auth
 from ._endpoints import endpoint_path
 from ._messages import Request, Response, StreamBody, StreamedResponse, if_match
 from ._retry import DEFAULT_RETRY, RetryPolicy, applied, idempotent, retry_after_seconds
-from ._urls import DEFAULT_SERVER_URL, check_server_url, is_local, origin, refuse_redirect
+from ._urls import (
+    DEFAULT_SERVER_URL,
+    check_server_url,
+    check_v1_redirect,
+    is_local,
+    origin,
+    refuse_redirect,
+    without_userinfo,
+)
 from ._values import dumps
 from .exceptions import (
     BackoffRequested,
     InvalidResponse,
     KintoConnectionError,
+    TooManyRedirects,
     UnsafeURL,
     raise_for_response,
 )
@@ -60,6 +71,36 @@ Timeout = Union[float, tuple[float, float]]  # noqa: UP007 - runtime alias on 3.
 OnBackoff = Literal["wait", "raise"]
 _CHUNK = 1 << 16
 _READS = ("GET", "HEAD", "OPTIONS")
+# Redirects a read follows, at most: Remote Settings sends one (monitor/changes to its CDN).
+MAX_REDIRECTS = 5
+_FOLLOWED = ("GET", "HEAD")
+# Never sent to another origin than the server's, whatever the request or the session holds.
+_PRIVATE_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
+
+
+def user_agent_header(product: str | None = None) -> str:
+    """What every request says in ``User-Agent``: the caller's product token first, if any.
+
+    >>> user_agent_header("myproduct/1.2").split()[:2]
+    ['myproduct/1.2', 'kinto_query/0.1.0']
+    """
+    from . import __version__  # at call time: the package is imported by then
+
+    ours = (f"kinto_query/{__version__} requests/{requests.__version__} "
+            f"python/{platform.python_version()}")
+    return f"{product} {ours}" if product else ours
+
+
+class _NoCredentials(AuthBase):
+    """The auth of a request to another origin: none, whatever the session or netrc has."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        for name in _PRIVATE_HEADERS:
+            request.headers.pop(name, None)
+        return request
+
+    def __repr__(self) -> str:
+        return "<no credentials>"
 
 
 class KintoAlert(UserWarning):
@@ -136,6 +177,7 @@ class Transport:
         deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = DEFAULT_RETRY,
         on_backoff: OnBackoff = "wait",
+        user_agent: str | None = None,
     ) -> None:
         url = server_url or os.environ.get("KINTO_SERVER_URL") or DEFAULT_SERVER_URL
         self.server_url = check_server_url(url)
@@ -151,6 +193,11 @@ class Transport:
         self.retry = retry
         self.on_backoff = on_backoff
         self.headers = dict(headers or {})
+        if user_agent is not None and (not isinstance(user_agent, str) or not user_agent.strip()
+                                       or any(c in user_agent for c in "\r\n")):
+            raise ValueError("user_agent must be a product token such as 'myproduct/1.2'")
+        self.user_agent = user_agent
+        self._user_agent = user_agent_header(user_agent)
         self.owns_session = session is None
         self.session = session if session is not None else _new_session()
         self._origin = origin(self.server_url)
@@ -170,7 +217,7 @@ class Transport:
         """A transport like this one with a session of its own (for another thread)."""
         twin = Transport(self.server_url, auth=self.auth, headers=self.headers,
                          timeout=self.timeout, deadline=self.deadline, retry=self.retry,
-                         on_backoff=self.on_backoff)
+                         on_backoff=self.on_backoff, user_agent=self.user_agent)
         twin._server_info = self._server_info
         return twin
 
@@ -223,6 +270,28 @@ class Transport:
         arrives (errors are read whole and raised as usual); the deadline still bounds the
         attempt, body included. Only the request is retried, never a body half read.
         """
+        return self._send(request, stream=stream, public=False)
+
+    @overload
+    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,
+              stream: Literal[False] = False) -> Response: ...
+
+    @overload
+    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,
+              stream: Literal[True]) -> StreamedResponse: ...
+
+    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,
+              stream: bool = False) -> Response:
+        """``GET`` a URL on any origin, without credentials or the configured headers: what
+        Kinto points at elsewhere (attachments on a CDN, certificate chains), retried and
+        redirected as reads are; an https server's transport fetches https only.
+
+        >>> Transport("http://localhost:8888/v1").fetch("https://cdn.test/f.bin")  # doctest: +SKIP
+        """
+        return self._send(Request("GET", url, headers=dict(headers or {})), stream=stream,
+                          public=True)
+
+    def _send(self, request: Request, *, stream: bool, public: bool) -> Response:
         policy = self.retry if self.retry is not None and idempotent(request) else None
         if isinstance(request.body, StreamBody):
             policy = None  # what it reads from may not be readable twice
@@ -232,7 +301,7 @@ class Transport:
         failure: KintoConnectionError | None
         while True:
             try:
-                response = self._attempt(request, stream=stream)
+                response = self._attempt(request, stream=stream, public=public)
             except KintoConnectionError as error:
                 cause = error.cause
                 unsure = unsure or not (
@@ -287,13 +356,66 @@ class Transport:
             return Response(request, refusal.url, 200, "OK", refusal.headers, b'{"data": {}}')
         return current
 
-    def _attempt(self, request: Request, *, stream: bool = False) -> Response:
-        """One exchange: the request sent, the whole answer read within the deadline (or, for
-        a success with ``stream``, handed out unread)."""
+    def _attempt(self, request: Request, *, stream: bool = False,
+                 public: bool = False) -> Response:
+        """One exchange: the request sent, its redirects followed (reads only), the whole
+        answer read within the deadline (or, for a success with ``stream``, handed out unread).
+        ``public``: a URL on any origin, sent without credentials."""
         self._honour_backoff()
         method = request.method
-        url = self.url(request.path)
-        headers = {"Accept": "application/json", **self.headers, **request.headers}
+        url = self._public_url(request.path) if public else self.url(request.path)
+        trusted = not public and origin(url) == self._origin
+        seen = [url]
+        limit = time.monotonic() + self.deadline
+        while True:
+            response, location = self._exchange(request, url, trusted, stream, limit)
+            if location is None:
+                return response
+            url = self._next_hop(method, url, location, seen)
+            # Credentials stay off for the rest of the way once it left the server's origin.
+            trusted = trusted and origin(url) == self._origin
+
+    def _public_url(self, url: str) -> str:
+        scheme = origin(url)[0]
+        if scheme not in ("http", "https") or (scheme == "http" and self._origin[0] == "https"):
+            raise UnsafeURL(f"refusing to fetch {url!r}: only https URLs (http too for an http "
+                            "server) are fetched")
+        return without_userinfo(url)
+
+    def _next_hop(self, method: str, url: str, location: str, seen: list[str]) -> str:
+        """Where a redirect of ``url`` leads, if a client may follow it; else the error."""
+        if origin(url) == self._origin:
+            check_v1_redirect(self.server_url, method, url, location)
+        if method.upper() not in _FOLLOWED:
+            refuse_redirect(self.server_url, method, url, location)
+        target = urljoin(url, location)
+        scheme = origin(target)[0]
+        if scheme not in ("http", "https") or (origin(url)[0] == "https" and scheme == "http"):
+            raise UnsafeURL(f"{method} {url} was redirected to {target}: not followed, it "
+                            "leaves https (or http) for a plain or unknown scheme")
+        target = without_userinfo(target)
+        if target in seen:
+            raise TooManyRedirects(f"{method} {seen[0]}: the redirects loop ("
+                                   f"{' -> '.join([*seen, target])})")
+        if len(seen) > MAX_REDIRECTS:
+            raise TooManyRedirects(f"{method} {seen[0]}: more than {MAX_REDIRECTS} redirects "
+                                   f"(the last to {target}); not followed further")
+        seen.append(target)
+        logger.debug("%s %s: redirected to %s", method, url, target)
+        return target
+
+    def _exchange(self, request: Request, url: str, trusted: bool, stream: bool,
+                  limit: float) -> tuple[Response, str | None]:
+        """One request and its answer; the redirect's ``Location`` if it is one."""
+        method = request.method
+        headers = {"Accept": "application/json", "User-Agent": self._user_agent}
+        if trusted:
+            headers.update(self.headers)
+        headers.update(request.headers)
+        auth: AuthBase | None = self.auth
+        if not trusted:
+            headers = {k: v for k, v in headers.items() if k.title() not in _PRIVATE_HEADERS}
+            auth = _NoCredentials()
         data: Any = None
         if isinstance(request.body, StreamBody):
             data = request.body.open()
@@ -301,10 +423,9 @@ class Transport:
         elif request.body is not None:
             data = dumps(request.body)
             headers.setdefault("Content-Type", "application/json")
-        limit = time.monotonic() + self.deadline
         try:
             answer = self.session.request(
-                method, url, data=data, headers=headers, auth=self.auth,
+                method, url, data=data, headers=headers, auth=auth,
                 timeout=self.timeout, allow_redirects=False, stream=True,
             )
             streamed = stream and answer.status_code < 400 and not answer.is_redirect
@@ -327,8 +448,8 @@ class Transport:
             response = Response(**parts, content=content)
         self._note_headers(response)
         if answer.is_redirect:
-            refuse_redirect(self.server_url, method, url, answer.headers.get("Location", ""))
-        return response
+            return response, answer.headers.get("Location", "")
+        return response, None
 
     def _read(self, answer: requests.Response, limit: float) -> bytes:
         return b"".join(self._pieces(answer, limit, decode=True))

@@ -34,6 +34,7 @@ def test_readme_examples_run(docs_server: str, monkeypatch: pytest.MonkeyPatch) 
     assert "<BatchReport 120 of 120 succeeded>" in printed
     assert "records?status=done&_sort=-last_modified&_limit=10" in printed
     assert "['/buckets/tour/groups/friends']" in printed
+    assert "1 changed, 1 fetched, 0 failed, 0 unchanged\n['de']\n" in printed  # Remote Settings
     todo = namespace["todo"]
     assert todo.filter(seen=True).count() == todo.count()
     assert todo.get(namespace["record"].id).data.title == "oat milk"

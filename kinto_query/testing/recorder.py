@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from betamax import Betamax
@@ -58,6 +59,8 @@ RECORD_MODES = ("none", "once", "new", "all")
 # What a cassette's server address becomes on replay: a reserved name, never a real host.
 REPLAY_SERVER_URL = "http://kinto.test/v1"
 _ORIGIN_PLACEHOLDER = "<KINTO_ORIGIN>"
+# The server's host:port alone, as Remote Settings names it (monitor entries' "host").
+_HOST_PLACEHOLDER = "<KINTO_HOST>"
 
 
 class MissingCassette(FileNotFoundError):
@@ -165,13 +168,15 @@ class Recorder:
         self._betamax = Betamax(self.session, cassette_library_dir=str(cassette_dir))
         # new: replay what the cassette holds, record what it lacks.
         record = {"new": "new_episodes"}.get(self.mode, "once" if self.recording else "none")
+        origin = re.sub(r"/v1/?$", "", self.server_url)
         self._betamax.use_cassette(
             name,
             record=record,
             serialize_with=SERIALIZER,
             match_requests_on=["method", self._matcher],
-            placeholders=[{"placeholder": _ORIGIN_PLACEHOLDER,
-                           "replace": re.sub(r"/v1/?$", "", self.server_url)}],
+            # The origin first: its host:port is then gone from what the second one sees.
+            placeholders=[{"placeholder": _ORIGIN_PLACEHOLDER, "replace": origin},
+                          {"placeholder": _HOST_PLACEHOLDER, "replace": urlsplit(origin).netloc}],
         )
         cassette = self._betamax.current_cassette
         cassette.serializer.proxied_serializer = KintoSerializer(self.scrub)
