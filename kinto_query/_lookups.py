@@ -122,6 +122,53 @@ def split_lookup(key: str) -> tuple[str, str]:
     return field_path(key), "eq"
 
 
+# Kinto's querystring keyword -> our lookup, for the suggestion made to a raw-prefix habit.
+_FROM_KINTO = {prefix or "eq": op for op, prefix in OPERATORS.items()}
+# Our operators written with one underscore ("priority_gte"), longest first ("not_in" before
+# "in"); "_in" only with a list value: opt_in=True is a field, status_in=[...] a slip.
+_ONE_UNDERSCORE = re.compile(
+    rf"^(\w+?)_({'|'.join(sorted(OPERATORS, key=len, reverse=True))})\Z"
+)
+
+
+def check_habit(key: str, value: object, *, call: str = "filter") -> None:
+    """Refuse a plain name that reads as a kinto-http.py habit: a raw Kinto prefix
+    (``min_priority``) or an operator after one underscore (``priority_gte``).
+
+    Either would be taken as a field name and match nothing; ``name__eq`` is the spelling of
+    a field really named so.
+
+    >>> check_habit("min_priority", 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kinto_query.exceptions.InvalidQuery: filter(min_priority=3): ... `priority__gte=3`? ...
+    """
+    if key.rpartition("__")[2] in OPERATORS:
+        return  # an explicit lookup (``min_priority__eq``): the field is named as written
+    path = key.replace("__", ".")
+    head, dot, last = path.rpartition(".")
+    meant = None
+    if match := _KINTO_FILTER.match(path):
+        keyword, field = match.groups()
+        what = f"Kinto's raw prefix '{keyword}_' is not a lookup here"
+        meant = (field, _FROM_KINTO[keyword])
+    elif match := _ONE_UNDERSCORE.match(last):
+        field, op = match.groups()
+        listed = isinstance(value, (list, tuple, set, frozenset))
+        if op not in ("in", "not_in") or listed:
+            what = "lookups take two underscores"
+            meant = (head + dot + field, op)
+    if meant is None:
+        return
+    field, op = meant
+    lookup = field.replace(".", "__") + ("" if op == "eq" else f"__{op}")
+    scalar = not isinstance(value, (list, tuple, set, frozenset, dict))
+    hatch = f"{key}__{'eq' if scalar else 'contains'}={value!r}"
+    raise InvalidQuery(
+        f"{call}({key}={value!r}): {what}: did you mean `{lookup}={value!r}`? (for a field "
+        f"really named {key!r}, write `{hatch}`)"
+    )
+
 def _kinto_reads(name: str) -> tuple[str, str]:
     """The ``(keyword, field)`` Kinto reads in a querystring name (``"eq"`` for plain ones)."""
     match = _KINTO_FILTER.match(name.strip())
@@ -242,6 +289,7 @@ def encode_filter(key: str, value: object, *, negate: bool = False) -> tuple[str
     ('not_status', 'done')
     """
     field, op = split_lookup(key)
+    check_habit(key, value, call="exclude" if negate else "filter")
     if negate:
         if op == "has":
             if not isinstance(value, bool):

@@ -122,15 +122,23 @@ class Query(Generic[T]):
         return self._add_filters(lookups, negate=True)
 
     def sort(self, *fields: str) -> Self:
-        """Order by fields, ``-`` for descending: ``sort("-priority", "title")``."""
-        keys = []
-        for key in fields:
-            if not isinstance(key, str):
-                raise InvalidQuery(f"sort() takes field names, got {key!r}")
-            sign = key[:1] if key[:1] in ("-", "+") else ""
-            name = field_path(key[len(sign):])  # "--a" is refused, not read as "-a"
-            keys.append(("-" if sign == "-" else "") + name)
+        """Order by fields, ``-`` for descending: ``sort("-priority", "title")``, or Kinto's
+        comma form ``sort("-priority,title")``."""
+        keys: list[str] = []
+        for given in fields:
+            if not isinstance(given, str):
+                raise InvalidQuery(f"sort() takes field names, got {given!r}")
+            # Kinto splits _sort on commas: "-priority,id" is two keys, as kinto-http.py sends it.
+            keys.extend(self._sort_key(key.strip()) for key in given.split(","))
         return self._clone(sort=tuple(keys))
+
+    @staticmethod
+    def _sort_key(key: str) -> str:
+        if not key:
+            raise InvalidQuery("sort(): an empty field name (a comma too many?)")
+        sign = key[:1] if key[:1] in ("-", "+") else ""
+        name = field_path(key[len(sign):])  # "--a" is refused, not read as "-a"
+        return ("-" if sign == "-" else "") + name
 
     def fields(self, *names: str) -> Self:
         """Return only these fields (``id`` and ``last_modified`` always come)."""
