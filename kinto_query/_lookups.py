@@ -17,11 +17,12 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from ._values import milliseconds, to_json
 from .exceptions import InvalidQuery
 
-__all__ = ["OPERATORS", "encode_filter", "field_path"]
+__all__ = ["OPERATORS", "encode_filter", "field_path", "read_back"]
 
 # Our lookup name -> Kinto's querystring prefix ("" for plain equality).
 OPERATORS: dict[str, str] = {
@@ -173,6 +174,28 @@ def _kinto_reads(name: str) -> tuple[str, str]:
     """The ``(keyword, field)`` Kinto reads in a querystring name (``"eq"`` for plain ones)."""
     match = _KINTO_FILTER.match(name.strip())
     return (match.group(1), match.group(2)) if match else ("eq", name.strip())
+
+
+def _decoded(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def read_back(name: str, text: str) -> tuple[str, str, Any]:
+    """What a sent filter means, as ``(field, lookup, value)``, the value as Kinto reads it.
+
+    >>> read_back("min_priority", '"3"')
+    ('priority', 'gte', '3')
+    >>> read_back("in_status", "todo,3")
+    ('status', 'in', ['todo', 3])
+    """
+    keyword, field = _kinto_reads(name)
+    op = _FROM_KINTO[keyword]
+    if op in ("in", "not_in"):
+        return field, op, [_decoded(item) for item in text.split(",")]
+    return field, op, _decoded(text)
 
 
 def _check_reading(name: str, op: str, field: str) -> None:

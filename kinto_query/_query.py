@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit
 
+from ._hints import watched
 from ._lookups import encode_filter, field_path
 from ._messages import Request
 from ._scan import Page, Position, prefetched, scan, without_tombstones
@@ -280,7 +281,11 @@ class Query(Generic[T]):
                      key=self._item_key)
         if state.prefetch:
             pages = prefetched(pages)
-        return without_tombstones(pages) if state.live_only else pages
+        if state.live_only:
+            pages = without_tombstones(pages)
+        if state.filters and not (state.start or state.skip or state.limit == 0):
+            pages = watched(pages, state.filters, state.fields)  # checks the first page only
+        return pages
 
     def partition(self, k: int) -> list[Self]:
         """``k`` disjoint queries whose results together are exactly this query's, to scan in
