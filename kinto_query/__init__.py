@@ -25,7 +25,7 @@ from ._lookups import split_lookup
 from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
 from ._monitor import Monitor, MonitorEntry, MonitorSnapshot
-from ._permissions import Permissions
+from ._permissions import Permissions, Principals
 from ._query import Listing, Query
 from ._record import Record
 from ._replicate import ReplicationReport, replicate
@@ -122,6 +122,7 @@ __all__ = [
     "Page",
     "Permissions",
     "PreconditionFailed",
+    "Principals",
     "Query",
     "Record",
     "RecordQuery",

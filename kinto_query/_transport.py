@@ -285,12 +285,17 @@ class Transport:
                 if resolved is not None:
                     return resolved
             if policy is None or response.status not in policy.statuses:
-                raise_for_response(response)
+                raise_for_response(response, credentials_sent=self._credentials_sent())
             unsure = unsure or (response.status != 429 and not _from_kinto(response))
             after = retry_after_seconds(response.headers.get("Retry-After"))
-            return Again(after, functools.partial(_raise_for, response))
+            return Again(after, functools.partial(_raise_for, response, self._credentials_sent()))
 
         return with_retries(policy, attempt, f"{request.method} {request.path}")
+
+    def _credentials_sent(self) -> bool:
+        headers = {name.lower() for name in self.headers}
+        return self.auth is not None or self.session.auth is not None or \
+            "authorization" in headers
 
     def _sleep(self, seconds: float) -> None:
         (self.retry.sleep if self.retry is not None else time.sleep)(seconds)
@@ -484,8 +489,8 @@ def _reraise(error: KintoConnectionError, tries: int) -> NoReturn:
     raise error
 
 
-def _raise_for(response: Response, tries: int) -> NoReturn:
-    raise_for_response(response)
+def _raise_for(response: Response, credentials_sent: bool, tries: int) -> NoReturn:
+    raise_for_response(response, credentials_sent=credentials_sent)
     raise AssertionError("unreachable: an error status raises")  # pragma: no cover
 
 
