@@ -29,8 +29,10 @@ nitpick_ignore_regex = [
                r"|concurrent\.futures|threading|datetime|decimal|uuid|contextlib|dataclasses)"
                r"\..*"),
     # Type aliases, type variables and private helpers of ours that signatures name.
-    (r"py:.*", r"(AuthLike|Timeout|OnBackoff|PermissionLists|PublicKey|Fetch|_HasTransport|[A-Z])"),
+    (r"py:.*", r"(AuthLike|Timeout|OnBackoff|Options|PermissionLists|PublicKey|Fetch|_HasTransport|[A-Z])"),
     (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
+    # The mixins a query is made of (each class documents the methods it has).
+    (r"py:class", r"kinto_query\._query\.(Timed|Projected|Addressed|Deletable)"),
     # The docstring of random.random, shown as the default of RetryPolicy's jitter source.
     (r"py:class", r"x in the interval \[0, 1\)\."),
 ]

@@ -14,16 +14,19 @@ from ._changes_feed import Changes, Watch
 from ._changeset import Changeset
 from ._client import Client
 from ._collection import Collection, RecordQuery
+from ._config import Config
 from ._data import Data
+from ._endpoints import validate_id
 from ._fetch_changed import CollectionFetch, FetchReport
 from ._grants import Grant, GrantQuery
 from ._group import Group
 from ._history import HistoryEntry, HistoryQuery
+from ._lookups import split_lookup
 from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
 from ._monitor import Monitor, MonitorEntry, MonitorSnapshot
-from ._permissions import Permissions
-from ._query import Query
+from ._permissions import Permissions, Principals
+from ._query import Listing, Query
 from ._record import Record
 from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
@@ -85,6 +88,7 @@ __all__ = [
     "Client",
     "Collection",
     "CollectionFetch",
+    "Config",
     "ConfigurationError",
     "Conflict",
     "Data",
@@ -106,6 +110,7 @@ __all__ = [
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "Listing",
     "Monitor",
     "MonitorEntry",
     "MonitorSnapshot",
@@ -119,6 +124,7 @@ __all__ = [
     "Page",
     "Permissions",
     "PreconditionFailed",
+    "Principals",
     "Query",
     "Record",
     "RecordQuery",
@@ -140,5 +146,7 @@ __all__ = [
     "Watch",
     "__version__",
     "replicate",
+    "split_lookup",
+    "validate_id",
     "verify_signature",
 ]

@@ -60,11 +60,6 @@ class Changeset:
     """The ``_expected`` sent (the cache-busting value)."""
 
     @property
-    def etag(self) -> str:
-        """The timestamp as an ETag (``'"1700000000000"'``), as other ``since`` take it."""
-        return f'"{self.timestamp}"'
-
-    @property
     def records(self) -> list[Record]:
         """The changes that are records, tombstones left out."""
         return [record for record in self.changes if not record.deleted]

@@ -9,15 +9,16 @@ and maps error answers to exceptions. Concurrent sends plug in here too, not in 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import logging
-import os
 import platform
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping
-from typing import Any, Literal, Union, overload
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -25,13 +26,13 @@ import urllib3
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 
-from ._auth import AuthLike, parse_auth
+from ._auth import parse_auth
+from ._config import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Config, Options, Timeout, configure
 from ._endpoints import endpoint_path
 from ._messages import Request, Response, StreamBody, StreamedResponse, if_match
-from ._retry import DEFAULT_RETRY, RetryPolicy, applied, idempotent, retry_after_seconds
+from ._retry import Again, applied, idempotent, retry_after_seconds, with_retries
 from ._urls import (
     DEFAULT_SERVER_URL,
-    check_server_url,
     check_v1_redirect,
     is_local,
     origin,
@@ -54,6 +55,9 @@ from .exceptions import (
     raise_for_response,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_SERVER_URL",
@@ -69,12 +73,6 @@ __all__ = [
 
 logger = logging.getLogger("kinto_query")
 
-# (connect, read) seconds: long enough for a 10,000-record page, short enough never to hang.
-DEFAULT_TIMEOUT = (5.0, 60.0)
-# Seconds one attempt may take in all, body included: a body that trickles in cannot hang.
-DEFAULT_DEADLINE = 120.0
-Timeout = Union[float, tuple[float, float]]  # noqa: UP007 - runtime alias on 3.10
-OnBackoff = Literal["wait", "raise"]
 _CHUNK = 1 << 16
 _READS = ("GET", "HEAD", "OPTIONS")
 # Redirects a read follows, at most: Remote Settings sends one (monitor/changes to its CDN).
@@ -143,26 +141,10 @@ def _never_sent(error: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def _positive(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-
-
-def _check_timeout(timeout: object) -> Timeout:
-    values = timeout if isinstance(timeout, tuple) else (timeout,)
-    if not (len(values) in (1, 2) and all(_positive(v) for v in values)):
-        raise ValueError("timeout must be a positive number of seconds or a (connect, read) pair")
-    return timeout  # type: ignore[return-value]
-
-
-def _new_session() -> requests.Session:
-    """The session of a transport given none (kinto_query.testing routes these through its
-    recorder while a test records or replays)."""
-    return requests.Session()
-
-
 class Transport:
     """Sends requests to one Kinto server and returns responses, or raises ``KintoError``.
 
+    Configured by a ``Config`` (``config=``) and/or its options as keywords (see ``Config``):
     ``retry`` says what is retried and how (``None``: nothing is); ``deadline`` bounds each
     attempt, body included; ``on_backoff`` says what to do while the server asks clients to
     back off (Kinto's ``Backoff`` header): ``"wait"`` (at most ``retry.max_wait`` seconds) or
@@ -176,36 +158,27 @@ class Transport:
         self,
         server_url: str | None = None,
         *,
-        auth: AuthLike = None,
-        session: requests.Session | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        deadline: float = DEFAULT_DEADLINE,
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        on_backoff: OnBackoff = "wait",
-        user_agent: str | None = None,
+        config: Config | None = None,
+        **options: Unpack[Options],
     ) -> None:
-        url = server_url or os.environ.get("KINTO_SERVER_URL") or DEFAULT_SERVER_URL
-        self.server_url = check_server_url(url)
-        self.auth: AuthBase | None = parse_auth(auth)
-        self.timeout = _check_timeout(timeout)
-        if not _positive(deadline):
-            raise ValueError("deadline must be a positive number of seconds")
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise TypeError("retry must be a RetryPolicy, or None for no retries")
-        if on_backoff not in ("wait", "raise"):
-            raise ValueError("on_backoff must be 'wait' or 'raise'")
-        self.deadline = float(deadline)
-        self.retry = retry
-        self.on_backoff = on_backoff
-        self.headers = dict(headers or {})
-        if user_agent is not None and (not isinstance(user_agent, str) or not user_agent.strip()
-                                       or any(c in user_agent for c in "\r\n")):
-            raise ValueError("user_agent must be a product token such as 'myproduct/1.2'")
-        self.user_agent = user_agent
-        self._user_agent = user_agent_header(user_agent)
-        self.owns_session = session is None
-        self.session = session if session is not None else _new_session()
+        self.config = config = configure(server_url, config, **options)
+        """The configuration this transport was made from, complete (its server URL and
+        factories filled in)."""
+        assert config.server_url is not None and config.session_factory is not None
+        assert config.id_factory is not None
+        self.server_url: str = config.server_url
+        self.id_factory: Callable[[], str] = config.id_factory
+        """Makes the id of a new record whose data has none."""
+        self.auth: AuthBase | None = parse_auth(config.auth)
+        self.timeout: Timeout = config.timeout
+        self.deadline = config.deadline
+        self.retry = config.retry
+        self.on_backoff = config.on_backoff
+        self.headers: dict[str, str] = dict(config.headers or {})
+        self.user_agent = config.user_agent
+        self._user_agent = user_agent_header(config.user_agent)
+        self.owns_session = config.session is None
+        self.session = config.session if config.session is not None else config.session_factory()
         self._origin = origin(self.server_url)
         self._backoff_until = 0.0
         self._server_info: dict[str, Any] | None = None
@@ -221,9 +194,7 @@ class Transport:
 
     def copy(self) -> Transport:
         """A transport like this one with a session of its own (for another thread)."""
-        twin = Transport(self.server_url, auth=self.auth, headers=self.headers,
-                         timeout=self.timeout, deadline=self.deadline, retry=self.retry,
-                         on_backoff=self.on_backoff, user_agent=self.user_agent)
+        twin = Transport(config=dataclasses.replace(self.config, session=None))
         twin._server_info = self._server_info
         return twin
 
@@ -307,50 +278,56 @@ class Transport:
         policy = self.retry if safe or not batch else None
         if isinstance(request.body, StreamBody):
             policy = None  # what it reads from may not be readable twice
-        started = time.monotonic()
         unsure = False  # an attempt may have been applied without our knowing
-        retry = 0
-        failure: KintoConnectionError | None
-        while True:
+
+        def attempt() -> Response | Again[Response]:
+            nonlocal unsure
             try:
                 response = self._attempt(request, stream=stream, public=public)
             except KintoConnectionError as error:
                 cause = error.cause
                 never_sent = isinstance(cause, requests.RequestException) and _never_sent(cause)
                 unsure = unsure or not never_sent
-                wait = (policy.next_wait(retry, started, None)
-                        if policy and (safe or never_sent) else None)
-                failure = error
-            else:
-                if response.status < 400:
-                    return response
-                if unsure and response.status in (404, 412) and request.method not in _READS:
-                    resolved = self._resolve(request, response)
-                    if resolved is not None:
-                        return resolved
-                retryable = (response.status in policy.statuses if safe else
-                             _nothing_applied(response)) if policy is not None else False
-                unsure = unsure or (response.status != 429 and not _from_kinto(response))
-                after = retry_after_seconds(response.headers.get("Retry-After"))
-                wait = (policy.next_wait(retry, started, after) if policy and (
-                    retryable or _please_retry(response)) else None)
-                failure = None
-            if wait is None:
-                settled = failure is not None or response.status not in (404, 412)
-                if unsure and settled and _one_object_write(request):
-                    # The last answer says nothing of an earlier attempt that may have landed:
-                    # what the server holds does (OutcomeUnknown when it cannot be read).
-                    resolved = self.read_back(request)
-                    if resolved is not None:
-                        return resolved
-                if failure is not None:
-                    raise failure
-                raise_for_response(response)
-                raise AssertionError("unreachable: an error status raises")  # pragma: no cover
-            logger.info("%s %s: retrying in %.2f s (retry %d)", request.method, request.path,
-                        wait, retry + 1)
-            self._sleep(wait)
-            retry += 1
+                if not (safe or never_sent):  # it may have been applied: never resent blindly
+                    return self._settle(request, unsure, error, None, 1)
+                return Again(None, functools.partial(self._settle, request, unsure, error, None))
+            if response.status < 400:
+                return response
+            if unsure and response.status in (404, 412) and request.method not in _READS:
+                resolved = self._resolve(request, response)
+                if resolved is not None:
+                    return resolved
+            retryable = policy is not None and (
+                (response.status in policy.statuses if safe else _nothing_applied(response))
+                or _please_retry(response))
+            unsure = unsure or (response.status != 429 and not _from_kinto(response))
+            if not retryable:
+                return self._settle(request, unsure, None, response, 1)
+            after = retry_after_seconds(response.headers.get("Retry-After"))
+            return Again(after, functools.partial(self._settle, request, unsure, None, response))
+
+        return with_retries(policy, attempt, f"{request.method} {request.path}")
+
+    def _settle(self, request: Request, unsure: bool, error: KintoConnectionError | None,
+                response: Response | None, tries: int) -> Response:
+        """No retry left: the failure raised, unless an earlier attempt may have landed and
+        the last answer says nothing of it: then what the server holds tells (a read-back;
+        ``OutcomeUnknown`` when it cannot be read)."""
+        settled = response is None or response.status not in (404, 412)  # else: resolved
+        if unsure and settled and _one_object_write(request):
+            resolved = self.read_back(request)
+            if resolved is not None:
+                return resolved
+        if error is not None:
+            raise error
+        assert response is not None
+        raise_for_response(response, credentials_sent=self._credentials_sent())
+        raise AssertionError("unreachable: an error status raises")  # pragma: no cover
+
+    def _credentials_sent(self) -> bool:
+        headers = {name.lower() for name in self.headers}
+        return self.auth is not None or self.session.auth is not None or \
+            "authorization" in headers
 
     def _sleep(self, seconds: float) -> None:
         (self.retry.sleep if self.retry is not None else time.sleep)(seconds)

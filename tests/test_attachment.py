@@ -530,6 +530,7 @@ def cdn_files(cdn_kinto: tuple[str, str]) -> Iterator[tuple[Collection, str]]:
     client.close()
 
 
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
 def test_a_file_on_the_cdn_is_downloaded_without_credentials(
     cdn_files: tuple[Collection, str], tmp_path: Path
 ) -> None:
@@ -543,6 +544,7 @@ def test_a_file_on_the_cdn_is_downloaded_without_credentials(
     assert headers["User-Agent"].startswith("kinto_query/")
 
 
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
 def test_a_relative_location_is_fetched_from_the_cdn(
     cdn_files: tuple[Collection, str], cdn_kinto: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -561,6 +563,7 @@ def test_a_relative_location_is_fetched_from_the_cdn(
     assert "Authorization" not in headers
 
 
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
 def test_a_folder_target_gets_the_files_own_name_and_a_held_file_is_kept(
     cdn_files: tuple[Collection, str], tmp_path: Path
 ) -> None:
@@ -578,6 +581,7 @@ def test_a_folder_target_gets_the_files_own_name_and_a_held_file_is_kept(
     assert len(CDN.seen) == 2 and (tmp_path / "hello.txt").read_bytes() == b"hello"
 
 
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
 def test_a_corrupt_file_from_the_cdn_leaves_nothing(
     cdn_files: tuple[Collection, str], tmp_path: Path
 ) -> None:
@@ -588,6 +592,7 @@ def test_a_corrupt_file_from_the_cdn_leaves_nothing(
     assert os.listdir(tmp_path) == []  # no file, no temporary file
 
 
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
 def test_a_location_outside_the_advertised_base_url_is_refused(
     cdn_files: tuple[Collection, str], cdn_kinto: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -606,6 +611,7 @@ def test_a_location_outside_the_advertised_base_url_is_refused(
     assert CDN.seen == [] and os.listdir(tmp_path) == []
 
 
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
 def test_a_filename_that_is_a_path_cannot_go_in_a_folder(
     cdn_files: tuple[Collection, str], cdn_kinto: tuple[str, str], tmp_path: Path
 ) -> None:

@@ -270,6 +270,19 @@ def test_prefetch_raises_where_the_failure_is_and_resumes(
     assert seen == [f"r{i:03d}" for i in range(100)]
 
 
+@pytest.mark.parametrize(("etag", "timestamp"), [
+    ('"1700000000000"', 1700000000000), ('W/"21"', 21), (None, None), ("not-a-time", None),
+])
+def test_a_pages_timestamp_is_the_int_of_its_etag(
+    scripted: tuple[str, Script], etag: str | None, timestamp: int | None
+) -> None:
+    """Timestamps are ints across the API (as collection.timestamp()); ETags only on input."""
+    url, script = scripted
+    script.answers = [page([{"id": "a"}], **({"ETag": etag} if etag else {}))]
+    collection = Client(url, retry=None).bucket("b").collection("todo")
+    assert [p.timestamp for p in collection.pages()] == [timestamp]
+
+
 @pytest.mark.parametrize("tamper", [{"skip": -5}, {"remaining": -1}, {"skip": 2.5},
                                     {"remaining": True}])
 def test_a_token_with_impossible_counts_is_refused(

@@ -27,7 +27,6 @@ from kinto_query import (
     Forbidden,
     InvalidResponse,
     KintoConnectionError,
-    KintoError,
     Request,
     TooManyRedirects,
     Transport,
@@ -162,7 +161,9 @@ class RedirectingHandler(BaseHTTPRequestHandler):
     """Answers as Kinto (or a proxy) would to malformed URLs; hand-made, as Kinto never errs."""
 
     def do_GET(self) -> None:
-        if self.path.startswith("/v1/"):
+        if self.path.endswith("/away"):
+            self._answer(302, {"Location": "http://elsewhere.example/v1/buckets"})
+        elif self.path.startswith("/v1/"):
             if self.path.endswith("/"):  # Kinto: a trailing slash is redirected away
                 self._answer(307, {"Location": self.path.rstrip("/")})
             elif self.path.endswith("/html"):  # a success that is not Kinto's JSON
@@ -193,11 +194,19 @@ def redirecting() -> Iterator[str]:
         yield origin
 
 
-def test_redirect_inserting_v1_is_a_configuration_error(redirecting: str) -> None:
+def test_a_bare_origin_is_the_servers_root_with_the_api_below_v1(redirecting: str) -> None:
     transport = Transport(redirecting, auth=AUTH)
+    assert transport.server_url == f"{redirecting}/v1"
+    response = transport.send(Request("GET", "/buckets/b/collections/c/records"))
+    assert (response.status, response.url) == (200, f"{redirecting}/v1/buckets/b/collections/c"
+                                                     "/records")
+
+
+def test_redirect_inserting_v1_is_a_configuration_error(redirecting: str) -> None:
+    transport = Transport(redirecting + "/kinto", auth=AUTH)
     with pytest.raises(ConfigurationError) as caught:
         transport.send(Request("GET", "/buckets/b/collections/c/records"))
-    assert f"the server URL is probably '{redirecting}/v1'" in str(caught.value)
+    assert f"the server URL is probably '{redirecting}/v1/kinto'" in str(caught.value)
     assert isinstance(caught.value, ValueError)
 
 
@@ -208,7 +217,8 @@ def test_redirect_inserting_v1_below_a_prefix(redirecting: str) -> None:
 
 
 def test_a_write_redirected_to_add_v1_is_a_configuration_error_too(redirecting: str) -> None:
-    transport = Transport(redirecting, auth=AUTH)
+    # A path below the origin: a bare origin means its /v1 API root and is not redirected.
+    transport = Transport(redirecting + "/kinto", auth=AUTH)
     with pytest.raises(ConfigurationError, match="the server URL is probably"):
         transport.send(Request("PUT", "/buckets/b", {"data": {}}))
 
@@ -231,18 +241,11 @@ def test_response_carries_its_request(redirecting: str) -> None:
 # -- against a real Kinto -------------------------------------------------------------------------
 
 
-def test_server_url_without_v1_is_configuration_error(
-    todo: Collection, kinto_fresh_server: str
-) -> None:
-    """A server URL missing /v1 raises ConfigurationError suggesting the URL with /v1."""
-    from kinto_query import ConfigurationError  # new name: imported here so the rest runs
-
+def test_live_a_server_url_without_v1_works(todo: Collection, kinto_fresh_server: str) -> None:
+    """The server's bare origin, as people type it: Kinto's API root /v1 is below it."""
     client = Client(kinto_fresh_server.removesuffix("/v1"), auth=AUTH)
-    with pytest.raises(ConfigurationError) as caught:
-        client.bucket("w").collection("todo").count()
-    assert isinstance(caught.value, KintoError)
-    assert isinstance(caught.value, ValueError)
-    assert kinto_fresh_server in str(caught.value)
+    assert client.server_url == kinto_fresh_server
+    assert client.bucket("w").collection("todo").count() == todo.count()
 
 
 def test_a_session_with_another_adapter_is_read_as_requests_reads_it() -> None:
@@ -435,15 +438,6 @@ def test_kinto_redirects_a_trailing_slash_and_a_write_is_refused(alice: Client) 
         alice.transport.send(Request("PUT", "/buckets/b/", {"data": {}}))
     with pytest.raises(Forbidden):  # nothing was created (Kinto: 403 for a missing bucket)
         alice.transport.send(Request("GET", "/buckets/b"))
-
-
-def test_kinto_without_v1_is_still_a_configuration_error_for_reads(
-    kinto_fresh_server: str,
-) -> None:
-    client = Client(kinto_fresh_server.removesuffix("/v1"), auth=AUTH)
-    with pytest.raises(ConfigurationError, match=re.escape(
-            f"the server URL is probably '{kinto_fresh_server}'")):
-        client.transport.send(Request("GET", "/buckets"))
 
 
 # -- User-Agent ---------------------------------------------------------------------------------

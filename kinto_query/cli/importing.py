@@ -25,11 +25,7 @@ from typing import IO, Any
 
 import click
 
-from .._batch import send_batch
-from .._collection import Collection
-from .._messages import Request, if_match
-from .._record import Record
-from .._report import BatchItem, BatchReport, ItemFailure
+from .. import BatchReport, Collection, ItemFailure, Record
 from .errors import CliError, ExitStatus, classify
 from .options import Target, connection_options, settings_of, target_argument
 from .output import plural_records
@@ -48,6 +44,7 @@ __all__ = ["import_records"]
 
 SLICE = 5000  # items per bulk call: a report (and its ids) lives for one slice only
 _MODE_WORDS = {"create": "created", "update": "replaced", "upsert": "created or replaced"}
+SHOWN_FAILURES = 10  # failure lines on stderr; the failed file has them all
 
 
 class _Stopped(Exception):
@@ -71,6 +68,7 @@ class _Run:
         self.exhausted = False
         self.pending: collections.deque[tuple[int, Item]] = collections.deque()
         self.seen = [0, 0, 0, 0]
+        self.told = 0  # failures reported on stderr (or left unsaid past SHOWN_FAILURES)
 
     # -- the items of one slice ----------------------------------------------------------------
 
@@ -98,20 +96,6 @@ class _Run:
                 yield item.record
             else:
                 yield collection.record(item.record, permissions=item.permissions)
-
-    def requests(self, collection: Collection) -> Iterator[BatchItem]:
-        """``--update``: PUT with ``If-Match`` (the exported version, or ``*``: must exist)."""
-        for record in self.records(collection):
-            body: dict[str, Any] = {}
-            if isinstance(record, Record):  # with permissions
-                body["permissions"] = record.permissions.to_dict()
-                record = {"id": record.id, "last_modified": record.last_modified,
-                          **record.data.to_dict()}
-            body["data"] = {k: v for k, v in record.items() if k not in ("id", "last_modified")}
-            version = record.get("last_modified")
-            headers = if_match(version) if isinstance(version, int) else {"If-Match": "*"}
-            path = collection.record(id=record["id"]).path
-            yield BatchItem(Request("PUT", path, body, headers), record["id"])
 
     # -- what the server said ------------------------------------------------------------------
 
@@ -157,8 +141,17 @@ class _Run:
 
     def _fail(self, item: Item, why: str) -> None:
         self.failed.write(item)
-        name = f" (id {item.id!r})" if item.id else ""
-        self.bar.say(f"line {item.line}{name}: {why}")
+        self.told += 1
+        if self.told <= SHOWN_FAILURES:
+            name = f" (id {item.id!r})" if item.id else ""
+            self.bar.say(f"line {item.line}{name}: {why}")
+
+    def unsaid(self) -> str | None:
+        """The line that stands for the failures not shown, if any."""
+        more = self.told - SHOWN_FAILURES
+        if more <= 0:
+            return None
+        return f"... and {more:,} more, in {self.failed.path}"
 
     def close_slice(self, report: BatchReport | None) -> None:
         """After a slice that stopped early: what was not filed goes to the failed file."""
@@ -186,7 +179,10 @@ def _bulk(collection: Collection, run: _Run, mode: str, concurrency: int) -> Non
         report = collection.save_records(run.records(collection), force=True,
                                          raise_on_error=False, **options)
     else:
-        report = send_batch(collection.transport, run.requests(collection), **options)
+        # Replaced only if unchanged since its last_modified (if it carries one), or if it
+        # exists at all: the library's conditional PUT.
+        report = collection.replace_records(run.records(collection), raise_on_error=False,
+                                            **options)
     run.close_slice(report)
 
 
@@ -279,6 +275,8 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
             run.close_slice(getattr(error, "report", None))
             rest = run.file_the_rest()
             failed.close()
+            if (unsaid := run.unsaid()) is not None:
+                click.echo(unsaid, err=True)
             if isinstance(error, _Stopped):
                 status, message = classify_failure(error.failure)
             else:
@@ -290,7 +288,11 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
             signal.signal(signal.SIGINT, previous)
         rest = run.file_the_rest() if run.stop_requested else 0
     failed.close()
-    done = f"imported {plural_records(run.imported)} into {target} ({_MODE_WORDS[mode]})"
+    if (unsaid := run.unsaid()) is not None:
+        click.echo(unsaid, err=True)
+    # The verb says what happened to the records (never to the collection): "created 0
+    # records in backup/todo; 121 failed".
+    done = f"{_MODE_WORDS[mode]} {plural_records(run.imported)} in {target}"
     if run.stop_requested:
         click.echo(f"interrupted: {done}; the {failed.count:,} not imported ({rest:,} never "
                    f"sent) are in {failed.path}: go on with 'kinto-query import {target} "

@@ -16,10 +16,7 @@ from typing import Any
 
 import click
 
-from .._changeset import Changeset
-from .._monitor import MonitorEntry
-from .._record import Record
-from .._scan import Page
+from .. import Changeset, MonitorEntry, Page, Record, SignatureVerifier
 from .history import moment
 from .options import Target, connection_options, settings_of, target_argument
 from .output import FORMATS, emit, print_table
@@ -55,8 +52,6 @@ def _utc(milliseconds: int) -> str:
 def _verify(changes: Changeset, key: Path | None, root_hash: str | None,
             subject: str | None, ctx: click.Context) -> str:
     """Check the signature as asked; what to say of it on stderr."""
-    from .._signature import SignatureVerifier
-
     if key is None and root_hash is None:
         return "signature not checked (--verify KEY.pem or --root-hash HASH)"
     public_key = key.read_bytes() if key is not None else None
@@ -107,7 +102,7 @@ def changeset(ctx: click.Context, /, target: Target, since: int | datetime.datet
     if fmt == "table":
         print_table(objects, sys.stdout)
     else:
-        emit([Page(objects, changes.etag, None, None)], fmt, sys.stdout)
+        emit([Page(objects, changes.timestamp, None, None)], fmt, sys.stdout)
     click.echo(f"{target}: timestamp {changes.timestamp} ({_utc(changes.timestamp)} UTC), "
                f"{len(changes.records)} records, {len(changes.deleted)} deleted; {said}",
                err=True)

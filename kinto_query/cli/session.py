@@ -17,8 +17,7 @@ import sys
 
 import click
 
-from .._client import Client
-from .._urls import DEFAULT_SERVER_URL
+from .. import DEFAULT_SERVER_URL, Client
 from .errors import CliError, ExitStatus
 
 __all__ = ["AUTH_ENV", "SERVER_ENV", "Settings", "resolve_auth", "setup_logging"]
@@ -93,11 +92,14 @@ class Settings:
 
 
 def setup_logging(debug: bool) -> None:
-    """With ``--debug``, the library's log (each request and its status) on stderr."""
-    if not debug:
-        return
+    """The library's logged warnings (a filter whose first page suggests a slip) on stderr,
+    one line each; with ``--debug``, its whole log (each request and its status)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
     logger = logging.getLogger("kinto_query")
     logger.addHandler(handler)
+    if not debug:
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        logger.setLevel(logging.WARNING)
+        return
+    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
     logger.setLevel(logging.DEBUG)

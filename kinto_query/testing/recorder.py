@@ -29,10 +29,10 @@ from betamax import Betamax
 from betamax.exceptions import BetamaxError
 from requests.adapters import BaseAdapter
 
-from .. import _record, _transport
 from .._attachment_files import RecordableSession
 from .._auth import AuthLike
 from .._client import Client
+from .._config import Config
 from .cassettes import (
     SERIALIZER,
     KintoSerializer,
@@ -219,6 +219,7 @@ class Recorder:
 
     def client(self, *, auth: AuthLike = None, **options: Any) -> Client:
         """A Client on this cassette (credentials are never written, however they are set)."""
+        options.setdefault("id_factory", self.new_id)
         return Client(self.server_url, auth=auth, session=self.session, **options)
 
     @contextlib.contextmanager
@@ -226,15 +227,13 @@ class Recorder:
         """While inside: every Client built without a session of its own talks through this
         cassette, one built without a URL talks to this recorder's server
         (``KINTO_SERVER_URL``), and the ids of new records are :meth:`new_id`'s."""
-        saved_factory, saved_ids = _transport._new_session, _record._new_id
         saved_url = os.environ.get("KINTO_SERVER_URL")
-        _transport._new_session = self.new_session
-        _record._new_id = self.new_id
         os.environ["KINTO_SERVER_URL"] = self.server_url
+        routed = Config(session_factory=self.new_session, id_factory=self.new_id)
         try:
-            yield
+            with routed.as_default():
+                yield
         finally:
-            _transport._new_session, _record._new_id = saved_factory, saved_ids
             if saved_url is None:
                 os.environ.pop("KINTO_SERVER_URL", None)
             else:

@@ -121,6 +121,10 @@ class PortInUse(RuntimeError):
     """The port asked for is already taken (another server, another ``make serve``...)."""
 
 
+class _PortTaken(Exception):
+    """Kinto could not bind its port: taken since it was found free."""
+
+
 _SERVER_PACKAGES = ("kinto", "kinto_attachment")
 
 
@@ -184,6 +188,7 @@ class KintoServer:
         self.database_url = database_url
         self.migrate = migrate
         self.host = host
+        self._fixed_port = port is not None
         self.port = port or free_port(host)
         self.settings = dict(settings or {})
         self.userid_hmac_secret = userid_hmac_secret or _USERID_SECRET
@@ -222,8 +227,23 @@ class KintoServer:
                 f"cannot start Kinto: {' and '.join(missing)} "
                 f"{'is' if len(missing) == 1 else 'are'} not installed in {sys.prefix} "
                 f"({self._install_hint})")
-        if port_in_use(self.host, self.port):
-            raise PortInUse(f"cannot start Kinto: {self.host}:{self.port} is already in use")
+        attempts = 3
+        while True:
+            if port_in_use(self.host, self.port):
+                raise PortInUse(f"cannot start Kinto: {self.host}:{self.port} is already in use")
+            try:
+                return self._start(timeout)
+            except _PortTaken:
+                # Another process (a parallel test worker's server...) bound the free port
+                # between our asking and Kinto's binding: try another one.
+                attempts -= 1
+                if self._fixed_port or not attempts:
+                    raise PortInUse(f"cannot start Kinto: {self.host}:{self.port} was taken "
+                                    f"while Kinto started") from None
+                self.port = free_port(self.host)
+                self.url = f"http://{self.host}:{self.port}/v1"
+
+    def _start(self, timeout: float) -> Self:
         self._dir = tempfile.mkdtemp(prefix="kinto-query-")
         ini = Path(self._dir, "kinto.ini")
         # The ini is read with interpolation: a literal % is written %%.
@@ -256,6 +276,8 @@ class KintoServer:
             if self.process.poll() is not None:
                 log_text = self.log
                 self.stop()
+                if "Address already in use" in log_text:
+                    raise _PortTaken()
                 raise RuntimeError(f"Kinto exited at start-up:\n{log_text[-3000:]}")
             try:
                 if requests.get(self.url + "/", timeout=1).status_code == 200:

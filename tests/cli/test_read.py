@@ -3,37 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import pytest
 
 from kinto_query import Bucket, Client, Collection
 
 from ..conftest import raw, raw_get
 from .clitools import jsonl, one_error_line, run
-
-TODO = "/buckets/shop/collections/todo"
-
-
-def todo_records() -> list[dict[str, Any]]:
-    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
-                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
-                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
-    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
-    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
-    return records
-
-
-@pytest.fixture
-def shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records(todo_records())
-    return todo
-
-
-def server_ids(url: str, query: str) -> list[str]:
-    return [r["id"] for r in raw_get(url, f"{TODO}/records?{query}")["data"]]
-
+from .conftest import TODO, server_ids
 
 # -- records, count, get --------------------------------------------------------------------------
 
@@ -46,6 +21,17 @@ def test_records_filters_sort_and_limit_as_json_lines(kinto_fresh_server: str, s
         kinto_fresh_server, "status=done&min_priority=2&_sort=-priority,id&_limit=3")
     assert [r["priority"] for r in records] == [4, 3, 2]
     assert all(set(r) >= {"id", "last_modified", "title"} for r in records)
+
+
+def test_a_filtered_field_in_no_record_warns(kinto_fresh_server: str, shop: Collection):
+    # Kinto counts the missing field as greater than any value: every record comes back.
+    done = run(["records", "shop/todo", "-f", "prioritty__gte=3"], server=kinto_fresh_server)
+    assert done.status == 0 and len(jsonl(done.out)) == 14
+    assert done.err == ("warning: no result of the first page has the field 'prioritty' of "
+                        "filter(prioritty__gte=3): is it misspelt? (Kinto counts a missing "
+                        "field as greater than any value and unequal to all)\n")
+    right = run(["records", "shop/todo", "-f", "priority__gte=3"], server=kinto_fresh_server)
+    assert right.status == 0 and right.err == ""
 
 
 def test_count_is_one_number(kinto_fresh_server: str, shop: Collection):

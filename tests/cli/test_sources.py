@@ -2,54 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from kinto_query import Bucket, Client, Collection
+from kinto_query import Bucket, Client
 
-from ..conftest import raw
 from .clitools import run
-
-TODO = "/buckets/shop/collections/todo"
-
-
-def sample(n: int, start: int = 0) -> Iterator[dict[str, Any]]:
-    """Records whose values test the typing: numbers, strings that look like numbers or
-    JSON, unicode, nesting, lists, booleans, null, a field sometimes missing."""
-    looks = ["1.0", "007", "true", "null", "", " 3 ", "[1]", '{"a"', "a,b", 'say "hi"',
-             "two\nlines", "café ✓"]
-    for i in range(start, start + n):
-        record: dict[str, Any] = {
-            "id": f"r{i:05d}", "title": looks[i % len(looks)], "n": i, "ratio": i / 8,
-            "done": i % 2 == 0, "tags": ["a", "b"][: i % 3], "author": {"name": f"u{i % 7}"},
-            "note": None,
-        }
-        if i % 5 == 0:
-            del record["note"]
-        yield record
-
-
-def seed(client: Client, n: int, *, bucket: str = "shop", collection: str = "todo",
-         start: int = 0) -> Collection:
-    todo = Bucket(bucket, client=client, create=True).create_collection(collection,
-                                                                       exist_ok=True)
-    todo.create_records(sample(n, start))
-    return todo
-
-
-def server_records(url: str, path: str = TODO) -> dict[str, dict[str, Any]]:
-    """The records as the server holds them, read raw: id -> data without last_modified."""
-    held: dict[str, dict[str, Any]] = {}
-    next_url: str | None = f"{url}{path}/records"
-    while next_url:
-        response = raw("GET", next_url, "")
-        response.raise_for_status()
-        for record in response.json()["data"]:
-            held[record["id"]] = {k: v for k, v in record.items() if k != "last_modified"}
-        next_url = response.headers.get("Next-Page")
-    return held
-
+from .conftest import seed, server_records
 
 # -- import ---------------------------------------------------------------------------------------
 
@@ -61,7 +19,7 @@ def test_csv_round_trip_is_exact(kinto_fresh_server: str, alice: Client, tmp_pat
     assert exported.status == 0
     imported = run(["import", "shop/copy", "todo.csv"], server=kinto_fresh_server, cwd=tmp_path)
     assert (imported.status, imported.err) == (
-        0, "imported 60 records into shop/copy (created)\n")
+        0, "created 60 records in shop/copy\n")
     copy = server_records(kinto_fresh_server, "/buckets/shop/collections/copy")
     assert copy == server_records(kinto_fresh_server)
     assert copy["r00004"]["title"] == "" and "note" not in copy["r00005"]
@@ -85,7 +43,7 @@ def test_import_reports_unreadable_lines_and_imports_the_rest(kinto_fresh_server
     assert errors[0].startswith("line 2: not JSON")
     assert errors[1] == 'line 4: not a JSON object: ["a list"]'
     assert errors[2].startswith("line 5 (id 'bad id'): invalid record id 'bad id'")
-    assert errors[3] == ("imported 2 records into shop/todo (created); 3 failed, written to "
+    assert errors[3] == ("created 2 records in shop/todo; 3 failed, written to "
                          "redo.jsonl: fix them and import that file")
     assert (tmp_path / "redo.jsonl").read_text() == (
         'not json\n["a list"]\n{"id": "bad id", "n": 4}\n')
@@ -105,7 +63,7 @@ def test_a_broken_csv_is_reported_not_swallowed(kinto_fresh_server: str, alice: 
         "line 3: 2 cells for 3 columns",
         "line 4: not CSV from here to the end of the file (unexpected end of data): a quoted "
         "cell that is never closed?",
-        "imported 1 record into shop/todo (created); 2 failed, written to in.failed.csv: fix "
+        "created 1 record in shop/todo; 2 failed, written to in.failed.csv: fix "
         "them and import that file"]
     assert (tmp_path / "in.failed.csv").read_text() == (
         'id,title,priority\nd4,four\nc2,"two,2\nc3,three,3\n')
