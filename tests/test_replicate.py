@@ -344,7 +344,7 @@ def test_a_target_answering_garbage_before_copying_is_a_replication_error(
         assert isinstance(report, ReplicationReport)
         assert (report.read, report.complete) == (0, False)
         assert "preparing the target failed" in (report.stopped_by or "")
-        resumed = replicate(source, target, since=report.etag)
+        resumed = replicate(source, target, since=report.timestamp)
     assert resumed.ok and contents(backup, COPY) == contents(kinto_fresh_server, SOURCE)
 
 
