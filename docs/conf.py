@@ -1,7 +1,11 @@
-"""Sphinx configuration: the README as the first page, an API reference generated from the
-docstrings, the changelog. Built by ``make docs`` with warnings as errors (nitpicky)."""
+"""Sphinx configuration: a quickstart home page, guides, the kinto-http.py migration guide, an
+API reference generated from the docstrings and grouped by object, the changelog. Built by
+``make docs`` with warnings as errors (nitpicky)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import kinto_query
 
@@ -12,13 +16,22 @@ copyright = "kinto_query maintainers, Apache-2.0"
 
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode", "myst_parser"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_snippets"]
 myst_heading_anchors = 3
 
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {"members": True}
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
-autodoc_class_signature = "separated"
+# Types in the signature, one parameter a line when it is long: no "Return type: None" under
+# every __init__, and the class signature is the constructor's (no separate __init__ entry).
+autodoc_typehints = "signature"
+autodoc_class_signature = "mixed"
+maximum_signature_line_length = 70
+python_use_unqualified_type_names = True
+# Aliases stay named in signatures (their expansion is long, and split badly at commas).
+autodoc_type_aliases = {name: name for name in ("AuthLike", "Timeout", "OnBackoff")}
+# The page's table of contents names methods without their class ("save", not
+# "Collection.save"): the sidebar's names stay whole.
+toc_object_entries_show_parents = "hide"
 
 # Every reference must resolve, except to the libraries we build on, whose inventories are not
 # fetched (the build needs no network).
@@ -35,5 +48,26 @@ nitpick_ignore_regex = [
     (r"py:class", r"x in the interval \[0, 1\)\."),
 ]
 
-html_theme = "alabaster"
+html_theme = "furo"
 html_title = f"kinto_query {release}"
+html_static_path = ["_static"]
+html_css_files = ["site.css"]
+pygments_style = "friendly"
+pygments_dark_style = "monokai"
+
+# Pages that other branches add, listed in index.md's toctree where they belong: until a page
+# exists, its line is dropped (a toctree naming a missing page is a warning, hence an error).
+OPTIONAL_PAGES = ("remote-settings",)
+HERE = Path(__file__).parent
+
+
+def _drop_missing_pages(app: Any, docname: str, source: list[str]) -> None:
+    if docname != "index":
+        return
+    for page in OPTIONAL_PAGES:
+        if not any(HERE.glob(f"{page}.*")):
+            source[0] = source[0].replace(f"\n{page}\n", "\n")
+
+
+def setup(app: Any) -> None:
+    app.connect("source-read", _drop_missing_pages)
