@@ -40,6 +40,24 @@ def page_text(page: Path) -> str:
                        page.read_text())
 
 
+def fences(text: str) -> list[tuple[str, str]]:
+    """Every fenced block of a Markdown text, directives included, as (info string, body)."""
+    found = []
+    lines = iter(text.splitlines())
+    for line in lines:
+        opening = re.match(r"( *)(`{3,})(.*)", line)
+        if not opening:
+            continue
+        indent, ticks, info = opening.groups()
+        body = []
+        for inner in lines:
+            if inner.strip() == ticks and inner.startswith(indent):
+                break
+            body.append(inner[len(indent):])
+        found.append((info.strip(), "\n".join(body)))
+    return found
+
+
 def page_id(page: Path) -> str:
     return page.relative_to(DOCS).as_posix()
 
@@ -57,9 +75,8 @@ def test_the_guides_have_examples() -> None:
 
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
 def test_code_fits_the_column(page: Path) -> None:
-    code = re.findall(r"^( *)```(?!\{)[^\n]*\n(.*?)^\1```", page_text(page),
-                      flags=re.S | re.M)
-    wide = [line for _, body in code for line in body.splitlines() if len(line) > WIDEST]
+    wide = [line for info, body in fences(page_text(page)) if not info.startswith("{")
+            for line in body.splitlines() if len(line) > WIDEST]
     assert not wide, f"lines wider than {WIDEST} characters scroll sideways: {wide}"
 
 
