@@ -25,8 +25,9 @@ autodoc_member_order = "bysource"
 # every __init__, and the class signature is the constructor's (no separate __init__ entry).
 autodoc_typehints = "signature"
 autodoc_class_signature = "mixed"
-maximum_signature_line_length = 70
+maximum_signature_line_length = 88
 python_use_unqualified_type_names = True
+add_module_names = False
 # Aliases stay named in signatures (their expansion is long, and split badly at commas).
 autodoc_type_aliases = {name: name for name in ("AuthLike", "Timeout", "OnBackoff")}
 # The page's table of contents names methods without their class ("save", not
