@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +94,39 @@ def test_page_examples_run(page: Path, docs_server: str) -> None:
     print(printed)  # shown on failure, to compare with the page's comments
     for expected in PRINTED.get(page_id(page), []):
         assert expected in printed
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site as ``make docs`` builds it (warnings as errors, every reference resolved)."""
+    out = tmp_path_factory.mktemp("site")
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-q", "-b", "html",
+         str(DOCS), str(out)], capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_site_reference_reads_as_users_look_things_up(site: Path) -> None:
+    pages = {p.relative_to(site).as_posix(): p.read_text() for p in site.rglob("*.html")
+             if "_modules" not in p.parts}
+    # Grouped by object, not one flat list.
+    for group in ("client", "bucket", "collection", "query", "record", "group", "batches",
+                  "reports", "errors", "testing"):
+        assert f"api/{group}.html" in pages
+    # Each object documented once in the whole site (a :no-index: copy would have no id).
+    ids = [i for text in pages.values()
+           for i in re.findall(r'<dt class="sig sig-object py"(?: id="([^"]+)")?', text)]
+    assert "" not in ids
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    # No "Return type: None" under constructors, nor a separate __init__ entry.
+    assert not [name for name, text in pages.items() if "Return type" in text]
+    assert not [i for i in ids if i.endswith(".__init__")]
+
+
+def test_site_home_is_a_quickstart_not_the_readme(site: Path) -> None:
+    home = (site / "index.html").read_text()
+    assert "Quickstart" in home
+    assert "Two commands" not in home
+    assert 'href="kinto-http.html"' in home
