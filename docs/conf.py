@@ -4,6 +4,7 @@ API reference generated from the docstrings and grouped by object, the changelog
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ autodoc_member_order = "bysource"
 # every __init__, and the class signature is the constructor's (no separate __init__ entry).
 autodoc_typehints = "signature"
 autodoc_class_signature = "mixed"
+# Defaults as written in the source (DEFAULT_RETRY, not the repr of a whole RetryPolicy).
+autodoc_preserve_defaults = True
 maximum_signature_line_length = 88
 python_use_unqualified_type_names = True
 add_module_names = False
@@ -45,8 +48,6 @@ nitpick_ignore_regex = [
     # Type aliases, type variables and private helpers of ours that signatures name.
     (r"py:.*", r"(AuthLike|Timeout|OnBackoff|PermissionLists|_HasTransport|[A-Z])"),
     (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
-    # The docstring of random.random, shown as the default of RetryPolicy's jitter source.
-    (r"py:class", r"x in the interval \[0, 1\)\."),
 ]
 
 html_theme = "furo"
@@ -70,5 +71,23 @@ def _drop_missing_pages(app: Any, docname: str, source: list[str]) -> None:
             source[0] = source[0].replace(f"\n{page}\n", "\n")
 
 
+# A dataclass's generated __init__ shows defaults as reprs Python cannot parse back
+# ("<factory>", "<built-in function sleep>"): Sphinx then prints the signature raw, on one
+# line. Name them instead, so that it parses and folds like the others.
+_UNPARSABLE_DEFAULTS = [
+    (re.compile(r"<built-in (?:function|method) (\w+)[^>]*>"), r"\1"),
+    (re.compile(r"<factory>"), "..."),
+]
+
+
+def _readable_defaults(app: Any, what: str, name: str, obj: Any, options: Any,
+                       signature: str | None, return_annotation: str | None) -> Any:
+    if signature:
+        for pattern, replacement in _UNPARSABLE_DEFAULTS:
+            signature = pattern.sub(replacement, signature)
+    return signature, return_annotation
+
+
 def setup(app: Any) -> None:
     app.connect("source-read", _drop_missing_pages)
+    app.connect("autodoc-process-signature", _readable_defaults)
