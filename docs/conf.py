@@ -48,6 +48,8 @@ nitpick_ignore_regex = [
     # Type aliases, type variables and private helpers of ours that signatures name.
     (r"py:.*", r"(AuthLike|Timeout|OnBackoff|PermissionLists|_HasTransport|[A-Z])"),
     (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
+    # The docstring of random.random, shown as the default of RetryPolicy's jitter source.
+    (r"py:class", r"x in the interval \[0, 1\)\."),
 ]
 
 html_theme = "furo"
