@@ -19,7 +19,7 @@ from ._group import Group
 from ._history import HistoryEntry, HistoryQuery
 from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
-from ._permissions import Permissions
+from ._permissions import Permissions, Principals
 from ._query import Query
 from ._record import Record
 from ._replicate import ReplicationReport, replicate
@@ -104,6 +104,7 @@ __all__ = [
     "Page",
     "Permissions",
     "PreconditionFailed",
+    "Principals",
     "Query",
     "Record",
     "RecordQuery",

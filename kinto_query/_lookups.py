@@ -17,11 +17,12 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from ._values import milliseconds, to_json
 from .exceptions import InvalidQuery
 
-__all__ = ["OPERATORS", "encode_filter", "field_path"]
+__all__ = ["OPERATORS", "encode_filter", "field_path", "read_back"]
 
 # Our lookup name -> Kinto's querystring prefix ("" for plain equality).
 OPERATORS: dict[str, str] = {
@@ -122,10 +123,79 @@ def split_lookup(key: str) -> tuple[str, str]:
     return field_path(key), "eq"
 
 
+# Kinto's querystring keyword -> our lookup, for the suggestion made to a raw-prefix habit.
+_FROM_KINTO = {prefix or "eq": op for op, prefix in OPERATORS.items()}
+# Our operators written with one underscore ("priority_gte"), longest first ("not_in" before
+# "in"); "_in" only with a list value: opt_in=True is a field, status_in=[...] a slip.
+_ONE_UNDERSCORE = re.compile(
+    rf"^(\w+?)_({'|'.join(sorted(OPERATORS, key=len, reverse=True))})\Z"
+)
+
+
+def check_habit(key: str, value: object, *, call: str = "filter") -> None:
+    """Refuse a plain name that reads as a kinto-http.py habit: a raw Kinto prefix
+    (``min_priority``) or an operator after one underscore (``priority_gte``).
+
+    Either would be taken as a field name and match nothing; ``name__eq`` is the spelling of
+    a field really named so.
+
+    >>> check_habit("min_priority", 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kinto_query.exceptions.InvalidQuery: filter(min_priority=3): ... `priority__gte=3`? ...
+    """
+    if key.rpartition("__")[2] in OPERATORS:
+        return  # an explicit lookup (``min_priority__eq``): the field is named as written
+    path = key.replace("__", ".")
+    head, dot, last = path.rpartition(".")
+    meant = None
+    if match := _KINTO_FILTER.match(path):
+        keyword, field = match.groups()
+        what = f"Kinto's raw prefix '{keyword}_' is not a lookup here"
+        meant = (field, _FROM_KINTO[keyword])
+    elif match := _ONE_UNDERSCORE.match(last):
+        field, op = match.groups()
+        listed = isinstance(value, (list, tuple, set, frozenset))
+        if op not in ("in", "not_in") or listed:
+            what = "lookups take two underscores"
+            meant = (head + dot + field, op)
+    if meant is None:
+        return
+    field, op = meant
+    lookup = field.replace(".", "__") + ("" if op == "eq" else f"__{op}")
+    scalar = not isinstance(value, (list, tuple, set, frozenset, dict))
+    hatch = f"{key}__{'eq' if scalar else 'contains'}={value!r}"
+    raise InvalidQuery(
+        f"{call}({key}={value!r}): {what}: did you mean `{lookup}={value!r}`? (for a field "
+        f"really named {key!r}, write `{hatch}`)"
+    )
+
 def _kinto_reads(name: str) -> tuple[str, str]:
     """The ``(keyword, field)`` Kinto reads in a querystring name (``"eq"`` for plain ones)."""
     match = _KINTO_FILTER.match(name.strip())
     return (match.group(1), match.group(2)) if match else ("eq", name.strip())
+
+
+def _decoded(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def read_back(name: str, text: str) -> tuple[str, str, Any]:
+    """What a sent filter means, as ``(field, lookup, value)``, the value as Kinto reads it.
+
+    >>> read_back("min_priority", '"3"')
+    ('priority', 'gte', '3')
+    >>> read_back("in_status", "todo,3")
+    ('status', 'in', ['todo', 3])
+    """
+    keyword, field = _kinto_reads(name)
+    op = _FROM_KINTO[keyword]
+    if op in ("in", "not_in"):
+        return field, op, [_decoded(item) for item in text.split(",")]
+    return field, op, _decoded(text)
 
 
 def _check_reading(name: str, op: str, field: str) -> None:
@@ -242,6 +312,7 @@ def encode_filter(key: str, value: object, *, negate: bool = False) -> tuple[str
     ('not_status', 'done')
     """
     field, op = split_lookup(key)
+    check_habit(key, value, call="exclude" if negate else "filter")
     if negate:
         if op == "has":
             if not isinstance(value, bool):

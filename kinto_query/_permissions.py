@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any, SupportsIndex
 
 from ._endpoints import validate_id
-from .exceptions import KintoError
+from .exceptions import InvalidId, KintoError
 
-__all__ = ["PERMISSIONS", "Permissions"]
+__all__ = ["PERMISSIONS", "Permissions", "Principals"]
 
 # Kinto's permission names for each kind of object.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -28,6 +29,78 @@ def _seed_spelling(permission: str) -> str | None:
     return f"{action}_{kind}" if sep else None
 
 
+def expand(principal: str, bucket_id: str) -> str:
+    """``group:friends`` -> ``/buckets/<bucket>/groups/friends``; others unchanged."""
+    if not isinstance(principal, str):
+        raise TypeError(f"a principal is a string, not {type(principal).__name__}")
+    if principal.startswith("group:"):
+        group_id = validate_id(principal[len("group:") :], "group")
+        return f"/buckets/{bucket_id}/groups/{group_id}"
+    return principal
+
+
+class Principals(list[str]):
+    """The principals of one permission, where ``group:ID`` and the group's URI (as the
+    server sends it back) are the same principal: ``in``, ``==``, ``remove`` and ``index``
+    take either spelling; ``==`` compares as sets, the server keeping no order.
+
+    >>> read = Principals(["/buckets/tour/groups/friends"], bucket_id="tour")
+    >>> "group:friends" in read, read == ["group:friends"]
+    (True, True)
+    """
+
+    __slots__ = ("_bucket_id",)
+
+    def __init__(self, principals: Iterable[str] = (), *, bucket_id: str) -> None:
+        super().__init__(principals)
+        self._bucket_id = bucket_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))  # a plain list
+
+    def _same(self, principal: object) -> str | None:
+        """The URI form of ``principal``, or None if it cannot be one."""
+        try:
+            return expand(principal, self._bucket_id)  # type: ignore[arg-type]
+        except (TypeError, InvalidId):
+            return None
+
+    def _position(self, principal: object) -> int | None:
+        wanted = self._same(principal)
+        for position, held in enumerate(self):
+            if wanted is not None and self._same(held) == wanted:
+                return position
+        return None
+
+    def __contains__(self, principal: object) -> bool:
+        return self._position(principal) is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, (list, tuple, set, frozenset)):
+            return NotImplemented
+        theirs = {self._same(principal) for principal in other}
+        return None not in theirs and theirs == {self._same(held) for held in self}
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # mutable
+
+    def remove(self, principal: str) -> None:
+        position = self._position(principal)
+        if position is None:
+            raise ValueError(f"{principal!r} is not among {list(self)!r}")
+        del self[position]
+
+    def index(self, principal: str, start: SupportsIndex = 0,
+              stop: SupportsIndex = 2**63 - 1) -> int:
+        position = self._position(principal)
+        if position is None or not int(start) <= position < int(stop):
+            raise ValueError(f"{principal!r} is not among {list(self)!r}")
+        return position
+
+
 class Permissions:
     """``obj.permissions.read``, ``.write``, ``.collection_create`` (or ``.create_collection``)...
 
@@ -38,7 +111,7 @@ class Permissions:
     _kind: str
     _bucket_id: str
     _aliases: dict[str, str]
-    _lists: dict[str, list[str]]
+    _lists: dict[str, Principals]
     _loaded: dict[str, list[str]]
     _from_server: bool
 
@@ -61,17 +134,12 @@ class Permissions:
         current = current or {}
         for name in PERMISSIONS[self._kind]:
             principals = [self.expand(p) for p in current.get(name, ())]
-            self._lists[name] = principals
-            self._loaded[name] = list(principals)
+            self._lists[name] = Principals(principals, bucket_id=bucket_id)
+            self._loaded[name] = principals
 
     def expand(self, principal: str) -> str:
         """``group:friends`` -> ``/buckets/<bucket>/groups/friends``; others unchanged."""
-        if not isinstance(principal, str):
-            raise TypeError(f"a principal is a string, not {type(principal).__name__}")
-        if principal.startswith("group:"):
-            group_id = validate_id(principal[len("group:") :], "group")
-            return f"/buckets/{self._bucket_id}/groups/{group_id}"
-        return principal
+        return expand(principal, self._bucket_id)
 
     def _name(self, attribute: str) -> str:
         try:
@@ -82,7 +150,7 @@ class Permissions:
                 f"a {self._kind} has no permission {attribute!r}; valid: {valid}"
             ) from None
 
-    def __getattr__(self, attribute: str) -> list[str]:
+    def __getattr__(self, attribute: str) -> Principals:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
         return self._lists[self._name(attribute)]
@@ -90,9 +158,9 @@ class Permissions:
     def __setattr__(self, attribute: str, principals: Iterable[str]) -> None:
         # `perms.write += friends` reads the list, extends it in place, then assigns it back.
         name = self._name(attribute)
-        self._lists[name] = list(principals)
+        self._lists[name] = Principals(principals, bucket_id=self._bucket_id)
 
-    def __getitem__(self, permission: str) -> list[str]:
+    def __getitem__(self, permission: str) -> Principals:
         return getattr(self, _attribute(permission))  # type: ignore[no-any-return]
 
     def to_dict(self) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit
 
+from ._hints import watched
 from ._lookups import encode_filter, field_path
 from ._messages import Request
 from ._scan import Page, Position, prefetched, scan, without_tombstones
@@ -122,15 +123,23 @@ class Query(Generic[T]):
         return self._add_filters(lookups, negate=True)
 
     def sort(self, *fields: str) -> Self:
-        """Order by fields, ``-`` for descending: ``sort("-priority", "title")``."""
-        keys = []
-        for key in fields:
-            if not isinstance(key, str):
-                raise InvalidQuery(f"sort() takes field names, got {key!r}")
-            sign = key[:1] if key[:1] in ("-", "+") else ""
-            name = field_path(key[len(sign):])  # "--a" is refused, not read as "-a"
-            keys.append(("-" if sign == "-" else "") + name)
+        """Order by fields, ``-`` for descending: ``sort("-priority", "title")``, or Kinto's
+        comma form ``sort("-priority,title")``."""
+        keys: list[str] = []
+        for given in fields:
+            if not isinstance(given, str):
+                raise InvalidQuery(f"sort() takes field names, got {given!r}")
+            # Kinto splits _sort on commas: "-priority,id" is two keys, as kinto-http.py sends it.
+            keys.extend(self._sort_key(key.strip()) for key in given.split(","))
         return self._clone(sort=tuple(keys))
+
+    @staticmethod
+    def _sort_key(key: str) -> str:
+        if not key:
+            raise InvalidQuery("sort(): an empty field name (a comma too many?)")
+        sign = key[:1] if key[:1] in ("-", "+") else ""
+        name = field_path(key[len(sign):])  # "--a" is refused, not read as "-a"
+        return ("-" if sign == "-" else "") + name
 
     def fields(self, *names: str) -> Self:
         """Return only these fields (``id`` and ``last_modified`` always come)."""
@@ -272,7 +281,11 @@ class Query(Generic[T]):
                      key=self._item_key)
         if state.prefetch:
             pages = prefetched(pages)
-        return without_tombstones(pages) if state.live_only else pages
+        if state.live_only:
+            pages = without_tombstones(pages)
+        if state.filters and not (state.start or state.skip or state.limit == 0):
+            pages = watched(pages, state.filters, state.fields)  # checks the first page only
+        return pages
 
     def partition(self, k: int) -> list[Self]:
         """``k`` disjoint queries whose results together are exactly this query's, to scan in

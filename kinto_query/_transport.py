@@ -248,7 +248,7 @@ class Transport:
                     if resolved is not None:
                         return resolved
                 if policy is None or response.status not in policy.statuses:
-                    raise_for_response(response)
+                    raise_for_response(response, credentials_sent=self._credentials_sent())
                 unsure = unsure or (response.status != 429 and not _from_kinto(response))
                 after = retry_after_seconds(response.headers.get("Retry-After"))
                 wait = policy.next_wait(retry, started, after) if policy else None
@@ -256,12 +256,17 @@ class Transport:
             if wait is None:
                 if failure is not None:
                     raise failure
-                raise_for_response(response)
+                raise_for_response(response, credentials_sent=self._credentials_sent())
                 raise AssertionError("unreachable: an error status raises")  # pragma: no cover
             logger.info("%s %s: retrying in %.2f s (retry %d)", request.method, request.path,
                         wait, retry + 1)
             self._sleep(wait)
             retry += 1
+
+    def _credentials_sent(self) -> bool:
+        headers = {name.lower() for name in self.headers}
+        return self.auth is not None or self.session.auth is not None or \
+            "authorization" in headers
 
     def _sleep(self, seconds: float) -> None:
         (self.retry.sleep if self.retry is not None else time.sleep)(seconds)

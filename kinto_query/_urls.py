@@ -39,7 +39,15 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 
 def check_server_url(url: str) -> str:
-    """The server URL without a trailing slash, or ``ConfigurationError`` saying what is wrong."""
+    """The server URL without a trailing slash, or ``ConfigurationError`` saying what is wrong.
+
+    A bare origin is taken as the server's root, below which Kinto's API lives at ``/v1``
+    (Kinto redirects ``/`` there): same origin, nothing guessed. A URL with another path is
+    kept as written (a proxy may map it anywhere).
+
+    >>> check_server_url("http://localhost:8888")
+    'http://localhost:8888/v1'
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
@@ -49,7 +57,8 @@ def check_server_url(url: str) -> str:
         raise ConfigurationError("server_url must not hold credentials; pass them as auth=")
     if parts.query or parts.fragment:
         raise ConfigurationError("server_url must not have a query or fragment")
-    return url.rstrip("/")
+    url = url.rstrip("/")
+    return url + "/v1" if parts.path in ("", "/") else url
 
 
 def is_local(host: str) -> bool:

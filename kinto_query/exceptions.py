@@ -290,7 +290,23 @@ class NotAuthenticated(Unauthorized):
 
 
 class Forbidden(HTTPError):
-    """403: not allowed, or (for a bucket) the bucket does not exist."""
+    """403: not allowed, or (for a bucket) the bucket does not exist.
+
+    ``.credentials_sent``: whether the request carried credentials (then the message also
+    suggests checking them: with Basic auth, Kinto takes a wrong password for another user).
+    """
+
+    def __init__(self, response: Response, body: Mapping[str, Any] | None, *,
+                 credentials_sent: bool = False) -> None:
+        self.credentials_sent = credentials_sent
+        super().__init__(response, body)
+
+    def _message(self, body: Mapping[str, Any]) -> str:
+        message = super()._message(body)
+        if not self.credentials_sent:
+            return message
+        return (f"{message}; if these credentials may be wrong, client.whoami() says who the "
+                "server takes you for")
 
 
 class NotFound(HTTPError):
@@ -320,6 +336,17 @@ class Conflict(HTTPError):
 
 class PreconditionFailed(HTTPError):
     """412: the object changed (or exists) on the server; ``.existing`` is its current version."""
+
+    def _message(self, body: Mapping[str, Any]) -> str:
+        message = super()._message(body)
+        if "If-Match" not in self.response.request.headers:
+            return message
+        kind, object_id, _ = object_named(urlsplit(self.url).path)
+        what = f"{kind} {object_id!r}" if kind != "object" else "it"
+        verb = "delete" if self.method.upper() == "DELETE" else "save"
+        return (f"{message}: {what} changed on the server since you loaded it; refresh() and "
+                f"redo your change, read the server's version in error.existing, or "
+                f"{verb}(force=True) to overwrite it")
 
     @property
     def existing(self) -> dict[str, Any] | None:
@@ -380,8 +407,11 @@ _BY_STATUS: dict[int, type[HTTPError]] = {
     429: TooManyRequests,
 }
 
-def raise_for_response(response: Response) -> None:
-    """Raise the error matching an error response; do nothing for a success."""
+def raise_for_response(response: Response, *, credentials_sent: bool = False) -> None:
+    """Raise the error matching an error response; do nothing for a success.
+
+    ``credentials_sent``: the request carried credentials (a 403 then says to check them).
+    """
     if response.status < 400:
         return
     cls = _BY_STATUS.get(response.status)
@@ -390,4 +420,7 @@ def raise_for_response(response: Response) -> None:
     if cls is PreconditionFailed and response.request.headers.get("If-None-Match") == "*":
         cls = AlreadyExists
     body = response.json_or_none()
-    raise cls(response, body if isinstance(body, Mapping) else None)
+    mapping = body if isinstance(body, Mapping) else None
+    if cls is Forbidden:
+        raise Forbidden(response, mapping, credentials_sent=credentials_sent)
+    raise cls(response, mapping)

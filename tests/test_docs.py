@@ -121,6 +121,12 @@ def test_site_reference_reads_as_users_look_things_up(site: Path) -> None:
     ids = [i for text in pages.values()
            for i in re.findall(r'<dt class="sig sig-object py" id="([^"]+)"', text)]
     assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    # Every public name has its entry.
+    import kinto_query
+
+    missing = [name for name in kinto_query.__all__
+               if name != "__version__" and f"kinto_query.{name}" not in ids]
+    assert missing == []
     # No "Return type: None" under constructors, nor a separate __init__ entry.
     assert not [name for name, text in pages.items() if "Return type" in text]
     assert not [i for i in ids if i.endswith(".__init__")]

@@ -161,8 +161,10 @@ def test_forbidden_for_a_bucket_of_someone_else(kinto_recorder: Recorder, path: 
     assert str(caught.value) == (
         f"GET /v1{path} -> 403 Forbidden: This user cannot access this resource. "
         "(Kinto answers 403 both when you may not access an object and when a bucket "
-        "does not exist) (errno 121)"
+        "does not exist); if these credentials may be wrong, client.whoami() says who the "
+        "server takes you for (errno 121)"
     )
+    assert caught.value.credentials_sent
 
 
 def test_not_found_missing_collection(kinto_client: Client) -> None:
@@ -238,3 +240,29 @@ def test_count_on_missing_collection_says_not_found(todo: Collection, alice: Cli
         missing.count()
     assert "collection 'nope' not found" in str(listed.value)
     assert "collection 'nope' not found" in str(counted.value)
+
+
+def test_a_stale_save_says_what_to_do(todo: Collection, alice: Client) -> None:
+    mine = todo.create_record({"id": "stale", "title": "milk"})
+    theirs = alice.bucket("w").collection("todo").get("stale")
+    theirs.data.title = "bread"
+    theirs.save()
+    mine.data.title = "eggs"
+    with pytest.raises(PreconditionFailed) as caught:
+        mine.save()
+    assert str(caught.value).endswith(
+        "-> 412 Precondition Failed: Resource was modified meanwhile: record 'stale' changed on "
+        "the server since you loaded it; refresh() and redo your change, read the server's "
+        "version in error.existing, or save(force=True) to overwrite it (errno 114)")
+    assert caught.value.existing is not None and caught.value.existing["title"] == "bread"
+    with pytest.raises(PreconditionFailed, match=r"or delete\(force=True\) to overwrite it"):
+        mine.delete()
+
+
+def test_a_wrong_password_on_a_bucket_hints_to_check_the_credentials(
+    todo: Collection, kinto_fresh_server: str
+) -> None:
+    wrong = Client(kinto_fresh_server, auth=("alice", "not her password"))
+    with pytest.raises(Forbidden) as caught:
+        wrong.bucket("w").collection("todo").count()
+    assert "client.whoami() says who the server takes you for" in str(caught.value)

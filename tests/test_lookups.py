@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 import uuid
 
 import pytest
@@ -47,9 +48,11 @@ def raw_ids(url: str) -> list[str]:
         ("done", True, ("done", "true")),
         ("done", None, ("done", "null")),
         ("n", 0, ("n", "0")),
-        # A field whose own name Kinto would read as an operator goes as eq_<field>.
-        ("in_stock", True, ("eq_in_stock", "true")),
-        ("contains_x", "y", ("eq_contains_x", "y")),
+        # A field whose own name Kinto would read as an operator, named with an explicit
+        # __eq (the plain name is refused as a raw-prefix habit), goes as eq_<field>.
+        ("in_stock__eq", True, ("eq_in_stock", "true")),
+        ("contains_x__eq", "y", ("eq_contains_x", "y")),
+        ("opt_in", True, ("opt_in", "true")),  # "_in" is a lookup slip only with a list
         ("index", 1, ("index", "1")),
     ],
 )
@@ -293,3 +296,54 @@ def test_live_kinto_reads_an_integer_beyond_64_bits_as_a_float(kinto_fresh_serve
         "todo")
     raw_put_record(kinto_fresh_server, "big", {"n": 2**64})
     assert raw_ids(f"{kinto_fresh_server}{TODO}/records?n={2**64 + 1}") == ["big"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "meant"),
+    [
+        ("min_priority", 3, "priority__gte=3"),
+        ("max_priority", 3, "priority__lte=3"),
+        ("not_status", "done", "status__ne='done'"),
+        ("in_status", ["a", "b"], "status__in=['a', 'b']"),
+        ("exclude_status", ["a"], "status__not_in=['a']"),
+        ("like_title", "milk*", "title__like='milk*'"),
+        ("has_author", True, "author__has=True"),
+        ("gt_priority", 3, "priority__gt=3"),
+        ("lt_priority", 3, "priority__lt=3"),
+        ("contains_tags", ["a"], "tags__contains=['a']"),
+        ("contains_any_tags", ["a"], "tags__contains_any=['a']"),
+        ("eq_status", "done", "status='done'"),
+        ("min_author.age", 3, "author__age__gte=3"),
+        ("priority_gte", 3, "priority__gte=3"),
+        ("priority_ne", 3, "priority__ne=3"),
+        ("status_in", ["a"], "status__in=['a']"),
+        ("status_not_in", ["a"], "status__not_in=['a']"),
+        ("tags_contains_any", ["a"], "tags__contains_any=['a']"),
+        ("author__age_lt", 3, "author__age__lt=3"),
+    ],
+)
+def test_kinto_http_habits_are_refused_with_the_lookup_meant(
+    key: str, value: object, meant: str
+) -> None:
+    with pytest.raises(InvalidQuery, match=re.escape(f"did you mean `{meant}`?")) as error:
+        encode_filter(key, value)
+    # The way to filter on a field really named so is in the same message.
+    assert f"for a field really named {key!r}, write `{key}__" in str(error.value)
+
+
+def test_a_habit_in_exclude_is_named_as_written(offline_client: Client) -> None:
+    todo = offline_client.bucket("b").collection("todo")
+    with pytest.raises(InvalidQuery, match=re.escape("exclude(not_status='done'): Kinto's raw "
+                                                     "prefix 'not_'")):
+        todo.exclude(not_status="done")
+
+
+def test_live_a_field_really_named_like_a_prefix_is_filtered_with_eq(
+    kinto_fresh_server: str,
+) -> None:
+    client = Client(kinto_fresh_server, auth=AUTH)
+    todo = Bucket("w", client=client, create=True).create_collection("todo")
+    raw_put_record(kinto_fresh_server, "named", {"min_priority": 3, "priority": 1})
+    raw_put_record(kinto_fresh_server, "other", {"min_priority": 1, "priority": 3})
+    assert [r.id for r in todo.filter(min_priority__eq=3)] == ["named"]
+    assert [r.id for r in todo.filter(priority__gte=3)] == ["other"]

@@ -6,7 +6,7 @@ import pytest
 
 from kinto_query import Bucket, Client, Collection, InvalidId, KintoError, Permissions, Request
 
-from .conftest import TODO, RequestLog, raw_read
+from .conftest import AUTH, TODO, RequestLog, raw_read
 
 # -- pure -----------------------------------------------------------------------------------------
 
@@ -82,6 +82,27 @@ def test_changing_hidden_permissions_is_refused() -> None:
         perms.changed()
 
 
+def test_both_spellings_of_a_group_are_the_same_principal() -> None:
+    perms = Permissions("bucket", "tour", {"read": ["/buckets/tour/groups/friends", "bob"]})
+    read = perms.read
+    assert "group:friends" in read and "/buckets/tour/groups/friends" in read
+    assert "group:strangers" not in read and "/buckets/other/groups/friends" not in read
+    assert read == ["bob", "group:friends"]  # a set: the server keeps no order
+    assert read != ["group:friends"] and read != ["bob", "group:friends", "carol"]
+    assert read.index("group:friends") == 0
+    read.remove("group:friends")
+    assert read == ["bob"] and perms.changes() == {
+        "read": ([], ["/buckets/tour/groups/friends"])}
+    assert 3 not in read and "group:not an id!" not in read
+
+
+def test_principals_stay_principals_after_assignment() -> None:
+    perms = Permissions("collection", "tour")
+    perms.read += ["group:friends"]
+    perms.write = ["/buckets/tour/groups/editors"]
+    assert "group:friends" in perms.read and perms.write == ["group:editors"]
+
+
 # -- cassettes: a round trip ---------------------------------------------------------------------
 
 
@@ -141,3 +162,14 @@ def test_permissions_saved_as_a_set(todo: Collection, kinto_fresh_server: str) -
     todo.permissions.read += ["a"]
     todo.save()
     assert raw_read(kinto_fresh_server, TODO) == ["a"]
+
+
+def test_live_a_group_granted_as_group_id_reads_back_as_written(kinto_fresh_server: str) -> None:
+    tour = Bucket("tour", client=Client(kinto_fresh_server, auth=AUTH), create=True)
+    tour.create_group("friends", members=["bob"])
+    tour.permissions.read += ["group:friends"]
+    tour.save()
+    read = tour.refresh().permissions.read
+    assert list(read) == ["/buckets/tour/groups/friends"]  # as the server sends it back
+    assert "group:friends" in read
+    assert read == ["group:friends"] and read == ["/buckets/tour/groups/friends"]

@@ -93,11 +93,14 @@ class Settings:
 
 
 def setup_logging(debug: bool) -> None:
-    """With ``--debug``, the library's log (each request and its status) on stderr."""
-    if not debug:
-        return
+    """The library's logged warnings (a filter whose first page suggests a slip) on stderr,
+    one line each; with ``--debug``, its whole log (each request and its status)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
     logger = logging.getLogger("kinto_query")
     logger.addHandler(handler)
+    if not debug:
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        logger.setLevel(logging.WARNING)
+        return
+    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
     logger.setLevel(logging.DEBUG)

@@ -48,6 +48,17 @@ def test_records_filters_sort_and_limit_as_json_lines(kinto_fresh_server: str, s
     assert all(set(r) >= {"id", "last_modified", "title"} for r in records)
 
 
+def test_a_filtered_field_in_no_record_warns(kinto_fresh_server: str, shop: Collection):
+    # Kinto counts the missing field as greater than any value: every record comes back.
+    done = run(["records", "shop/todo", "-f", "prioritty__gte=3"], server=kinto_fresh_server)
+    assert done.status == 0 and len(jsonl(done.out)) == 14
+    assert done.err == ("warning: no result of the first page has the field 'prioritty' of "
+                        "filter(prioritty__gte=3): is it misspelt? (Kinto counts a missing "
+                        "field as greater than any value and unequal to all)\n")
+    right = run(["records", "shop/todo", "-f", "priority__gte=3"], server=kinto_fresh_server)
+    assert right.status == 0 and right.err == ""
+
+
 def test_count_is_one_number(kinto_fresh_server: str, shop: Collection):
     done = run(["count", "shop/todo", "-f", "priority__gte=3", "-x", "status=done"],
                server=kinto_fresh_server)
