@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import subprocess
 import sys
@@ -137,3 +138,21 @@ def test_site_home_is_a_quickstart_not_the_readme(site: Path) -> None:
     assert "Quickstart" in home
     assert "Two commands" not in home
     assert 'href="kinto-http.html"' in home
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("page", RUNNABLE, ids=page_id)
+def test_page_examples_paste_into_the_python_repl(page: Path, docs_server: str) -> None:
+    # As the README's: a reader pastes a block into `python`; an indented block must end at a
+    # blank line there, and a blank line inside one ends it too early.
+    pasted = "".join(for_docs_server(block, docs_server) + "\n"
+                     for block in markdown_blocks(page_text(page)))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
+    done = subprocess.run(
+        [sys.executable, "-i", "-q"], input=pasted, capture_output=True, text=True,
+        timeout=180, env=env, check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "SyntaxError" not in done.stderr, done.stderr
+    for expected in PRINTED.get(page_id(page), []):
+        assert expected in done.stdout
