@@ -4,16 +4,23 @@ The views also tell their owner before the first change, wherever it happens (a 
 nested object changed, a list appended to): the owner then keeps a copy of the data as it
 was, to find what changed. Reading costs nothing, and neither does a record never changed
 (except that handing out a list of objects counts as a change: see ``_tracked``).
+
+A view is a ``dict`` subclass so that ``json.dumps(record.data)`` works: the JSON encoders
+(C and Python) read a dict subclass through its ``items()``, which here are the object's
+fields. The view's own dict storage holds no field, only the ``touch`` callback (under
+``_TOUCH``, never a string key), which also keeps the C encoder off its fast path for an
+empty dict. Making it costs what the slotted view it replaces cost: three C calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
-from typing import Any, SupportsIndex
+from typing import TYPE_CHECKING, Any, SupportsIndex
 
 __all__ = ["Data", "TrackedList", "raw_of", "view"]
 
 Touch = Callable[[], None]
+_TOUCH = 0  # the storage key of the touch callback: no field name (they are strings)
 
 
 def _nothing() -> None:
@@ -24,26 +31,38 @@ def _unwrap(value: Any) -> Any:
     return _get_raw(value) if isinstance(value, Data) else value
 
 
-class Data(MutableMapping[str, Any]):
+if TYPE_CHECKING:
+    _Base = dict[str, Any]
+else:
+    class _Base(MutableMapping, dict):
+        """The mapping methods of MutableMapping (through the view's fields) first; dict for
+        what JSON encoders and ``isinstance(x, dict)`` check."""
+
+        __slots__ = ()
+
+
+class Data(_Base):
     """A live view on a JSON object: ``data.title``, ``data["title"]``, ``data.author.name``.
 
     Nested objects come back as views on the same dict, so ``data.author.name = "x"`` changes
     the record; lists come back as lists whose changes are noticed too. Keys that clash with
-    mapping methods (``items``, ``get``...) need ``data[...]``.
+    mapping methods (``items``, ``get``, ``copy``...) need ``data[...]``. A view is a ``dict``
+    (``json.dumps(record.data)`` works); ``to_dict()`` is the plain dict under it.
 
     >>> data = Data({"title": "milk", "author": {"name": "ann"}})
     >>> data.author.name = "bob"
     >>> data.to_dict()
     {'title': 'milk', 'author': {'name': 'bob'}}
+    >>> import json; json.dumps(data)
+    '{"title": "milk", "author": {"name": "bob"}}'
     """
 
-    __slots__ = ("_raw", "_touch")
+    __slots__ = ("_raw",)
     _raw: dict[str, Any]
-    _touch: Touch
 
     def __init__(self, raw: dict[str, Any] | None = None, touch: Touch | None = None) -> None:
         _set_raw(self, {} if raw is None else raw)
-        _set_touch(self, touch or _nothing)
+        _set_touch(self, _TOUCH, touch or _nothing)
 
     def __getitem__(self, key: str) -> Any:
         value = _get_raw(self)[key]
@@ -63,11 +82,11 @@ class Data(MutableMapping[str, Any]):
         return _view(self, name, value) if type(value) in _CONTAINERS else value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        _get_touch(self)()
+        _get_stored(self, _TOUCH)()
         _get_raw(self)[key] = _unwrap(value)
 
     def __delitem__(self, key: str) -> None:
-        _get_touch(self)()
+        _get_stored(self, _TOUCH)()
         del _get_raw(self)[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -89,22 +108,46 @@ class Data(MutableMapping[str, Any]):
             return _get_raw(self) == _get_raw(other)
         return _get_raw(self) == other
 
-    __hash__ = None  # type: ignore[assignment]  # mutable
+    def __ne__(self, other: object) -> bool:  # dict's own would compare the storage
+        return not self == other
+
+    __hash__ = None  # mutable
 
     def __repr__(self) -> str:
         return f"Data({_get_raw(self)!r})"
 
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(_get_raw(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Data, (dict(_get_raw(self)),))  # detached from its owner (a weak reference)
+
+    def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
+        return {**self.to_dict(), **other}
+
+    def __ror__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
+        return {**other, **self.to_dict()}
+
+    def __ior__(self, other: Any) -> Data:  # type: ignore[override]
+        self.update(other)
+        return self
+
+    def copy(self) -> dict[str, Any]:
+        """A shallow copy, as a plain dict (nested objects are shared with the record)."""
+        return dict(self.to_dict())
+
     def to_dict(self) -> dict[str, Any]:
         """The underlying JSON object (not a copy): changing it counts as a change."""
-        _get_touch(self)()  # the caller may change it behind our back
+        _get_stored(self, _TOUCH)()  # the caller may change it behind our back
         return _get_raw(self)
 
 
-# The slots, read and written without going through Data's own attribute methods.
+# The view's parts, read and written without going through Data's own methods.
 _get_raw: Callable[[Data], dict[str, Any]] = Data._raw.__get__  # type: ignore[attr-defined]
 _set_raw: Callable[[Data, dict[str, Any]], None] = Data._raw.__set__  # type: ignore[attr-defined]
-_get_touch: Callable[[Data], Touch] = Data._touch.__get__
-_set_touch: Callable[[Data, Touch], None] = Data._touch.__set__  # type: ignore[attr-defined]
+_set_touch: Callable[[Data, int, Touch], None] = dict.__setitem__  # type: ignore[assignment]
+_get_stored: Callable[[Data, int], Touch] = dict.__getitem__  # type: ignore[assignment]
+_new = dict.__new__
 # Values handed out as views (the test is inlined where a field is read: it is the hot path).
 _CONTAINERS = frozenset((dict, list))
 # What ``data.<name>`` finds on the class rather than in the fields.
@@ -114,9 +157,9 @@ _OWN = frozenset(dir(Data))
 def view(raw: dict[str, Any], touch: Touch) -> Data:
     """A view on ``raw`` calling ``touch`` before its first change (cheaper than ``Data()``:
     a scan makes one per record)."""
-    data: Data = object.__new__(Data)
+    data: Data = _new(Data)
     _set_raw(data, raw)
-    _set_touch(data, touch)
+    _set_touch(data, _TOUCH, touch)
     return data
 
 
@@ -124,9 +167,9 @@ def _view(data: Data, key: str, value: Any) -> Any:
     """What a field read hands out: nested objects and lists as views noticing changes."""
     kind = type(value)
     if kind is dict:
-        return view(value, _get_touch(data))
+        return view(value, _get_stored(data, _TOUCH))
     if kind is list:
-        value = _get_raw(data)[key] = _tracked(value, _get_touch(data))
+        value = _get_raw(data)[key] = _tracked(value, _get_stored(data, _TOUCH))
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._attachment import Attachment, FileSource, Target, download, upload
 from ._changes import split_server_fields
@@ -29,6 +29,17 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
+class _PagePath:
+    """``record.path`` of a record built from a page, spelt on first use and kept: most
+    records of a scan never need it (a handle's path is set when it is made)."""
+
+    def __get__(self, obj: Record | None, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        path = obj.__dict__["path"] = f"{obj.collection.records_path}/{obj.id}"
+        return path
+
+
 class Record(Resource):
     """One record of a collection: ``.id``, ``.last_modified``, ``.data``, ``.permissions``.
 
@@ -43,6 +54,8 @@ class Record(Resource):
 
     kind = "record"
     deleted = False
+    if not TYPE_CHECKING:  # for type checkers, Resource's ``path: str``
+        path = _PagePath()
 
     def __init__(
         self,
@@ -111,14 +124,14 @@ class Record(Resource):
 
         This is the one per-record cost of a scan, so it sets only what differs from the
         class defaults, in the instance dict directly, with the ``Data`` view made here
-        (reading ``record.data`` then costs no call). Kinto's own id needs no check.
+        (reading ``record.data`` then costs no call) and the path left to first use. Kinto's
+        own id needs no check.
         """
         record_id = data.pop("id")
         last_modified = data.pop("last_modified", None)
         record = cls.__new__(cls)
         state = record.__dict__
         state["transport"] = collection.transport
-        state["path"] = f"{collection.records_path}/{record_id}"
         state["id"] = record_id
         state["_bucket_id"] = collection._bucket_id
         state["collection"] = collection
@@ -133,6 +146,15 @@ class Record(Resource):
         if permissions is not None:
             state["_permissions"] = record._new_permissions(permissions)
         return record
+
+    def __getitem__(self, key: str) -> NoReturn:
+        """Refused with the spelling meant: a record is not a dict (its id, timestamp, data
+        and permissions are apart), so ``record["title"]`` would be ambiguous."""
+        raise TypeError(
+            f"a Record is not a dict: read its fields as record.data[{key!r}], its id as "
+            "record.id; json.dumps(record.data) or record.data.to_dict() give its data as JSON, "
+            "query.dicts() plain dicts as the server sent them"
+        )
 
     def __repr__(self) -> str:
         state = " deleted" if self.deleted else ""

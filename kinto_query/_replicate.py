@@ -71,7 +71,8 @@ class ReplicationReport:
 
     def summary(self) -> str:
         """One line: ``read 12 changes: 10 created, 1 updated, 1 deleted; ... next since "..."``."""
-        text = (f"read {self.read} changes: {self.created} created, {self.updated} updated, "
+        changes = "change" if self.read == 1 else "changes"
+        text = (f"read {self.read} {changes}: {self.created} created, {self.updated} updated, "
                 f"{self.deleted} deleted")
         if self.failed:
             shown = [f.id for f in self.failed[:5]] + (["..."] if len(self.failed) > 5 else [])

@@ -148,7 +148,7 @@ class IncompleteScan(KintoError):
 
     def __init__(self, cause: KintoError, *, resume_token: str, delivered: int) -> None:
         super().__init__(
-            f"the scan stopped after {delivered} results: {cause} "
+            f"the scan stopped after {delivered} result{'' if delivered == 1 else 's'}: {cause} "
             "(resume it with query.resume(error))"
         )
         self.cause = cause

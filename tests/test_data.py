@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kinto_query import Client, Data, Record
+from kinto_query import Client, Collection, Data, Record
 
 
 def test_attribute_and_item_access() -> None:
@@ -150,3 +150,47 @@ def test_a_field_named_like_a_method_needs_brackets_and_attributes_say_what_exis
     with pytest.raises(AttributeError, match=r"no field 'nope' \(fields: keys, title\)"):
         data.nope  # noqa: B018
     assert getattr(data, "nope", "default") == "default"
+
+
+# -- JSON: a view is a dict to encoders, and stays a view --------------------------------------
+
+
+def test_json_dumps_takes_a_view_nested_lists_and_all() -> None:
+    raw = {"title": "milk", "author": {"name": "ann"}, "tags": ["a", {"k": [1]}], "n": None}
+    data = Data(raw)
+    assert isinstance(data, dict)
+    assert json.loads(json.dumps(data)) == raw
+    assert json.dumps(data, sort_keys=True) == json.dumps(raw, sort_keys=True)
+    assert json.dumps(data, indent=2) == json.dumps(raw, indent=2)  # the pure-Python encoder
+    assert json.dumps(Data()) == "{}" and json.dumps({"d": data.author}) == '{"d": {"name": "ann"}}'
+    assert dict(data) == {**data} == data.copy() == raw and len(data) == 4
+    assert data != {"title": "milk"} and (data != raw) is False  # not dict.__ne__
+    assert list(reversed(data)) == ["n", "tags", "author", "title"]
+    assert (data | {"n": 1})["n"] == 1 and raw["n"] is None
+
+
+def test_a_record_of_a_page_dumps_to_json_and_still_tracks_changes(offline_client: Client) -> None:
+    todo = offline_client.bucket("b").collection("c")
+    record = Record.from_page(todo, {"id": "r1", "last_modified": 5, "title": "milk",
+                                     "tags": [{"k": 1}]}, None, None)
+    assert json.dumps(record.data) == '{"title": "milk", "tags": [{"k": 1}]}'
+    assert record.save_request() is None  # reading it as JSON is no change
+    assert record.path == "/buckets/b/collections/c/records/r1"
+    record.data.tags[0]["k"] = 2
+    request = record.save_request()
+    assert request is not None and request.body == {"data": {"title": "milk", "tags": [{"k": 2}]}}
+    assert pickle.loads(pickle.dumps(record.data)) == {"title": "milk", "tags": [{"k": 2}]}
+
+
+def test_a_record_is_not_a_dict_and_says_where_its_fields_are(offline_client: Client) -> None:
+    record = loaded(offline_client, {"title": "milk"})
+    with pytest.raises(TypeError, match=r"read its fields as record\.data\['title'\], its id as "
+                                        r"record\.id; json\.dumps\(record\.data\)"):
+        record["title"]
+
+
+def test_live_json_dumps_of_each_record_of_a_scan(todo: Collection) -> None:
+    sent = {r["id"]: r for r in todo.dicts()}
+    for record in todo:
+        server = {k: v for k, v in sent[record.id].items() if k not in ("id", "last_modified")}
+        assert json.loads(json.dumps(record.data)) == server

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from .conftest import for_docs_server, markdown_blocks
 
@@ -35,6 +36,14 @@ PRINTED: dict[str, list[str]] = {
         "['id', 'last_modified', 'title']",
     ],
 }
+
+
+@pytest.fixture
+def fresh_docs_server(docs_server: str) -> str:
+    """The documents' Kinto, emptied: each page starts as on a reader's new server (and the
+    memory backend's history does not grow with every page run before)."""
+    requests.post(docs_server + "/__flush__", timeout=30).raise_for_status()
+    return docs_server
 
 
 def page_text(page: Path) -> str:
@@ -85,7 +94,8 @@ def test_code_fits_the_column(page: Path) -> None:
 
 @pytest.mark.live
 @pytest.mark.parametrize("page", RUNNABLE, ids=page_id)
-def test_page_examples_run(page: Path, docs_server: str) -> None:
+def test_page_examples_run(page: Path, fresh_docs_server: str) -> None:
+    docs_server = fresh_docs_server
     namespace: dict[str, Any] = {"__name__": "docs_example"}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -142,7 +152,8 @@ def test_site_home_is_a_quickstart_not_the_readme(site: Path) -> None:
 
 @pytest.mark.live
 @pytest.mark.parametrize("page", RUNNABLE, ids=page_id)
-def test_page_examples_paste_into_the_python_repl(page: Path, docs_server: str) -> None:
+def test_page_examples_paste_into_the_python_repl(page: Path, fresh_docs_server: str) -> None:
+    docs_server = fresh_docs_server
     # As the README's: a reader pastes a block into `python`; an indented block must end at a
     # blank line there, and a blank line inside one ends it too early.
     pasted = "".join(for_docs_server(block, docs_server) + "\n"

@@ -22,10 +22,11 @@ from .options import bucket_argument, connection_options, query_options, select_
 from .output import FORMATS, emit
 from .read import FORMAT_HELP, URL_HELP, default_format
 
-__all__ = ["entry_object", "history", "moment"]
+__all__ = ["entry_object", "history", "moment", "short_uri", "short_user"]
 
 FIELDS = tuple(field.name for field in dataclasses.fields(HistoryEntry))
-_TABLE_COLUMNS = ("date (UTC)", "user_id", "action", "resource_name", "uri")
+_TABLE_COLUMNS = ("date (UTC)", "user_id", "action", "resource_name", "object")
+_ID_SHOWN = 8  # characters of a long user id hash shown in the table (the formats keep all)
 _FILTER_EXAMPLES = ("action=delete, resource_name=record, collection_id=todo, "
                     "target.data.status=done")
 
@@ -64,9 +65,36 @@ def _objects(pages: Iterable[Page[HistoryEntry]]) -> Iterator[Page[dict[str, Any
                    page.next_page)
 
 
-def print_history(entries: Iterable[HistoryEntry], stream: IO[str]) -> int:
+def short_user(user_id: str) -> str:
+    """``basicauth:5b0c56ed…`` for a 64-character hash; ``account:ann`` as it is.
+
+    >>> short_user("basicauth:" + "5b0c56ed" * 8), short_user("account:ann")
+    ('basicauth:5b0c56ed…', 'account:ann')
+    """
+    kind, colon, rest = user_id.rpartition(":")
+    if len(rest) <= 2 * _ID_SHOWN:
+        return user_id
+    return f"{kind}{colon}{rest[:_ID_SHOWN]}…"
+
+
+def short_uri(uri: str, bucket: str) -> str:
+    """The object of an entry within its bucket: ``todo/t005`` for the record t005 of the
+    collection todo, ``todo`` for a collection or ``friends`` for a group (the resource_name
+    column says which), ``shop`` for the bucket itself.
+
+    >>> short_uri("/buckets/shop/collections/todo/records/t005", "shop")
+    'todo/t005'
+    """
+    parts = uri.strip("/").split("/")
+    if parts[:2] != ["buckets", bucket]:
+        return uri
+    return "/".join(parts[3::2]) or bucket
+
+
+def print_history(entries: Iterable[HistoryEntry], stream: IO[str], bucket: str) -> int:
     """Draw entries as a table: when, who, what was done to which object; returns how many.
-    The objects' data is left to the other formats (it rarely fits a row)."""
+    The objects' data is left to the other formats (it rarely fits a row), and so are whole
+    user ids and URIs: the table fits a 120-column terminal."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -77,8 +105,8 @@ def print_history(entries: Iterable[HistoryEntry], stream: IO[str]) -> int:
     count = 0
     for entry in entries:
         when = entry.date.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(Text(when), Text(entry.user_id),
-                      Text(entry.action), Text(entry.resource_name), Text(entry.uri))
+        table.add_row(Text(when), Text(short_user(entry.user_id)), Text(entry.action),
+                      Text(entry.resource_name), Text(short_uri(entry.uri, bucket)))
         count += 1
     if count:
         Console(file=stream, soft_wrap=False).print(table)
@@ -128,7 +156,8 @@ def history(ctx: click.Context, /, bucket: str, since: int | datetime.datetime |
         return
     fmt = default_format(fmt)
     if fmt == "table":
-        shown = print_history((e for page in query.pages() for e in page.items), sys.stdout)
+        shown = print_history((e for page in query.pages() for e in page.items), sys.stdout,
+                              bucket)
         if not shown:
             click.echo("no history entry matches", err=True)
         return

@@ -41,6 +41,7 @@ __all__ = ["import_records"]
 
 SLICE = 5000  # items per bulk call: a report (and its ids) lives for one slice only
 _MODE_WORDS = {"create": "created", "update": "replaced", "upsert": "created or replaced"}
+SHOWN_FAILURES = 10  # failure lines on stderr; the failed file has them all
 
 
 class _Stopped(Exception):
@@ -64,6 +65,7 @@ class _Run:
         self.exhausted = False
         self.pending: collections.deque[tuple[int, Item]] = collections.deque()
         self.seen = [0, 0, 0, 0]
+        self.told = 0  # failures reported on stderr (or left unsaid past SHOWN_FAILURES)
 
     # -- the items of one slice ----------------------------------------------------------------
 
@@ -150,8 +152,17 @@ class _Run:
 
     def _fail(self, item: Item, why: str) -> None:
         self.failed.write(item)
-        name = f" (id {item.id!r})" if item.id else ""
-        self.bar.say(f"line {item.line}{name}: {why}")
+        self.told += 1
+        if self.told <= SHOWN_FAILURES:
+            name = f" (id {item.id!r})" if item.id else ""
+            self.bar.say(f"line {item.line}{name}: {why}")
+
+    def unsaid(self) -> str | None:
+        """The line that stands for the failures not shown, if any."""
+        more = self.told - SHOWN_FAILURES
+        if more <= 0:
+            return None
+        return f"... and {more:,} more, in {self.failed.path}"
 
     def close_slice(self, report: BatchReport | None) -> None:
         """After a slice that stopped early: what was not filed goes to the failed file."""
@@ -272,6 +283,8 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
             run.close_slice(getattr(error, "report", None))
             rest = run.file_the_rest()
             failed.close()
+            if (unsaid := run.unsaid()) is not None:
+                click.echo(unsaid, err=True)
             if isinstance(error, _Stopped):
                 status, message = classify_failure(error.failure)
             else:
@@ -283,7 +296,11 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
             signal.signal(signal.SIGINT, previous)
         rest = run.file_the_rest() if run.stop_requested else 0
     failed.close()
-    done = f"imported {plural_records(run.imported)} into {target} ({_MODE_WORDS[mode]})"
+    if (unsaid := run.unsaid()) is not None:
+        click.echo(unsaid, err=True)
+    # The verb says what happened to the records (never to the collection): "created 0
+    # records in backup/todo; 121 failed".
+    done = f"{_MODE_WORDS[mode]} {plural_records(run.imported)} in {target}"
     if run.stop_requested:
         click.echo(f"interrupted: {done}; the {failed.count:,} not imported ({rest:,} never "
                    f"sent) are in {failed.path}: go on with 'kinto-query import {target} "

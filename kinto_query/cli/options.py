@@ -106,10 +106,12 @@ def target_argument(*, record: bool = False) -> Callable[[F], F]:
                           shell_complete=complete)
 
 
-def bucket_argument() -> Callable[[F], F]:
+def bucket_argument(*, required: bool = True) -> Callable[[F], F]:
     """The ``BUCKET`` argument, its id checked, completed from the server."""
 
-    def convert(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             validate_id(value, "bucket")
         except InvalidId as error:
@@ -122,7 +124,8 @@ def bucket_argument() -> Callable[[F], F]:
         return [CompletionItem(item.value.rstrip("/"), type="plain")
                 for item in _complete_ids(incomplete, 1)]
 
-    return click.argument("bucket", callback=convert, shell_complete=complete)
+    return click.argument("bucket", callback=convert, shell_complete=complete,
+                          required=required)
 
 
 def settings_of(ctx: click.Context) -> Settings:

@@ -28,6 +28,7 @@ __all__ = [
     "csv_columns",
     "emit",
     "encoder_for",
+    "plural",
     "plural_records",
     "print_table",
 ]
@@ -187,6 +188,15 @@ def print_table(objects: Iterable[dict[str, Any]], stream: IO[str],
     return len(rows)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 bucket``, ``2,000 records``: the count a message gives (nouns taking an s).
+
+    >>> plural(1, "bucket"), plural(2000, "record")
+    ('1 bucket', '2,000 records')
+    """
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def plural_records(count: int) -> str:
     """``1 record``, ``2,000 records``: the count a message gives."""
-    return f"{count:,} record{'' if count == 1 else 's'}"
+    return plural(count, "record")

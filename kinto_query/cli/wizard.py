@@ -34,7 +34,8 @@ from .._client import Client
 from .._resource import Resource
 from ..exceptions import Forbidden, NotFound
 from .errors import CliError, ExitStatus
-from .options import connection_options, settings_of
+from .options import bucket_argument, connection_options, settings_of
+from .output import plural
 from .yamlio import dump_yaml, load_yaml
 
 __all__ = ["dump", "dump_server", "load", "load_server"]
@@ -120,15 +121,16 @@ def _apply(obj: Resource, data: dict[str, Any], permissions: dict[str, list[str]
 
 
 def load_server(client: Client, config: Any, *, bucket: str | None = None,
-                force: bool = False, say: Any = None) -> dict[str, int]:
-    """Bring the server to what ``config`` (kinto-wizard's shape) says; counts by outcome."""
+                force: bool = False, say: Any = None) -> dict[tuple[str, str], int]:
+    """Bring the server to what ``config`` (kinto-wizard's shape) says; counts by
+    ``(kind, outcome)``, e.g. ``("bucket", "created")``."""
     if not isinstance(config, dict) or not isinstance(config.get("buckets"), dict):
         raise CliError("not a kinto-wizard file: it has no 'buckets' mapping", ExitStatus.USAGE)
     user_id = (client.server_info().get("user") or {}).get("id")
-    counts: dict[str, int] = {}
+    counts: dict[tuple[str, str], int] = {}
 
     def note(kind: str, outcome: str) -> None:
-        counts[f"{kind}s {outcome}"] = counts.get(f"{kind}s {outcome}", 0) + 1
+        counts[kind, outcome] = counts.get((kind, outcome), 0) + 1
 
     for bucket_id, entry in config["buckets"].items():
         if bucket and bucket_id != bucket:
@@ -158,7 +160,7 @@ def load_server(client: Client, config: Any, *, bucket: str | None = None,
                 if not changed:
                     continue
                 report = collection.save_records(changed, force=True, raise_on_error=False)
-                counts["records written"] = counts.get("records written", 0) + len(
+                counts["record", "written"] = counts.get(("record", "written"), 0) + len(
                     report.succeeded)
                 if not report.ok:
                     raise CliError(f"records of {bucket_id}/{collection_id}: "
@@ -167,7 +169,9 @@ def load_server(client: Client, config: Any, *, bucket: str | None = None,
 
 
 @click.command()
-@click.option("--bucket", "-b", help="Only this bucket.")
+@bucket_argument(required=False)
+@click.option("--bucket", "-b", "bucket_option", hidden=True,
+              help="Only this bucket (the old spelling of the BUCKET argument).")
 @click.option("--data", "with_data", is_flag=True,
               help="Include the data of buckets, collections and groups.")
 @click.option("--records", "with_records", is_flag=True, help="Include every record.")
@@ -176,16 +180,20 @@ def load_server(client: Client, config: Any, *, bucket: str | None = None,
               help="The YAML file to write [default: stdout].")
 @connection_options
 @click.pass_context
-def dump(ctx: click.Context, bucket: str | None, with_data: bool, with_records: bool,
-         full: bool, output: Path | None) -> None:
+def dump(ctx: click.Context, bucket: str | None, bucket_option: str | None, with_data: bool,
+         with_records: bool, full: bool, output: Path | None) -> None:
     """Dump buckets, groups, collections and permissions (optionally data and records) as
-    YAML that kinto-wizard loads.
+    YAML that kinto-wizard loads: the whole server, or BUCKET only.
 
     \b
     Examples:
       kinto-query dump > server.yaml
-      kinto-query dump --bucket shop --full -o shop.yaml
+      kinto-query dump shop --full -o shop.yaml
     """
+    # --bucket still works (scripts written for it), hidden from the help: one way to say it.
+    if bucket and bucket_option and bucket != bucket_option:
+        raise click.UsageError(f"two buckets given: {bucket!r} and --bucket {bucket_option!r}")
+    bucket = bucket or bucket_option
     tree = dump_server(settings_of(ctx).client(), bucket=bucket, data=with_data or full,
                        records=with_records or full)
     text = dump_yaml(tree)
@@ -193,7 +201,7 @@ def dump(ctx: click.Context, bucket: str | None, with_data: bool, with_records: 
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"dumped {len(tree['buckets'])} buckets to {output}", err=True)
+        click.echo(f"dumped {plural(len(tree['buckets']), 'bucket')} to {output}", err=True)
 
 
 @click.command()
@@ -216,5 +224,6 @@ def load(ctx: click.Context, file: IO[str], bucket: str | None, force: bool) -> 
     except yaml.YAMLError as error:
         raise CliError(f"{file.name}: not YAML ({error})", ExitStatus.USAGE) from None
     counts = load_server(settings_of(ctx).client(), config, bucket=bucket, force=force)
-    summary = ", ".join(f"{n} {what}" for what, n in counts.items()) or "nothing to load"
+    summary = ", ".join(f"{plural(n, kind)} {outcome}" for (kind, outcome), n in counts.items())
+    summary = summary or "nothing to load"
     click.echo(f"loaded {file.name}: {summary}", err=True)

@@ -221,7 +221,7 @@ def test_twenty_thousand_records_round_trip_exactly_in_flat_memory(
                             server=target, cwd=tmp_path)
     import_seconds = time.monotonic() - started
     assert (imported.status, imported.err) == (
-        0, f"imported {n:,} records into shop/todo (created)\n")
+        0, f"created {n:,} records in shop/todo\n")
     Bucket("shop", client=Client(target, auth=AUTH)).create_collection("small")
     small_import = run_measured(["import", "shop/small", "small.jsonl"], server=target,
                                 cwd=tmp_path)

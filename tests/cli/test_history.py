@@ -42,7 +42,7 @@ def shop(alice: Client, kinto_fresh_server: str) -> None:
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    screen = Terminal(tmp_path, width=200)  # basicauth user ids are 74 characters long
+    screen = Terminal(tmp_path, width=120)  # a common terminal: rows must not wrap
     try:
         yield screen
     finally:
@@ -144,7 +144,7 @@ def test_formats_json_csv_and_a_table_in_a_pipe(kinto_fresh_server: str, shop: N
     assert table.status == 0 and "\x1b" not in table.out
     header = table.lines[0]
     assert [cell.strip() for cell in header.split("┃")] == [
-        "date (UTC)", "user_id", "action", "resource_name", "uri"]
+        "date (UTC)", "user_id", "action", "resource_name", "object"]
     none = run(["history", "shop", "-f", "action=nope", "--format", "table"],
                server=kinto_fresh_server)
     assert (none.status, none.out, none.err) == (0, "", "no history entry matches\n")
@@ -159,9 +159,12 @@ def test_history_is_a_table_on_a_terminal(kinto_fresh_server: str, shop: None,
     entries = server_entries(kinto_fresh_server, "resource_name=record&_limit=3")
     rows = [[cell.strip() for cell in line.split("│")] for line in screen.splitlines()
             if "│" in line]
+    # One line per entry in 120 columns: user ids and URIs shortened (the formats keep them).
+    assert len(rows) == 3 and all(len(line) <= 120 for line in screen.splitlines())
     assert [row[2:] for row in rows] == [
-        [e["action"], "record", e["uri"]] for e in entries]
-    assert [row[1] for row in rows] == [e["user_id"] for e in entries]  # not folded: it fits
+        [e["action"], "record", f"todo/{e['record_id']}"] for e in entries]
+    assert [row[1] for row in rows] == [e["user_id"][:len("basicauth:") + 8] + "…"
+                                        for e in entries]
     assert [row[0] for row in rows] == [e["date"][:19].replace("T", " ") for e in entries]
     assert "EXIT=0" in screen
 

@@ -71,6 +71,24 @@ def wait_until(condition: Any, timeout: float = 60) -> None:
         time.sleep(0.01)
 
 
+def test_importing_the_same_file_twice_shows_ten_failures_and_counts_the_rest(
+        kinto_fresh_server: str, alice: Client, tmp_path: Path):
+    seed(alice, 0)
+    lines = [{"id": f"r{i:03d}", "title": f"task {i}"} for i in range(121)]
+    (tmp_path / "todo.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    first = run(["import", "shop/todo", "todo.jsonl"], server=kinto_fresh_server, cwd=tmp_path)
+    assert (first.status, first.err) == (0, "created 121 records in shop/todo\n")
+    again = run(["import", "shop/todo", "todo.jsonl"], server=kinto_fresh_server, cwd=tmp_path)
+    assert again.status == 1
+    assert again.err.splitlines() == [
+        *(f"line {i + 1} (id 'r{i:03d}'): already exists (--update or --upsert replace it)"
+          for i in range(10)),
+        "... and 111 more, in todo.failed.jsonl",
+        "created 0 records in shop/todo; 121 failed, written to todo.failed.jsonl: fix them "
+        "and import that file"]
+    assert len((tmp_path / "todo.failed.jsonl").read_text().splitlines()) == 121
+
+
 def test_import_modes_create_update_upsert(kinto_fresh_server: str, alice: Client,
                                            tmp_path: Path):
     todo = seed(alice, 4)  # r00000..r00003 on the server
@@ -85,7 +103,7 @@ def test_import_modes_create_update_upsert(kinto_fresh_server: str, alice: Clien
     assert create.status == 1
     assert create.err.splitlines() == [
         "line 1 (id 'r00000'): already exists (--update or --upsert replace it)",
-        "imported 1 record into shop/todo (created); 1 failed, written to mine.failed.jsonl: "
+        "created 1 record in shop/todo; 1 failed, written to mine.failed.jsonl: "
         "fix them and import that file"]
     held = server_records(kinto_fresh_server)
     assert held["r00000"]["title"] == "1.0" and held["r00009"]["title"] == "new 9"
@@ -111,7 +129,7 @@ def test_import_modes_create_update_upsert(kinto_fresh_server: str, alice: Clien
     upsert = run(["import", "shop/todo", "upd.failed.jsonl", "--upsert"],
                  server=kinto_fresh_server, cwd=tmp_path)
     assert (upsert.status, upsert.err) == (
-        0, "imported 2 records into shop/todo (created or replaced)\n")
+        0, "created or replaced 2 records in shop/todo\n")
     held = server_records(kinto_fresh_server)
     assert held["r00001"]["title"] == "007" and held["r00077"]["title"] == "not there"
 
@@ -132,8 +150,7 @@ def test_permissions_round_trip_where_asked(kinto_fresh_server: str, alice: Clie
         assert line == {"data": body["data"], "permissions": body["permissions"]}
     imported = run(["import", "shop/copy", "p.jsonl", "--permissions"],
                    server=kinto_fresh_server, cwd=tmp_path)
-    assert (imported.status, imported.err) == (0, "imported 40 records into shop/copy "
-                                                  "(created)\n")
+    assert (imported.status, imported.err) == (0, "created 40 records in shop/copy\n")
     for line in lines:
         record_id = line["data"]["id"]
         copy = raw_get(kinto_fresh_server, f"/buckets/shop/collections/copy/records/{record_id}")
@@ -175,7 +192,7 @@ def test_import_can_create_the_bucket_and_collection_first(kinto_fresh_server: s
     done = run(["import", "backup/todo", "in.jsonl", "--create-collection"],
                server=kinto_fresh_server, cwd=tmp_path)
     assert (done.status, done.err.splitlines()) == (
-        0, ["imported 30 records into backup/todo (created)"])
+        0, ["created 30 records in backup/todo"])
     path = "/buckets/backup/collections/todo"
     assert server_records(kinto_fresh_server, path) == {r["id"]: r for r in sample(30)}
     again = run(["import", "backup/todo", "in.jsonl", "--create-collection", "--upsert"],
@@ -200,8 +217,8 @@ def test_ctrl_c_stops_an_import_cleanly_and_says_how_to_go_on(kinto_fresh_server
     assert stopped.status == 130
     imported = count()
     message = stopped.err.splitlines()[-1]
-    assert message.startswith(f"interrupted: imported {imported} records into shop/todo "
-                              f"(created); the {500 - imported} not imported (")
+    assert message.startswith(f"interrupted: created {imported} records in shop/todo; "
+                              f"the {500 - imported} not imported (")
     assert message.endswith("are in in.failed.jsonl: go on with 'kinto-query import shop/todo "
                             "in.failed.jsonl --create'")
     go_on = run(["import", "shop/todo", "in.failed.jsonl", "--create"],
@@ -218,7 +235,6 @@ def test_export_piped_into_import(kinto_fresh_server: str, alice: Client, tmp_pa
     done = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], capture_output=True,
                           text=True, env=cli_env(kinto_fresh_server), timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines() == ["imported 50 records into backup/todo (created or "
-                                        "replaced)"]
+    assert done.stderr.splitlines() == ["created or replaced 50 records in backup/todo"]
     assert server_records(kinto_fresh_server, "/buckets/backup/collections/todo") == \
         server_records(kinto_fresh_server)

@@ -61,7 +61,7 @@ def test_csv_round_trip_is_exact(kinto_fresh_server: str, alice: Client, tmp_pat
     assert exported.status == 0
     imported = run(["import", "shop/copy", "todo.csv"], server=kinto_fresh_server, cwd=tmp_path)
     assert (imported.status, imported.err) == (
-        0, "imported 60 records into shop/copy (created)\n")
+        0, "created 60 records in shop/copy\n")
     copy = server_records(kinto_fresh_server, "/buckets/shop/collections/copy")
     assert copy == server_records(kinto_fresh_server)
     assert copy["r00004"]["title"] == "" and "note" not in copy["r00005"]
@@ -85,7 +85,7 @@ def test_import_reports_unreadable_lines_and_imports_the_rest(kinto_fresh_server
     assert errors[0].startswith("line 2: not JSON")
     assert errors[1] == 'line 4: not a JSON object: ["a list"]'
     assert errors[2].startswith("line 5 (id 'bad id'): invalid record id 'bad id'")
-    assert errors[3] == ("imported 2 records into shop/todo (created); 3 failed, written to "
+    assert errors[3] == ("created 2 records in shop/todo; 3 failed, written to "
                          "redo.jsonl: fix them and import that file")
     assert (tmp_path / "redo.jsonl").read_text() == (
         'not json\n["a list"]\n{"id": "bad id", "n": 4}\n')
@@ -105,7 +105,7 @@ def test_a_broken_csv_is_reported_not_swallowed(kinto_fresh_server: str, alice: 
         "line 3: 2 cells for 3 columns",
         "line 4: not CSV from here to the end of the file (unexpected end of data): a quoted "
         "cell that is never closed?",
-        "imported 1 record into shop/todo (created); 2 failed, written to in.failed.csv: fix "
+        "created 1 record in shop/todo; 2 failed, written to in.failed.csv: fix "
         "them and import that file"]
     assert (tmp_path / "in.failed.csv").read_text() == (
         'id,title,priority\nd4,four\nc2,"two,2\nc3,three,3\n')

@@ -126,3 +126,22 @@ def test_load_updates_what_differs_and_keeps_the_rest(kinto_fresh_server: str, a
     (tmp_path / "not.yaml").write_text("just: [a, list")
     broken = run(["load", "not.yaml"], server=kinto_fresh_server, cwd=tmp_path)
     assert broken.status == 2 and broken.err.startswith("error: not.yaml: not YAML")
+
+
+def test_dump_takes_the_bucket_as_an_argument_and_load_counts_in_the_singular(
+        kinto_fresh_server: str, alice: Client, tmp_path: Path):
+    build(alice)
+    done = run(["dump", "shop", "-o", "shop.yaml"], server=kinto_fresh_server, cwd=tmp_path)
+    assert (done.status, done.err) == (0, "dumped 1 bucket to shop.yaml\n")
+    dumped = read_yaml((tmp_path / "shop.yaml").read_text())
+    assert list(dumped["buckets"]) == ["shop"]
+    # The old spelling still works (hidden from the help); two different buckets are refused.
+    old = run(["dump", "--bucket", "shop"], server=kinto_fresh_server, cwd=tmp_path)
+    assert old.status == 0 and read_yaml(old.out) == dumped
+    both = run(["dump", "shop", "--bucket", "other"], server=kinto_fresh_server, cwd=tmp_path)
+    assert both.status == 2 and "two buckets given: 'shop' and --bucket 'other'" in both.err
+    assert "--bucket" not in run(["dump", "--help"], server=None).out
+    flush(kinto_fresh_server)
+    loaded = run(["load", "shop.yaml"], server=kinto_fresh_server, cwd=tmp_path)
+    assert loaded.err == ("loaded shop.yaml: 1 bucket created, 1 group created, "
+                          "2 collections created\n")

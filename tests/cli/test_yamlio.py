@@ -89,11 +89,11 @@ def test_we_load_what_kinto_wizard_dumps(kinto_fresh_server: str, alice: Client,
     flush(kinto_fresh_server)
     loaded = run(["load", "theirs.yaml"], server=kinto_fresh_server, cwd=tmp_path)
     assert loaded.status == 0, loaded.err
-    assert loaded.err == ("loaded theirs.yaml: 2 buckets created, 1 groups created, "
+    assert loaded.err == ("loaded theirs.yaml: 2 buckets created, 1 group created, "
                           "2 collections created, 2 records written\n")
     assert snapshot(kinto_fresh_server) == before
     # Loading again changes nothing.
     again = run(["load", "theirs.yaml"], server=kinto_fresh_server, cwd=tmp_path)
-    assert again.err == ("loaded theirs.yaml: 2 buckets unchanged, 1 groups unchanged, "
+    assert again.err == ("loaded theirs.yaml: 2 buckets unchanged, 1 group unchanged, "
                          "2 collections unchanged\n")
     assert snapshot(kinto_fresh_server) == before
