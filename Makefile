@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 
-.PHONY: install lint test record serve demo bench docs clean
+.PHONY: install lint check test record serve demo bench docs clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,9 +18,18 @@ lint: install
 	$(VENV)/bin/ruff check kinto_query tests examples bench
 	$(VENV)/bin/mypy --strict kinto_query
 
-# Pure tests, cassette replay and live tests (the suite starts its own Kinto servers).
+# Test workers (pytest-xdist): one per core by default; each starts its own Kinto servers.
+JOBS ?= auto
+
+# The loop after every change (under a minute): lint, types, and the tests that need no
+# live server: pure tests and cassette replays.
+check: lint
+	$(VENV)/bin/pytest -q -n $(JOBS) -m "pure or cassette"
+
+# Everything: pure tests, cassette replays and live tests (the suite starts its own Kinto
+# servers and PostgreSQL, per worker), then the ten slowest tests.
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(JOBS) --durations=10
 
 # Re-record every cassette from a fresh live Kinto (started by the suite).
 record: install

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import report, scans, servers, writes
+from . import remote_settings, report, scans, servers, writes
 from .timing import REQUESTS, Figure
 
 HERE = Path(__file__).resolve().parent
@@ -34,16 +34,21 @@ class Plan:
     bulk: int  # records of a bulk create
     concurrent: int  # records of the concurrent bulk create
     page_size: int  # prefetch's pages
+    rs_collections: int  # Remote Settings collections read by fetch_changed
+    rs_rounds: int
 
 
 FULL = Plan(sizes=(10_000, 20_000, 100_000), postgresql=20_000, rounds=5, canned_rounds=7,
-            rss_rounds=3, write_rounds=3, bulk=2_000, concurrent=500, page_size=1_000)
+            rss_rounds=3, write_rounds=3, bulk=2_000, concurrent=500, page_size=1_000,
+            rs_collections=60, rs_rounds=5)
 QUICK = Plan(sizes=(1_000, 2_000, 5_000), postgresql=2_000, rounds=2, canned_rounds=2,
-             rss_rounds=1, write_rounds=1, bulk=200, concurrent=100, page_size=200)
+             rss_rounds=1, write_rounds=1, bulk=200, concurrent=100, page_size=200,
+             rs_collections=12, rs_rounds=1)
 
 WORKS = ("scan", "scan-pg", "filtered", "canned", "first", "rss", "bulk", "prefetch",
-         "concurrent", "partition")
+         "concurrent", "partition", "remote-settings")
 NEEDS_PG = {"scan-pg", "partition"}
+SELF_CONTAINED = {"remote-settings"}
 
 
 def works(plan: Plan, env: servers.Servers) -> dict[str, Callable[[], list[list[Figure]]]]:
@@ -68,6 +73,9 @@ def works(plan: Plan, env: servers.Servers) -> dict[str, Callable[[], list[list[
                                                       plan.write_rounds)],
         "partition": lambda: [scans.partition(env.heads, plan.postgresql, plan.rounds)]
         if pg else [],
+        # Its own Remote Settings server, started and published inside the work.
+        "remote-settings": lambda: [remote_settings.fetch_changed(plan.rs_collections, 10,
+                                                                  plan.rs_rounds)],
     }
 
 
@@ -91,7 +99,9 @@ def main(argv: list[str]) -> None:
     need_pg = bool(NEEDS_PG & set(selected)) or "prefetch" in selected
     figures: list[Figure] = []
     durations: dict[str, float] = {}
-    with servers.running(list(plan.sizes), [plan.postgresql] if need_pg else []) as env:
+    # The Remote Settings work starts a server of its own: alone, it needs no seeded Kinto.
+    memory_sizes = [] if set(selected) <= SELF_CONTAINED else list(plan.sizes)
+    with servers.running(memory_sizes, [plan.postgresql] if need_pg else []) as env:
         todo = works(plan, env)
         for work in selected:
             began = time.perf_counter()

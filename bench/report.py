@@ -70,18 +70,18 @@ def write_results(path: Path, mode: str, figures: list[Figure], seeding: dict[st
 
 def chart(path: Path, figures: list[Figure], title: str) -> bool:
     """Full-scan time and peak RSS against N, memory backend; False if there is nothing to
-    draw (neither work was run)."""
+    draw (neither work was run: then matplotlib is not needed)."""
+    panels = [("full scan", "time (s)", "Full scan, memory backend"),
+              ("peak RSS while iterating", "peak RSS (MB)", "Peak memory while iterating")]
+    if not any(f.work == work and f.backend == "memory" for work, _, _ in panels
+               for f in figures):
+        return False
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
     from matplotlib import ticker
 
-    panels = [("full scan", "time (s)", "Full scan, memory backend"),
-              ("peak RSS while iterating", "peak RSS (MB)", "Peak memory while iterating")]
-    if not any(f.work == work and f.backend == "memory" for work, _, _ in panels
-               for f in figures):
-        return False
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, (work, label, heading) in zip(axes, panels, strict=True):
         for contender, style in zip(SCAN_CONTENDERS, ("o-", "s--", "^-", "v:"), strict=True):

@@ -5,7 +5,6 @@ API reference generated from the docstrings and grouped by object, the changelog
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import kinto_query
@@ -41,13 +40,16 @@ toc_object_entries_show_parents = "hide"
 # fetched (the build needs no network).
 nitpicky = True
 nitpick_ignore_regex = [
-    (r"py:.*", r"(requests|urllib3|betamax|pytest|_pytest|uritemplate)(\..*)?"),
+    (r"py:.*", r"(requests|urllib3|betamax|pytest|_pytest|uritemplate|cryptography|ec)(\..*)?"),
     (r"py:.*", r"(collections\.abc|typing|typing_extensions|types|re|os|pathlib|subprocess"
                r"|concurrent\.futures|threading|datetime|decimal|uuid|contextlib|dataclasses)"
                r"\..*"),
     # Type aliases, type variables and private helpers of ours that signatures name.
-    (r"py:.*", r"(AuthLike|Timeout|OnBackoff|PermissionLists|_HasTransport|[A-Z])"),
+    (r"py:.*", r"(AuthLike|Timeout|OnBackoff|Options|PermissionLists|PublicKey|Fetch"
+               r"|_HasTransport|[A-Z])"),
     (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
+    # The mixins a query is made of (each class documents the methods it has).
+    (r"py:class", r"kinto_query\._query\.(Timed|Projected|Addressed|Deletable)"),
     # The docstring of random.random, shown as the default of RetryPolicy's jitter source.
     (r"py:class", r"x in the interval \[0, 1\)\."),
 ]
@@ -58,20 +60,6 @@ html_static_path = ["_static"]
 html_css_files = ["site.css"]
 pygments_style = "friendly"
 pygments_dark_style = "monokai"
-
-# Pages that other branches add, listed in index.md's toctree where they belong: until a page
-# exists, its line is dropped (a toctree naming a missing page is a warning, hence an error).
-OPTIONAL_PAGES = ("remote-settings",)
-HERE = Path(__file__).parent
-
-
-def _drop_missing_pages(app: Any, docname: str, source: list[str]) -> None:
-    if docname != "index":
-        return
-    for page in OPTIONAL_PAGES:
-        if not any(HERE.glob(f"{page}.*")):
-            source[0] = source[0].replace(f"\n{page}\n", "\n")
-
 
 # A dataclass's generated __init__ shows defaults as reprs Python cannot parse back
 # ("<factory>", "<built-in function sleep>"): Sphinx then prints the signature raw, on one
@@ -91,5 +79,4 @@ def _readable_defaults(app: Any, what: str, name: str, obj: Any, options: Any,
 
 
 def setup(app: Any) -> None:
-    app.connect("source-read", _drop_missing_pages)
     app.connect("autodoc-process-signature", _readable_defaults)

@@ -11,21 +11,28 @@ from ._attachment import Attachment, OriginalFile
 from ._auth import TokenAuth
 from ._bucket import Bucket
 from ._changes_feed import Changes, Watch
+from ._changeset import Changeset
 from ._client import Client
 from ._collection import Collection, RecordQuery
+from ._config import Config
 from ._data import Data
+from ._endpoints import validate_id
+from ._fetch_changed import CollectionFetch, FetchReport
 from ._grants import Grant, GrantQuery
 from ._group import Group
 from ._history import HistoryEntry, HistoryQuery
+from ._lookups import split_lookup
 from ._messages import StreamBody, StreamedResponse
 from ._mixed_batch import Batch, BatchHandle
+from ._monitor import Monitor, MonitorEntry, MonitorSnapshot
 from ._permissions import Permissions, Principals
-from ._query import Query
+from ._query import Listing, Query
 from ._record import Record
 from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
 from ._scan import Page
+from ._signature import SignatureVerifier, verify_signature
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
@@ -42,6 +49,7 @@ from .exceptions import (
     InvalidId,
     InvalidQuery,
     InvalidResponse,
+    InvalidSignature,
     KintoConnectionError,
     KintoError,
     NoAttachment,
@@ -52,6 +60,7 @@ from .exceptions import (
     PreconditionFailed,
     ReplicationError,
     ServerError,
+    TooManyRedirects,
     TooManyRequests,
     Unauthorized,
     UnsafeURL,
@@ -74,11 +83,15 @@ __all__ = [
     "BatchReport",
     "Bucket",
     "Changes",
+    "Changeset",
     "Client",
     "Collection",
+    "CollectionFetch",
+    "Config",
     "ConfigurationError",
     "Conflict",
     "Data",
+    "FetchReport",
     "Forbidden",
     "Grant",
     "GrantQuery",
@@ -92,9 +105,14 @@ __all__ = [
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",
+    "InvalidSignature",
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "Listing",
+    "Monitor",
+    "MonitorEntry",
+    "MonitorSnapshot",
     "NoAttachment",
     "NotAuthenticated",
     "NotEnabled",
@@ -114,9 +132,11 @@ __all__ = [
     "Response",
     "RetryPolicy",
     "ServerError",
+    "SignatureVerifier",
     "StreamBody",
     "StreamedResponse",
     "TokenAuth",
+    "TooManyRedirects",
     "TooManyRequests",
     "Transport",
     "Unauthorized",
@@ -124,4 +144,7 @@ __all__ = [
     "Watch",
     "__version__",
     "replicate",
+    "split_lookup",
+    "validate_id",
+    "verify_signature",
 ]

@@ -158,8 +158,7 @@ class Accounts:
     def _anonymous(self) -> Transport:
         """The client's transport without credentials (same session: cassettes see it)."""
         t = self._transport
-        return Transport(t.server_url, session=t.session, headers=t.headers, timeout=t.timeout,
-                         deadline=t.deadline, retry=t.retry, on_backoff=t.on_backoff)
+        return Transport(config=dataclasses.replace(t.config, auth=None, session=t.session))
 
     def create(self, account_id: str, password: str, *, exist_ok: bool = False) -> Account:
         """Create an account; ``AlreadyExists`` if the name is taken, unless ``exist_ok=True``

@@ -12,6 +12,7 @@ import dataclasses
 import errno
 import hashlib
 import io
+import logging
 import mimetypes
 import os
 import re
@@ -23,6 +24,7 @@ from urllib.parse import urljoin
 
 from ._messages import Request, StreamBody
 from ._transport import Transport
+from ._urls import origin
 from .exceptions import HashMismatch, InvalidResponse, UnsafeURL
 
 __all__ = ["Attachment", "FileSource", "OriginalFile", "download", "upload"]
@@ -31,6 +33,7 @@ FileSource = Union[str, os.PathLike[str], IO[bytes]]  # noqa: UP007 - runtime al
 """What can be attached: a path, or a binary file object open for reading."""
 Target = Union[str, os.PathLike[str], IO[bytes]]  # noqa: UP007
 
+logger = logging.getLogger("kinto_query")
 _PIECE = 1 << 18
 # A media type as a header may carry it (no CR/LF, no quotes): type/subtype[; parameters].
 _MEDIA_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+(\s*;\s*[\w.+-]+=[\w.+-]+)*\Z")
@@ -239,8 +242,8 @@ class _Sink:
         if isinstance(target, (str, os.PathLike)):
             self.path = Path(os.fsdecode(os.fspath(target)))
             if self.path.is_dir():
-                raise IsADirectoryError(errno.EISDIR, "the download target is a directory; "
-                                        "give a file path", str(self.path))
+                raise IsADirectoryError(errno.EISDIR, "the download target is a directory",
+                                        str(self.path))
             parent = self.path.parent
             if not parent.is_dir():
                 raise FileNotFoundError(errno.ENOENT, "no such directory", str(parent))
@@ -287,22 +290,53 @@ class _Sink:
             self.file.flush()
 
 
-def _file_url(transport: Transport, attachment: Attachment, where: str) -> str:
+def _file_url(transport: Transport, attachment: Attachment, where: str) -> tuple[str, bool]:
+    """The file's URL, and whether it is on the server itself (sent with credentials) rather
+    than below the attachments ``base_url`` the server advertises (a CDN: fetched without)."""
     location = attachment.location
+    if "://" in location and origin(location) == origin(transport.server_url):
+        return transport.url(location), True
+    capability = transport.server_info().get("capabilities", {}).get("attachments", {})
+    base = capability.get("base_url") if isinstance(capability, Mapping) else None
+    if not isinstance(base, str) or "://" not in base:
+        base = None
     if "://" not in location:  # a location relative to the server's attachments base_url
-        capability = transport.server_info().get("capabilities", {}).get("attachments", {})
-        base = capability.get("base_url") if isinstance(capability, Mapping) else None
-        if not isinstance(base, str) or "://" not in base:
+        if base is None:
             raise InvalidResponse(f"{where}: the attachment location {location!r} is relative "
                                   "and the server names no attachments base_url")
         location = urljoin(base, location)
+        if origin(location) == origin(transport.server_url):
+            return transport.url(location), True
+    if base is not None and origin(location) == origin(base) and location.startswith(base):
+        return location, False
+    raise UnsafeURL(
+        f"{where}: the attachment is at {location}, neither on {transport.server_url} nor "
+        f"below the attachments base_url it advertises ({base or 'none'}): kinto_query does "
+        "not fetch it (fetch it yourself and compare its SHA-256 with attachment.hash)")
+
+
+def _own_name(attachment: Attachment, where: str) -> str:
+    """The attachment's file name, if it can name a file inside a folder (no path in it)."""
+    name = attachment.filename
+    if not name or name in (".", "..") or any(c in name for c in "/\\\0") or \
+            os.path.basename(name) != name:
+        raise InvalidResponse(f"{where}: the attachment's filename {name!r} cannot name a file "
+                              "in a folder: download it to a file path")
+    return name
+
+
+def _holds(path: Path, attachment: Attachment) -> bool:
+    """Whether the file at ``path`` is already exactly the attachment (size and SHA-256)."""
     try:
-        return transport.url(location)
-    except UnsafeURL:
-        raise UnsafeURL(
-            f"{where}: the attachment is at {location}, not on {transport.server_url}: "
-            "kinto_query does not send your credentials there (fetch it without them and "
-            "compare its SHA-256 with attachment.hash)") from None
+        if not path.is_file() or path.stat().st_size != attachment.size:
+            return False
+        digest = hashlib.sha256()
+        with open(path, "rb") as existing:
+            for piece in iter(lambda: existing.read(_PIECE), b""):
+                digest.update(piece)
+    except OSError:
+        return False
+    return _digest_matches(attachment.hash, digest)
 
 
 def _digest_matches(expected: str, received: Any) -> bool:
@@ -317,16 +351,28 @@ def _digest_matches(expected: str, received: Any) -> bool:
 
 
 def download(transport: Transport, attachment: Attachment, target: Target, *,
-             where: str) -> None:
-    """Write the file at ``attachment.location`` to ``target`` (a path, or a binary file
-    object), streamed; ``HashMismatch`` if its size or SHA-256 differ from the metadata."""
+             where: str) -> Path | None:
+    """Write the file at ``attachment.location`` to ``target`` (a path, a folder for the file's
+    own name in it, or a binary file object), streamed; ``HashMismatch`` if its size or
+    SHA-256 differ from the metadata. A path that already holds that exact file is left as it
+    is, with no request. The path written (or kept), None for a file object."""
+    if isinstance(target, (str, os.PathLike)):
+        path = Path(os.fsdecode(os.fspath(target)))
+        if path.is_dir():
+            path = path / _own_name(attachment, where)
+        if _holds(path, attachment):
+            logger.debug("%s: %s already holds the attachment; not downloaded", where, path)
+            return path
+        target = path
     sink = _Sink(target)
     try:
-        url = _file_url(transport, attachment, where)
+        url, on_server = _file_url(transport, attachment, where)
         # identity: the bytes as stored, which the hash is of (no compression on the way).
-        request = Request("GET", url, headers={"Accept": "*/*", "Accept-Encoding": "identity"})
+        headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
         digest, size = hashlib.sha256(), 0
-        with transport.send(request, stream=True) as answer:
+        answer = transport.send(Request("GET", url, headers=headers), stream=True) \
+            if on_server else transport.fetch(url, headers=headers, stream=True)
+        with answer:
             for chunk in answer.iter_bytes():
                 size += len(chunk)
                 if size > attachment.size:
@@ -346,3 +392,4 @@ def download(transport: Transport, attachment: Attachment, target: Target, *,
         sink.discard()
         raise
     sink.commit()
+    return sink.path

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ._messages import Request, Response
 from ._report import BatchItem, BatchReport, ItemFailure
-from ._retry import applied
+from ._retry import Again, applied, with_retries
 from ._transport import Transport
 from .exceptions import (
     BackoffRequested,
@@ -109,20 +109,16 @@ class _Chunk:
         self._retry_after: float | None = None
 
     def send(self) -> None:
-        policy = self.transport.retry
-        started = time.monotonic()
-        retry = 0
-        while True:
-            why = self._try()
-            if why is None or not self.pending:
-                return
-            # Waits as the transport's own retries do: backoff, Retry-After, total time.
-            wait = policy.next_wait(retry, started, self._retry_after) if policy else None
-            if wait is None:
-                break
-            policy.sleep(wait)  # type: ignore[union-attr]  # a wait means a policy
-            retry += 1
-        tries = retry + 1
+        # Waits as the transport's own retries do: backoff, Retry-After, total time.
+        with_retries(self.transport.retry, self._attempt, "POST /batch (bulk write)")
+
+    def _attempt(self) -> Again[None] | None:
+        why = self._try()
+        if why is None or not self.pending:
+            return None
+        return Again(self._retry_after, functools.partial(self._give_up, why))
+
+    def _give_up(self, why: str, tries: int) -> None:
         while self.pending:
             index, item = self.pending.pop(0)
             self.report.fail(index, item, None, f"not applied after {tries} tries: {why}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ._auth import AuthLike
 from ._collection import Collection
+from ._config import Config, Options
 from ._endpoints import Endpoint, endpoint_path
 from ._group import Group
 from ._history import HistoryQuery
@@ -17,7 +17,7 @@ from ._transport import Transport
 from .exceptions import Forbidden, NotFound
 
 if TYPE_CHECKING:
-    import requests
+    from typing_extensions import Unpack
 
 __all__ = ["Bucket"]
 
@@ -32,7 +32,9 @@ class _HasTransport(Protocol):
 class Bucket(Resource):
     """A bucket, root of collections and groups. Constructing one sends no request, unless
     ``create=True``: then the bucket is created (with ``data=`` and ``permissions=``) if
-    missing, or loaded as it is (never overwritten).
+    missing, or loaded as it is (never overwritten). It talks through ``client=``, or through
+    a transport of its own made from ``config=`` and/or the options of a ``Client``
+    (``server_url=``, ``auth=``, ``session=``, ``retry=``, ``deadline=``...).
 
     >>> Bucket("b", server_url="http://localhost:8888/v1", auth=("alice", "s3cret"))
     <Bucket '/buckets/b'>
@@ -45,22 +47,22 @@ class Bucket(Resource):
         id: str,  # the seed's spelling
         *,
         server_url: str | None = None,
-        auth: AuthLike = None,
-        session: requests.Session | None = None,
         client: _HasTransport | None = None,
         create: bool = False,
         data: Mapping[str, Any] | None = None,
         permissions: PermissionLists | None = None,
+        config: Config | None = None,
+        **options: Unpack[Options],
     ) -> None:
         path = endpoint_path("bucket", bucket=id)  # checks the id before anything else
-        if client is not None and (server_url or auth is not None or session is not None):
-            raise TypeError("pass either client= or server_url/auth/session, not both")
+        if client is not None and (config is not None or server_url or options):
+            raise TypeError("pass either client= or config=/server_url=/auth=/... (the options "
+                            "of a Client), not both")
         if not create and (data is not None or permissions is not None):
             raise TypeError("data= and permissions= go with create=True; else change them, save()")
         transport = (
-            client.transport
-            if client is not None
-            else Transport(server_url, auth=auth, session=session)
+            client.transport if client is not None
+            else Transport(server_url, config=config, **options)
         )
         if create:
             super().__init__(transport, path, id, id, data=data or {}, permissions=permissions)

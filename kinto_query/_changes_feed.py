@@ -13,7 +13,7 @@ upper bound, and each change comes exactly once across rounds:
   are in order) and come in the next one, which asks ``_since=E``. A record changed again
   while the pages are read thus comes once, in its newer version, in the next round.
 - Oldest first, the last change handed out is where to go on from, at any moment: every
-  change up to it was handed out and none after it. ``etag`` is that place (``E`` once the
+  change up to it was handed out and none after it. ``timestamp`` is that place (``E`` once the
   round is read to the end), so an interrupted round resumes with nothing missed or repeated.
 - ``If-None-Match: "<since>"`` makes an unchanged collection answer ``304 Not Modified``,
   with no body: polling an idle collection costs one small request per poll.
@@ -21,7 +21,6 @@ upper bound, and each change comes exactly once across rounds:
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._messages import Request, Response
 from ._record import Record
+from ._values import etag_timestamp
 from .exceptions import InvalidResponse
 
 if TYPE_CHECKING:
@@ -36,21 +36,16 @@ if TYPE_CHECKING:
 
 __all__ = ["Changes", "Watch", "collection_timestamp"]
 
-_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?\Z')
-
-
-def _etag(timestamp: int | None) -> str | None:
-    return None if timestamp is None else f'"{timestamp}"'
 
 
 def _parse_etag(response: Response) -> int:
     value = response.headers.get("ETag", "")
-    match = _ETAG.match(value.strip())
-    if match is None:
+    timestamp = etag_timestamp(value)
+    if timestamp is None:
         method = response.request.method
         raise InvalidResponse(f"{method} {response.url}: no collection timestamp in the ETag "
                               f"header ({value[:50]!r})")
-    return int(match.group(1))
+    return timestamp
 
 
 def _modified(obj: Any) -> int | None:
@@ -79,9 +74,10 @@ class Changes:
     """The changes of a collection since a timestamp, read once, oldest first: each a
     ``Record``, a deleted one with ``.deleted`` True (and no data).
 
-    ``etag`` is what to pass as ``since`` next time: once every change is read, the
-    collection's ``ETag`` when the reading began; before that (an interruption, a ``break``)
-    the timestamp of the last change handed out. Either way no change is missed or repeated.
+    ``timestamp`` (an int, milliseconds) is what to pass as ``since`` next time: once every
+    change is read, the collection's timestamp (its ``ETag``) when the reading began; before
+    that (an interruption, a ``break``) the timestamp of the last change handed out. Either
+    way no change is missed or repeated.
     Kinto does not say whether a change is a creation or an update: it sends the current
     version either way (a record unknown to you was created).
 
@@ -110,13 +106,13 @@ class Changes:
         self._complete = False
 
     def __repr__(self) -> str:
-        return f"<Changes since={self.since} etag={self.etag}>"
+        return f"<Changes since={self.since} timestamp={self.timestamp}>"
 
     @property
-    def etag(self) -> str | None:
-        """Where to go on from (see the class); None while nothing is known (no ``since``,
-        nothing read yet)."""
-        return _etag(self._position)
+    def timestamp(self) -> int | None:
+        """Where to go on from (see the class), in milliseconds; None while nothing is known
+        (no ``since``, nothing read yet)."""
+        return self._position
 
     @property
     def complete(self) -> bool:
@@ -126,7 +122,7 @@ class Changes:
     def __iter__(self) -> Iterator[Record]:
         if self._started:
             raise RuntimeError("changes are read once: ask collection.changes(since="
-                               "changes.etag) for what came since")
+                               "changes.timestamp) for what came since")
         self._started = True
         return self._read()
 
@@ -185,14 +181,14 @@ class Watch:
     the poll yields nothing. Polls are ``interval`` seconds apart, longer while the server
     asks clients to back off (``Backoff`` header). It stops when ``stop()`` is called (from
     any thread, or inside the loop), when ``stop_event`` is set, or when the loop breaks; no
-    thread is started. ``etag`` is, at any moment, where a new watch would go on from.
+    thread is started. ``timestamp`` is, at any moment, where a new watch would go on from.
 
     Example::
 
-        watcher = todo.watch(since=saved_etag, interval=2.0)
+        watcher = todo.watch(since=saved, interval=2.0)
         for record in watcher:
             apply(record)
-            saved_etag = watcher.etag
+            saved = watcher.timestamp
     """
 
     def __init__(self, collection: Collection, since: Any = None, *, interval: float = 5.0,
@@ -213,12 +209,13 @@ class Watch:
 
     def __repr__(self) -> str:
         state = "stopped" if self._stop.is_set() else f"every {self.interval:g} s"
-        return f"<Watch {self.collection.path!r} {state} etag={self.etag}>"
+        return f"<Watch {self.collection.path!r} {state} timestamp={self.timestamp}>"
 
     @property
-    def etag(self) -> str | None:
-        """Where to go on from: every change up to it was handed out, none after it."""
-        return _etag(self._position)
+    def timestamp(self) -> int | None:
+        """Where to go on from (milliseconds): every change up to it was handed out, none
+        after it."""
+        return self._position
 
     def stop(self) -> None:
         """Stop watching: a wait in progress ends at once, a poll after its current change."""

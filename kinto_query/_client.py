@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.auth import AuthBase
 
 from ._accounts import Accounts, Identity
 from ._accounts import whoami as ask_whoami
-from ._auth import AuthLike
 from ._batch import chunk_size_of
 from ._bucket import Bucket
+from ._config import Config, Options
 from ._endpoints import endpoint_path
+from ._fetch_changed import FetchReport, Seen, Verify, fetch_changed
 from ._grants import GrantQuery
 from ._mixed_batch import Batch, Progress
+from ._monitor import Monitor
 from ._plugins import flush as flush_server
 from ._query import Query
 from ._resource import loader
-from ._retry import DEFAULT_RETRY, RetryPolicy
-from ._transport import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, OnBackoff, Timeout, Transport
+from ._transport import Transport
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Client"]
 
@@ -29,11 +32,14 @@ __all__ = ["Client"]
 class Client:
     """A connection to one Kinto server.
 
-    ``server_url`` defaults to ``$KINTO_SERVER_URL``, then ``http://localhost:8888/v1``.
-    ``timeout`` bounds connecting and each read; ``deadline`` a whole attempt. ``retry`` (a
-    ``RetryPolicy``, or None for none) retries reads and safe writes on 429, 502, 503, 504
-    and lost connections; ``on_backoff`` is ``"wait"`` or ``"raise"`` while the server asks
-    clients to back off.
+    ``server_url`` defaults to ``$KINTO_SERVER_URL``, then ``http://localhost:8888/v1``. The
+    other options (``auth``, ``session``, ``headers``, ``timeout``, ``deadline``, ``retry``,
+    ``on_backoff``, ``user_agent``) are those of ``Config``: pass them as keywords, or a
+    ``Config`` as ``config=`` (keywords given too override its fields). ``retry`` (a
+    ``RetryPolicy``, or None for none) retries reads and safe writes on 429, 502, 503, 504 and
+    lost connections.
+    ``user_agent`` (e.g. ``"myproduct/1.2"``) goes in front of the ``User-Agent`` every
+    request sends (``kinto_query/<version> requests/<v> python/<v>``).
 
     >>> client = Client("http://localhost:8888/v1", auth=("alice", "s3cret"))
     >>> client.bucket("b").collection("todo")
@@ -44,24 +50,15 @@ class Client:
         self,
         server_url: str | None = None,
         *,
-        auth: AuthLike = None,
-        session: requests.Session | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        deadline: float = DEFAULT_DEADLINE,
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        on_backoff: OnBackoff = "wait",
+        config: Config | None = None,
+        **options: Unpack[Options],
     ) -> None:
-        self.transport = Transport(
-            server_url,
-            auth=auth,
-            session=session,
-            headers=headers,
-            timeout=timeout,
-            deadline=deadline,
-            retry=retry,
-            on_backoff=on_backoff,
-        )
+        self.transport = Transport(server_url, config=config, **options)
+
+    @property
+    def config(self) -> Config:
+        """The configuration of this client (its server URL resolved)."""
+        return self.transport.config
 
     @property
     def server_url(self) -> str:
@@ -154,6 +151,31 @@ class Client:
         return Batch(self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
                      progress=progress)
     # -- server-wide endpoints (plugins) -------------------------------------------------------
+
+    def monitor(self) -> Monitor:
+        """The Remote Settings monitor (kinto-changes): a lazy query of one entry per
+        monitored collection (bucket, collection, last_modified).
+
+        >>> Client().monitor().filter(bucket="main").url
+        'http://localhost:8888/v1/buckets/monitor/collections/changes/changeset?_expected=0&bucket=main'
+        """
+        return Monitor(self.transport)
+
+    def fetch_changed(self, seen: Seen = None, *, bucket: str | None = None,
+                      collection: str | None = None, concurrency: int = 10,
+                      verify: Verify | None = None) -> FetchReport:
+        """Read the monitor, then the changeset of every collection that changed since
+        ``seen`` (``{"bucket/collection": timestamp}``, or the previous ``FetchReport``),
+        ``concurrency`` at a time, each with ``_expected`` its monitor timestamp and
+        ``_since`` the one seen. Each collection gets its result or its error (``verify``,
+        e.g. ``SignatureVerifier(...).verify``, runs on each changeset; what it raises is
+        that collection's error); ``report.timestamps`` is the next ``seen``.
+
+        >>> report = client.fetch_changed(bucket="main")                   # doctest: +SKIP
+        >>> later = client.fetch_changed(report)  # only what changed since  # doctest: +SKIP
+        """
+        return fetch_changed(self, seen, bucket=bucket, collection=collection,
+                             concurrency=concurrency, verify=verify)
 
     def permissions(self) -> GrantQuery:
         """The lazy query of what you may do where (``GET /permissions``, every page).

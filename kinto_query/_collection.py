@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ._batch import Progress, send_batch
 from ._changes_feed import Changes, Watch, collection_timestamp
+from ._changeset import Changeset, Since
 from ._endpoints import endpoint_path
-from ._query import Query
+from ._messages import Request
+from ._monitor import collection_changeset
+from ._query import Query, delegate
 from ._record import Record
 from ._report import BatchItem, BatchReport
 from ._resource import Resource
-from ._scan import Page
-from .exceptions import BatchError, IncompleteScan
+from .exceptions import BatchError
 
 if TYPE_CHECKING:
     from ._bucket import Bucket
@@ -66,52 +68,28 @@ class Collection(Resource):
             item_path=lambda record_id: self.record(id=record_id).path,
         )
 
-    # -- the collection as its unfiltered query (see Query for each) -------------------------
+    # -- the collection as its unfiltered query: Query's own methods, on ``records()`` ---------
 
-    def filter(self, **lookups: Any) -> RecordQuery:
-        """Records matching every lookup: ``filter(status="done", priority__gte=3)``."""
-        return self.records().filter(**lookups)
+    filter = delegate(records, Query.filter)
+    exclude = delegate(records, Query.exclude)
+    sort = delegate(records, Query.sort)
+    fields = delegate(records, Query.fields)
+    limit = delegate(records, Query.limit)
+    page_size = delegate(records, Query.page_size)
+    partition = delegate(records, Query.partition)
+    dicts = delegate(records, Query.dicts)
+    prefetch = delegate(records, Query.prefetch)
+    since = delegate(records, Query.since)
+    before = delegate(records, Query.before)
+    __iter__ = delegate(records, Query.__iter__)
+    pages = delegate(records, Query.pages)
+    resume = delegate(records, Query.resume)
+    count = delegate(records, Query.count)
+    exists = delegate(records, Query.exists)
+    first = delegate(records, Query.first)
+    get = delegate(records, Query.get)
 
-    def exclude(self, **lookups: Any) -> RecordQuery:
-        """Records not matching: ``exclude(status="done")``."""
-        return self.records().exclude(**lookups)
-
-    def sort(self, *fields: str) -> RecordQuery:
-        """Records sorted: ``sort("-priority", "title")``."""
-        return self.records().sort(*fields)
-
-    def fields(self, *names: str) -> RecordQuery:
-        """Records with only these fields (saving them changes only those)."""
-        return self.records().fields(*names)
-
-    def limit(self, n: int) -> RecordQuery:
-        """At most ``n`` records in total."""
-        return self.records().limit(n)
-
-    def page_size(self, k: int) -> RecordQuery:
-        """Records fetched ``k`` per request."""
-        return self.records().page_size(k)
-
-    def partition(self, k: int) -> list[RecordQuery]:
-        """``k`` disjoint queries of the records, together all of them (see Query.partition)."""
-        return self.records().partition(k)
-
-    def dicts(self) -> Query[dict[str, Any]]:
-        """Records as the plain JSON objects the server sent: the fastest read (see Query.dicts)."""
-        return self.records().dicts()
-
-    def prefetch(self, on: bool = True) -> RecordQuery:
-        """Records, the next page fetched while you consume this one (see Query.prefetch)."""
-        return self.records().prefetch(on)
-
-    def since(self, timestamp_or_etag: int | str | datetime.datetime) -> RecordQuery:
-        """Records changed (or deleted) after a datetime, timestamp or ETag."""
-        return self.records().since(timestamp_or_etag)
-
-    def before(self, timestamp_or_etag: int | str | datetime.datetime) -> RecordQuery:
-        """Records last changed before a datetime, timestamp or ETag."""
-        return self.records().before(timestamp_or_etag)
-
+    # Overloads and properties, which a delegated function cannot carry.
     @overload
     def __getitem__(self, index: int) -> Record: ...
 
@@ -120,33 +98,6 @@ class Collection(Resource):
 
     def __getitem__(self, index: int | slice) -> Record | RecordQuery:
         return self.records()[index]
-
-    def __iter__(self) -> Iterator[Record]:
-        return iter(self.records())
-
-    def pages(self) -> Iterator[Page[Record]]:
-        """Every record, page by page."""
-        return self.records().pages()
-
-    def resume(self, where: IncompleteScan | str) -> RecordQuery:
-        """The scan of every record, going on where a failed one stopped."""
-        return self.records().resume(where)
-
-    def count(self) -> int:
-        """How many records (one HEAD)."""
-        return self.records().count()
-
-    def exists(self) -> bool:
-        """Whether the collection has any record."""
-        return self.records().exists()
-
-    def first(self) -> Record | None:
-        """The first record (newest first by default), or None."""
-        return self.records().first()
-
-    def get(self, record_id: str) -> Record:
-        """One record by id, with its permissions (one GET), or ``NotFound``."""
-        return self.records().get(record_id)
 
     @property
     def params(self) -> dict[str, str]:
@@ -157,6 +108,11 @@ class Collection(Resource):
     def url(self) -> str:
         """The URL of the records query."""
         return self.records().url
+
+    @property
+    def resume_token(self) -> str:
+        """Where the scan of every record starts, as a token for ``resume()``."""
+        return self.records().resume_token
 
     # -- records ------------------------------------------------------------------------------
 
@@ -299,6 +255,62 @@ class Collection(Resource):
 
         return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
 
+    def replace_records(
+        self,
+        records: Iterable[Record | Mapping[str, Any]],
+        *,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> BatchReport:
+        """Replace existing records only, through ``POST /batch``; never creates one.
+
+        Each is a ``PUT`` of the whole record (see ``Record.replace_request``): with the
+        ``last_modified`` it carries, only if unchanged since; without, only if it exists. A
+        record changed meanwhile, or missing, is reported in ``conflicts`` (``existing`` None
+        for a missing one) and left as it is. A ``Record``'s permissions are replaced too; a
+        mapping's are left as they are on the server.
+
+        Example: ``todo.replace_records([{"id": "r1", "last_modified": 17, "title": "x"}])``.
+        """
+
+        def items() -> Iterator[BatchItem]:
+            for data in records:
+                record = self._own(data)
+                request = record.replace_request(permissions=isinstance(data, Record))
+                yield BatchItem(request, record.id, record.take_answer)
+
+        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    def permissions_of(self, record_ids: Iterable[str]) -> list[dict[str, list[str]]]:
+        """The permissions of many records, in order, read in ``POST /batch`` chunks of
+        ``GET``s (a list of records does not carry them), as the server sends them: Kinto
+        shows them to a record's writers, ``{}`` to the others; ``{}`` too for a record that is
+        missing or that you may not read. ``BatchError`` (carrying the report) if some could
+        not be read (no answer, a server error), after the client's retries.
+
+        >>> todo.permissions_of(["r1", "r2"])                           # doctest: +SKIP
+        [{'read': ['system.Everyone'], 'write': ['account:ann']}, {}]
+        """
+        found: list[dict[str, list[str]]] = []
+
+        def keep(index: int, body: dict[str, Any]) -> None:
+            permissions = body.get("permissions")
+            found[index] = permissions if isinstance(permissions, dict) else {}
+
+        def items() -> Iterator[BatchItem]:
+            for index, record_id in enumerate(record_ids):
+                found.append({})
+                request = Request("GET", self.record(id=record_id).path)
+                yield BatchItem(request, record_id, functools.partial(keep, index))
+
+        report = send_batch(self.transport, items())
+        if report.unknown or report.conflicts or any(
+                failure.status not in (403, 404) for failure in report.failed):
+            raise BatchError(report)
+        return found
+
     def delete_records(
         self,
         records: Iterable[Record | str],
@@ -330,12 +342,25 @@ class Collection(Resource):
     def changes(self, since: int | str | datetime.datetime | None = None, *,
                 page_size: int | None = None) -> Changes:
         """Records changed or deleted (tombstones) since a timestamp or ETag, oldest first;
-        then ``changes.etag`` is the next ``since``: ``for r in todo.changes(since=etag)``."""
+        then ``changes.timestamp`` is the next ``since``: ``for r in todo.changes(since=ts)``."""
         return Changes(self, since, page_size=page_size)
+
+    def changeset(self, since: Since = None, *, expected: int | str | None = None,
+                  limit: int | None = None) -> Changeset:
+        """The collection's changeset (kinto-changes, Remote Settings): metadata, timestamp
+        and records in one consistent read; ``since`` (a timestamp, an ETag, an aware
+        datetime, an earlier changeset) for what changed after it, tombstones included.
+        ``expected`` (the cache-busting ``_expected``) defaults to the collection's timestamp
+        as the monitor lists it, so no cached copy older than that can answer.
+
+        >>> regions = client.bucket("main").collection("regions")         # doctest: +SKIP
+        >>> later = regions.changeset(since=regions.changeset())          # doctest: +SKIP
+        """
+        return collection_changeset(self, since, expected=expected, limit=limit)
 
     def watch(self, since: int | str | datetime.datetime | None = None, *,
               interval: float = 5.0, page_size: int | None = None,
               stop_event: threading.Event | None = None) -> Watch:
         """Poll for changes every ``interval`` s (an idle poll: one GET answered 304), each
-        handed out once, until ``stop()``: ``for r in todo.watch(since=etag): ...``."""
+        handed out once, until ``stop()``: ``for r in todo.watch(since=ts): ...``."""
         return Watch(self, since, interval=interval, page_size=page_size, stop_event=stop_event)

@@ -31,6 +31,7 @@ Endpoint = Literal[
     "collection",
     "records",
     "record",
+    "changeset",
     "attachment",
     "flush",
     "accounts",
@@ -52,6 +53,9 @@ _TEMPLATES: dict[str, URITemplate] = {
         "collection": "/buckets/{bucket}/collections/{collection}",
         "records": "/buckets/{bucket}/collections/{collection}/records",
         "record": "/buckets/{bucket}/collections/{collection}/records/{record}",
+        # kinto-changes: a collection's metadata, timestamp and records in one read; the
+        # monitor is the changeset of /buckets/monitor/collections/changes.
+        "changeset": "/buckets/{bucket}/collections/{collection}/changeset",
         # kinto-attachment's endpoint: POST a file (multipart), DELETE it.
         "attachment": "/buckets/{bucket}/collections/{collection}/records/{record}/attachment",
         "flush": "/__flush__",

@@ -11,13 +11,12 @@ is off unless ``kinto.experimental_permissions_endpoint = true``.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._endpoints import endpoint_path
 from ._plugins import PERMISSIONS_ENDPOINT, requires
-from ._query import Query
+from ._query import Listing
 from ._scan import Page
 from ._transport import Transport
 from .exceptions import InvalidQuery, InvalidResponse
@@ -70,9 +69,11 @@ def _refuse_timestamps(*names: str) -> None:
                                "this silently): filter by resource_name, bucket_id...")
 
 
-class GrantQuery(Query[Grant]):
+class GrantQuery(Listing[Grant]):
     """The lazy query of what you may do where (``GET /permissions``), every page followed.
     Filters on the entries' fields: ``filter(resource_name="collection", bucket_id="b")``.
+    Entries have no timestamps, no URL of their own and cannot be deleted here: it has no
+    ``since``, ``before``, ``partition``, ``fields``, ``get`` nor ``delete``.
 
     >>> Client().permissions().filter(resource_name="bucket").url
     'http://localhost:8888/v1/permissions?resource_name=bucket'
@@ -89,12 +90,12 @@ class GrantQuery(Query[Grant]):
 
     # -- builders: the ones that apply ----------------------------------------------------
 
-    def filter(self, **lookups: Any) -> Self:
+    def filter(self, /, **lookups: Any) -> Self:
         """Keep what matches every lookup: ``filter(resource_name="record", bucket_id="b")``."""
         _refuse_timestamps(*lookups)
         return super().filter(**lookups)
 
-    def exclude(self, **lookups: Any) -> Self:
+    def exclude(self, /, **lookups: Any) -> Self:
         """Drop what matches: ``exclude(resource_name="root")``."""
         _refuse_timestamps(*lookups)
         return super().exclude(**lookups)
@@ -103,31 +104,6 @@ class GrantQuery(Query[Grant]):
         """Order by entry fields (Kinto always adds ``uri`` last)."""
         _refuse_timestamps(*(f for f in fields if isinstance(f, str)))
         return super().sort(*fields)
-
-    def since(self, timestamp_or_etag: int | str | datetime.datetime) -> NoReturn:
-        """Not here: permission entries have no timestamps."""
-        _refuse_timestamps("last_modified")
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    before = since
-
-    def fields(self, *names: str) -> Self:
-        """Not here: entries are typed whole."""
-        raise InvalidQuery("permission entries are read whole: fields() does not apply")
-
-    def get(self, object_id: str) -> Grant:
-        """Not here: use ``filter(...)``; see ``_no_item_path``."""
-        _no_item_path(object_id)
-
-    def partition(self, k: int) -> NoReturn:
-        """Not here: the split is by ``last_modified``, which entries do not have."""
-        _refuse_timestamps("last_modified")
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def delete(self) -> NoReturn:
-        """Not here: the endpoint is read-only; change an object's ``permissions`` instead."""
-        raise InvalidQuery("the permissions endpoint is read-only: change the object's "
-                           "permissions and save() it")
 
     # -- terminal operations: a 404 there means the endpoint is off ---------------------
 

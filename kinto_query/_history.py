@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._endpoints import endpoint_path
 from ._plugins import HISTORY, requires
-from ._query import Query
+from ._query import Deletable, Timed
 from ._scan import Page, without_tombstones
 from ._transport import Transport
 from .exceptions import InvalidQuery, InvalidResponse
@@ -96,10 +96,12 @@ def _no_item_path(entry_id: str) -> NoReturn:
     raise InvalidQuery("history entries have no URL of their own: use filter(id=...).first()")
 
 
-class HistoryQuery(Query[HistoryEntry]):
+class HistoryQuery(Timed[HistoryEntry], Deletable[HistoryEntry]):
     """The lazy query of a bucket's history (newest first), with the builders of record
     queries: ``filter``, ``exclude``, ``sort``, ``limit``, ``page_size``, ``since``,
     ``before``, slices, ``pages()``, ``resume()``. ``delete()`` purges what it matches.
+    Entries are typed whole and Kinto serves none by id: it has no ``fields`` nor ``get``
+    (``filter(id=...).first()`` finds one).
 
     >>> history = Client().bucket("b").history()
     >>> history.filter(resource_name="record", action="update").since(1700000000000).url
@@ -115,16 +117,6 @@ class HistoryQuery(Query[HistoryEntry]):
             lambda obj, _fields, _permissions: HistoryEntry.from_server(obj, bucket_id),
             item_path=_no_item_path,
         )
-
-    # -- builders that do not apply -----------------------------------------------------
-
-    def fields(self, *names: str) -> Self:
-        """Not for history: its entries are typed whole (a partial entry would lie)."""
-        raise InvalidQuery("history entries are read whole: fields() does not apply to them")
-
-    def get(self, object_id: str) -> HistoryEntry:
-        """Not for history: Kinto serves no entry by id; use ``filter(id=...).first()``."""
-        _no_item_path(object_id)
 
     # -- terminal operations: a 404 there means the plugin is off --------------------------
 

@@ -113,6 +113,9 @@ def split_lookup(key: str) -> tuple[str, str]:
 
     A last part that looks like a misspelt operator is refused rather than taken as a nested
     field (the server would silently match nothing); write ``field__eq`` to mean the field.
+
+    >>> split_lookup("author__age__gte"), split_lookup("title")
+    (('author.age', 'gte'), ('title', 'eq'))
     """
     head, sep, last = key.rpartition("__")
     if sep and last in OPERATORS:

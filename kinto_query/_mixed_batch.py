@@ -194,9 +194,7 @@ class Batch:
         """Set some top-level fields of ``obj``, as ``obj.patch()`` (``If-Match`` when its
         version is known); refused while ``obj`` holds unsaved changes of its data."""
         self._check(obj)
-        if obj._changed_data():  # the refusal of Resource.patch(), for the same reason
-            raise ValueError(f"{obj!r} has unsaved changes that patch() would drop: save() "
-                             "them first, or refresh() to discard them")
+        obj.refuse_unsaved("patch")  # the refusal of Resource.patch(), for the same reason
         return self._queue(obj, obj.patch_request({**(changes or {}), **fields}),
                            obj.take_answer)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import itertools
-import re
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit
 
 from ._hints import watched
@@ -15,18 +15,21 @@ from ._lookups import encode_filter, field_path
 from ._messages import Request
 from ._scan import Page, Position, prefetched, scan, without_tombstones
 from ._transport import Transport
-from ._values import milliseconds
+from ._values import etag_timestamp, milliseconds
 from .exceptions import HTTPError, IncompleteScan, InvalidQuery, InvalidResponse
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["Page", "Query"]
+__all__ = ["Addressed", "Deletable", "Listing", "Page", "Projected", "Query", "Timed"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
+Owner = TypeVar("Owner")
+AnyListing = TypeVar("AnyListing", bound="Listing[Any]")
 # Builds a result from a server object, the fields it was loaded with and its permissions.
 Factory = Callable[[dict[str, Any], "tuple[str, ...] | None", "dict[str, Any] | None"], T]
-_ETAG = re.compile(r'^"?(\d+)"?\Z')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,11 +56,33 @@ def _timestamp(value: object, what: str) -> str:
         return str(ms)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
-    if isinstance(value, str) and (match := _ETAG.match(value.strip())):
-        return match.group(1)
+    if isinstance(value, str) and (timestamp := etag_timestamp(value)) is not None:
+        return str(timestamp)
     raise InvalidQuery(
         f"{what}() takes an aware datetime, a timestamp in milliseconds or an ETag, got {value!r}"
     )
+
+
+def delegate(
+    query: Callable[[Owner], AnyListing], method: Callable[Concatenate[AnyListing, P], R]
+) -> Callable[Concatenate[Owner, P], R]:
+    """The method of an object that stands for a query (as ``Collection`` for its records):
+    ``method`` of the query ``query(self)`` returns, with its name, docstring and types (as
+    Django builds a manager's methods from its queryset).
+
+    >>> class Todo:
+    ...     def records(self) -> Query[Record]:
+    ...         return Client().bucket("b").collection("todo").records()
+    ...     limit = delegate(records, Query.limit)
+    >>> Todo().limit(3).url
+    'http://localhost:8888/v1/buckets/b/collections/todo/records?_limit=3'
+    """
+
+    def forwarded(self: Owner, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return method(query(self), *args, **kwargs)
+
+    functools.update_wrapper(forwarded, method)
+    return forwarded
 
 
 def _count(value: object, what: str, *, minimum: int) -> int:
@@ -71,12 +96,15 @@ def _as_sent(obj: dict[str, Any], fields: tuple[str, ...] | None,
     return obj
 
 
-class Query(Generic[T]):
-    """A lazy, immutable query on a Kinto list endpoint; iterate it to send requests.
+class Listing(Generic[T]):
+    """What every lazy, immutable query on a Kinto list endpoint offers: filters, sorting,
+    limits, slices, and the terminal operations (iteration, ``pages()``, ``resume()``,
+    ``count()``, ``first()``...). ``Query`` adds what only some endpoints support; an
+    endpoint that lacks a feature (``GrantQuery``, ``HistoryQuery``) simply has no method
+    for it.
 
-    >>> todo = Client().bucket("b").collection("todo")
-    >>> todo.filter(status="done").sort("-last_modified").limit(10).url
-    'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_sort=-last_modified&_limit=10'
+    >>> isinstance(Client().permissions(), Listing), hasattr(Client().permissions(), "since")
+    (True, False)
     """
 
     # The field every listed object has (a subclass over another endpoint may say otherwise).
@@ -114,11 +142,11 @@ class Query(Generic[T]):
             filters.append((name, text))
         return self._clone(filters=tuple(filters))
 
-    def filter(self, **lookups: Any) -> Self:
+    def filter(self, /, **lookups: Any) -> Self:
         """Keep what matches every lookup: ``filter(status="done", priority__gte=3)``."""
         return self._add_filters(lookups, negate=False)
 
-    def exclude(self, **lookups: Any) -> Self:
+    def exclude(self, /, **lookups: Any) -> Self:
         """Drop what matches: ``exclude(status="done")``, ``exclude(tag__in=["a", "b"])``."""
         return self._add_filters(lookups, negate=True)
 
@@ -141,10 +169,6 @@ class Query(Generic[T]):
         name = field_path(key[len(sign):])  # "--a" is refused, not read as "-a"
         return ("-" if sign == "-" else "") + name
 
-    def fields(self, *names: str) -> Self:
-        """Return only these fields (``id`` and ``last_modified`` always come)."""
-        return self._clone(fields=tuple(field_path(name) for name in names))
-
     def limit(self, n: int) -> Self:
         """Stop after ``n`` results in total (the request asks no more than needed)."""
         n = _count(n, "limit()", minimum=0)
@@ -154,14 +178,6 @@ class Query(Generic[T]):
     def page_size(self, k: int) -> Self:
         """Ask the server for pages of ``k`` results (``_limit``); the total is not capped."""
         return self._clone(page_size=_count(k, "page_size()", minimum=1))
-
-    def since(self, timestamp_or_etag: int | str | datetime.datetime) -> Self:
-        """Only what changed after this timestamp or ETag; deletions come back as tombstones."""
-        return self._clone(since=_timestamp(timestamp_or_etag, "since"))
-
-    def before(self, timestamp_or_etag: int | str | datetime.datetime) -> Self:
-        """Only what last changed before this timestamp or ETag."""
-        return self._clone(before=_timestamp(timestamp_or_etag, "before"))
 
     def prefetch(self, on: bool = True) -> Self:
         """Fetch page N+1 in a background thread while you consume page N.
@@ -272,8 +288,8 @@ class Query(Generic[T]):
         """
         fields, factory = self._state.fields or None, self._factory
         for page in self._raw_pages():
-            yield Page([factory(obj, fields, None) for obj in page.items], page.etag, page.total,
-                       page.next_page)
+            yield Page([factory(obj, fields, None) for obj in page.items], page.timestamp,
+                       page.total, page.next_page, page.resume_token)
 
     def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
         state = self._state
@@ -287,51 +303,17 @@ class Query(Generic[T]):
             pages = watched(pages, state.filters, state.fields)  # checks the first page only
         return pages
 
-    def partition(self, k: int) -> list[Self]:
-        """``k`` disjoint queries whose results together are exactly this query's, to scan in
-        ``k`` threads (or against ``k`` Kinto web heads on one database).
+    @property
+    def resume_token(self) -> str:
+        """Where this query's scan starts, as a token for ``resume()`` (to store, and go on
+        from after a restart; each page's own is ``page.resume_token``). No request made.
 
-        The split is by ``last_modified`` ranges between the oldest and newest result (two
-        small requests): records changed while the parts are scanned may move between them,
-        as in any scan of a changing collection. A part never holds the tombstones that a
-        ``last_modified`` range brings along, unless this query asked for them (``since()``).
-
-        Example::
-
-            with ThreadPoolExecutor(4) as pool:
-                counts = pool.map(lambda part: sum(1 for _ in part), todo.partition(4))
+        >>> done = Client().bucket("b").collection("todo").filter(status="done").limit(5)
+        >>> done.resume(done.resume_token).url == done.url
+        True
         """
         state = self._state
-        k = _count(k, "partition()", minimum=1)
-        if state.limit is not None or state.skip or state.start:
-            raise InvalidQuery("partition() splits a whole query: remove limit(), slices and "
-                               "resume() first")
-        if any(name.endswith("_last_modified") or name == "last_modified"
-               for name, _ in state.filters):
-            raise InvalidQuery("partition() splits by last_modified: filter on it with since() "
-                               "and before() instead")
-        oldest, newest = self._edge("last_modified"), self._edge("-last_modified")
-        if k == 1 or oldest is None or newest is None:
-            return [self]
-        span = newest + 1 - oldest
-        bounds = sorted({oldest + span * i // k for i in range(k)} | {newest + 1})
-        live_only = state.since is None
-        return [
-            self._clone(filters=(*state.filters, ("min_last_modified", str(low)),
-                                 ("lt_last_modified", str(high))), live_only=live_only)
-            for low, high in itertools.pairwise(bounds)
-        ]
-
-    def _edge(self, order: str) -> int | None:
-        """The ``last_modified`` of the first result in ``order`` (one small GET), or None."""
-        first = self._clone(sort=(order,), fields=("id",), limit=1)
-        objects = self._transport.send(Request("GET", first.url)).data()
-        if not isinstance(objects, list) or not objects:
-            return None
-        value = objects[0].get("last_modified") if isinstance(objects[0], dict) else None
-        if not isinstance(value, int):
-            raise InvalidResponse(f"GET {first.url}: no last_modified in {str(objects)[:100]}")
-        return value
+        return Position(state.start or self.url, state.skip, state.limit).token()
 
     def resume(self, where: IncompleteScan | str) -> Self:
         """This query, going on where a failed scan stopped (the error, or its token).
@@ -401,6 +383,80 @@ class Query(Generic[T]):
         """The first result, or None."""
         return next(iter(self[:1]), None)
 
+
+# -- what only some endpoints support: each a mixin, so that a query offers nothing it refuses --
+
+
+class Timed(Listing[T]):
+    """Builders and operations over ``last_modified``: ``since()``, ``before()``,
+    ``partition()``."""
+
+    def since(self, timestamp_or_etag: int | str | datetime.datetime) -> Self:
+        """Only what changed after this timestamp or ETag; deletions come back as tombstones."""
+        return self._clone(since=_timestamp(timestamp_or_etag, "since"))
+
+    def before(self, timestamp_or_etag: int | str | datetime.datetime) -> Self:
+        """Only what last changed before this timestamp or ETag."""
+        return self._clone(before=_timestamp(timestamp_or_etag, "before"))
+
+    def partition(self, k: int) -> list[Self]:
+        """``k`` disjoint queries whose results together are exactly this query's, to scan in
+        ``k`` threads (or against ``k`` Kinto web heads on one database).
+
+        The split is by ``last_modified`` ranges between the oldest and newest result (two
+        small requests): records changed while the parts are scanned may move between them,
+        as in any scan of a changing collection. A part never holds the tombstones that a
+        ``last_modified`` range brings along, unless this query asked for them (``since()``).
+
+        Example::
+
+            with ThreadPoolExecutor(4) as pool:
+                counts = pool.map(lambda part: sum(1 for _ in part), todo.partition(4))
+        """
+        state = self._state
+        k = _count(k, "partition()", minimum=1)
+        if state.limit is not None or state.skip or state.start:
+            raise InvalidQuery("partition() splits a whole query: remove limit(), slices and "
+                               "resume() first")
+        if any(name.endswith("_last_modified") or name == "last_modified"
+               for name, _ in state.filters):
+            raise InvalidQuery("partition() splits by last_modified: filter on it with since() "
+                               "and before() instead")
+        oldest, newest = self._edge("last_modified"), self._edge("-last_modified")
+        if k == 1 or oldest is None or newest is None:
+            return [self]
+        span = newest + 1 - oldest
+        bounds = sorted({oldest + span * i // k for i in range(k)} | {newest + 1})
+        live_only = state.since is None
+        return [
+            self._clone(filters=(*state.filters, ("min_last_modified", str(low)),
+                                 ("lt_last_modified", str(high))), live_only=live_only)
+            for low, high in itertools.pairwise(bounds)
+        ]
+
+    def _edge(self, order: str) -> int | None:
+        """The ``last_modified`` of the first result in ``order`` (one small GET), or None."""
+        first = self._clone(sort=(order,), fields=("id",), limit=1)
+        objects = self._transport.send(Request("GET", first.url)).data()
+        if not isinstance(objects, list) or not objects:
+            return None
+        value = objects[0].get("last_modified") if isinstance(objects[0], dict) else None
+        if not isinstance(value, int):
+            raise InvalidResponse(f"GET {first.url}: no last_modified in {str(objects)[:100]}")
+        return value
+
+
+class Projected(Listing[T]):
+    """``fields()``: results with only some fields."""
+
+    def fields(self, *names: str) -> Self:
+        """Return only these fields (``id`` and ``last_modified`` always come)."""
+        return self._clone(fields=tuple(field_path(name) for name in names))
+
+
+class Addressed(Listing[T]):
+    """``get(id)``: one object by id."""
+
     def get(self, object_id: str) -> T:
         """One object by id, or ``NotFound``; ``fields()`` applies, filters cannot."""
         if self._state.filters or self._state.since or self._state.before:
@@ -416,6 +472,10 @@ class Query(Generic[T]):
             self._state.fields or None,
             permissions if isinstance(permissions, dict) else None,
         )
+
+
+class Deletable(Listing[T]):
+    """``delete()``: delete every match."""
 
     def delete(self) -> int:
         """Delete every match (Kinto deletes a page per call: repeated until none is left).
@@ -434,3 +494,12 @@ class Query(Generic[T]):
             deleted += len(tombstones)
             if "Next-Page" not in response.headers:
                 return deleted
+
+
+class Query(Timed[T], Projected[T], Addressed[T], Deletable[T]):
+    """A lazy, immutable query on a Kinto list endpoint; iterate it to send requests.
+
+    >>> todo = Client().bucket("b").collection("todo")
+    >>> todo.filter(status="done").sort("-last_modified").limit(10).url
+    'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_sort=-last_modified&_limit=10'
+    """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -21,12 +20,6 @@ if TYPE_CHECKING:
     from ._collection import Collection
 
 __all__ = ["Record"]
-
-
-def _new_id() -> str:
-    """The id of a new record whose data has none (kinto_query.testing makes it the same on
-    replay as when recorded)."""
-    return str(uuid.uuid4())
 
 
 class _PagePath:
@@ -73,8 +66,9 @@ class Record(Resource):
         if id is not None and raw.get("id") not in (None, id):
             raise ValueError(f"record id {id!r} differs from data['id'] {raw['id']!r}")
         given = id if id is not None else raw.get("id")
-        self._setup(collection, validate_id(_new_id() if given is None else given,
-                                            "record"), raw, permissions)
+        if given is None:
+            given = collection.transport.id_factory()
+        self._setup(collection, validate_id(given, "record"), raw, permissions)
         self.last_modified = split_server_fields(raw)[1]
 
     def _setup(
@@ -209,8 +203,11 @@ class Record(Resource):
         self._reload_if_loaded()
 
     def download_attachment(self, target: Target) -> Attachment:
-        """Download the attached file to ``target`` (a path, or a binary file object), streamed,
-        its size and SHA-256 checked (``HashMismatch``: nothing is left at the path).
+        """Download the attached file to ``target`` (a path, a folder for the file's own name
+        in it, or a binary file object), streamed, its size and SHA-256 checked
+        (``HashMismatch``: nothing is left at the path). A path already holding that exact file
+        is kept, with no download. Files below the attachments ``base_url`` the server
+        advertises (a CDN, as Remote Settings has) are fetched without credentials.
 
         ``NoAttachment`` if the record has none. Example:
         ``todo.get("r1").download_attachment("report.pdf")``.
@@ -233,9 +230,7 @@ class Record(Resource):
                 return {}  # a handle: nothing known, nothing sent
             body = self.create_request().body
             return {name: dumps(value) for name, value in body.items()}
-        if self.save_request() is not None:
-            raise ValueError(f"{self!r} has unsaved changes that {action}() would drop: save() "
-                             "them first, or refresh() to discard them")
+        self.refuse_unsaved(action, permissions=True)
         return {}
 
     def _reload_if_loaded(self) -> None:

@@ -8,7 +8,7 @@ window, whatever the size of the collection.
 
 Each change becomes one idempotent request: a ``PUT`` of the record (created, or replaced
 whole) or a ``DELETE`` of it (already gone counts as done). So a replication can always be
-resumed from a place where every change before was applied: the report's ``etag``. The run
+resumed from a place where every change before was applied: the report's ``timestamp``. The run
 stops at the first window with a failure (the target refused an item, or its fate could not
 be learned), and the place to go on from is just before the first change not applied;
 resuming sends again what came after it, harmlessly.
@@ -19,9 +19,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._batch import checked_chunk_size, send_batch
+from ._changes import own_fields
 from ._changes_feed import Changes
 from ._collection import Collection
 from ._data import raw_of
@@ -56,9 +57,9 @@ class ReplicationReport:
     requests: int = 0
     """``POST /batch`` requests sent to the target (writes and read-backs; the few requests
     that check or create the target collection are not counted)."""
-    etag: str | None = None
-    """Pass it as ``since`` to go on: every change of the source up to it was applied. At the
-    end of a complete run, the source's timestamp when the reading began."""
+    timestamp: int | None = None
+    """Pass it as ``since`` to go on (milliseconds): every change of the source up to it was
+    applied. At the end of a complete run, the source's timestamp when the reading began."""
     complete: bool = False
     """Whether every change was read from the source and applied."""
     stopped_by: str | None = None
@@ -78,9 +79,10 @@ class ReplicationReport:
             shown = [f.id for f in self.failed[:5]] + (["..."] if len(self.failed) > 5 else [])
             text += f"; {len(self.failed)} failed {shown} ({self.failed[0].message})"
         if not self.complete:
-            text += f"; stopped ({self.stopped_by or 'incomplete'}): resume with since={self.etag}"
+            text += (f"; stopped ({self.stopped_by or 'incomplete'}): resume with "
+                     f"since={self.timestamp}")
         else:
-            text += f"; next since={self.etag}"
+            text += f"; next since={self.timestamp}"
         return text
 
     def __repr__(self) -> str:
@@ -118,17 +120,13 @@ def _ensure_target(source: Collection, target: Collection) -> None:
         # Kinto answers 403 for a bucket that does not exist (or that we may not read).
         target.bucket.create(exist_ok=True)
     body = source.transport.send(Request("GET", source.path)).json_object()
-    target.bucket.create_collection(target.id, data=_own_fields(body["data"]),
+    target.bucket.create_collection(target.id, data=own_fields(body["data"]),
                                     permissions=body.get("permissions") or None, exist_ok=True)
-
-
-def _own_fields(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("id", "last_modified")}
 
 
 def _file(window: list[_Change], batch: BatchReport, offset: int,
           report: ReplicationReport) -> None:
-    """Count what a window did; move ``report.etag`` past the changes applied in order."""
+    """Count what a window did; move ``report.timestamp`` past the changes applied in order."""
     done = set(batch.succeeded)
     created = set(batch.created)
     failures = {f.index: f for f in (*batch.conflicts, *batch.missing, *batch.failed,
@@ -143,7 +141,7 @@ def _file(window: list[_Change], batch: BatchReport, offset: int,
             else:
                 report.updated += 1
             if in_order:
-                report.etag = f'"{change.modified}"'
+                report.timestamp = change.modified
             continue
         in_order = False
         failure = failures.get(index) or ItemFailure(index, change.item.id, None, "not sent")
@@ -165,9 +163,10 @@ def replicate(
     """Copy the records of ``source`` into ``target`` (another collection, on the same server
     or not); with ``since``, only what changed after it, deletions included.
 
-    Returns a report (counts, failures, and ``etag``: pass it as ``since`` next time). A run
-    that could not apply everything raises ``ReplicationError`` (a ``BatchError``) carrying
-    the report, whose ``etag`` resumes it: ``replicate(source, target, since=error.report.etag)``
+    Returns a report (counts, failures, and ``timestamp``: pass it as ``since`` next time). A
+    run that could not apply everything raises ``ReplicationError`` (a ``BatchError``)
+    carrying the report, whose ``timestamp`` resumes it:
+    ``replicate(source, target, since=error.report.timestamp)``
     (with ``raise_on_error=False`` the report is returned instead). With ``create`` (the
     default), a missing target collection (and bucket) is created with the source
     collection's data and permissions. Record permissions are not copied: a list of records
@@ -178,7 +177,7 @@ def replicate(
     Example::
 
         report = kinto_query.replicate(prod.collection("todo"), backup.collection("todo"))
-        later = kinto_query.replicate(..., since=report.etag)   # only what changed since
+        later = kinto_query.replicate(..., since=report.timestamp)   # only what changed since
     """
     for name, value in (("source", source), ("target", target)):
         if not isinstance(value, Collection):
@@ -189,9 +188,9 @@ def replicate(
                          "replicating it onto itself would rewrite every record")
     size = checked_chunk_size(target.transport, chunk_size)
     changes = Changes(source, since, page_size=page_size)
-    report = ReplicationReport(etag=changes.etag)
+    report = ReplicationReport(timestamp=changes.timestamp)
     logger.info("replicating %s%s to %s%s since %s", source.transport.server_url, source.path,
-                target.transport.server_url, target.path, report.etag)
+                target.transport.server_url, target.path, report.timestamp)
     if create:
         _ensure_target(source, target)
     try:
@@ -230,7 +229,7 @@ def _run(changes: Changes, target: Collection, size: int, concurrency: int,
             report.stopped_by = "the target did not apply every change"
         if report.stopped_by is None and changes.complete:
             report.complete = True
-            report.etag = changes.etag
+            report.timestamp = changes.timestamp
         if progress is not None:
             progress(report)
         if report.complete:

@@ -183,15 +183,9 @@ class Resource:
         Permission changes not yet saved stay pending, on top of the server's permissions.
         """
         obj = body.get("data")
-        if type(obj) is dict:  # the common case, checked without the cost of an ABC
-            data = obj if owned else obj.copy()
-            last_modified = data.pop("last_modified", None)
-            data.pop("id", None)
-        elif isinstance(obj, Mapping):
-            data, last_modified = split_server_fields(obj)
-        else:
+        if not isinstance(obj, Mapping):
             raise InvalidResponse(f"{self.path}: the server's answer has no 'data' object")
-        self.last_modified = last_modified if type(last_modified) is int else None
+        data, self.last_modified = split_server_fields(obj, owned=owned)
         self._set_raw(data)
         self._from_server = True
         self._snapshot = None
@@ -210,6 +204,14 @@ class Resource:
         self._load(body)
         return self
 
+    def refuse_unsaved(self, action: str, *, permissions: bool = False) -> None:
+        """``ValueError`` if this object holds unsaved changes of its data (with
+        ``permissions``, of its permissions too) that ``action()`` would drop."""
+        unsaved = self.save_request() is not None if permissions else self._changed_data()
+        if unsaved:
+            raise ValueError(f"{self!r} has unsaved changes that {action}() would drop: save() "
+                             "them first, or refresh() to discard them")
+
     def _changed_data(self) -> bool:
         if self._raw is None:
             return False
@@ -227,6 +229,23 @@ class Resource:
         if permissions:  # none given: an upsert (force) keeps those the object has
             body["permissions"] = permissions
         return Request("PUT", self.path, body, {} if force else {"If-None-Match": "*"})
+
+    def replace_request(self, *, permissions: bool = True) -> Request:
+        """``PUT`` of the whole object, only if it exists: ``If-Match`` its ``last_modified``
+        (replaced only if unchanged since) or, when unknown, ``*`` (only if it exists at all);
+        with its permissions (replacing the server's), unless ``permissions=False``.
+
+        >>> todo = Client().bucket("b").collection("todo")
+        >>> todo.record({"id": "r1", "last_modified": 7}).replace_request().headers
+        {'If-Match': '"7"'}
+        """
+        body: dict[str, Any] = {"data": self._raw if self._raw is not None else {}}
+        if permissions:
+            body["permissions"] = (
+                self._permissions.to_dict() if self._permissions is not None else {})
+        version = self.last_modified
+        return Request("PUT", self.path, body,
+                       if_match(version) if version is not None else {"If-Match": "*"})
 
     def save_request(self, *, force: bool = False) -> Request | None:
         """The one request saving what changed (data and permissions together), or None.
@@ -345,11 +364,7 @@ class Resource:
 
         Example: ``record.patch(status="done")``.
         """
-        if self._changed_data():
-            raise ValueError(
-                f"{self!r} has unsaved changes that patch() would drop: save() them first, "
-                "or refresh() to discard them"
-            )
+        self.refuse_unsaved("patch")
         self._load(self._send(self.patch_request({**(changes or {}), **fields})))
         return self
 

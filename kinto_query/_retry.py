@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from ._changes import fingerprint
+from ._changes import fingerprint, own_fields
 from ._values import dumps
 
 if TYPE_CHECKING:
@@ -25,7 +26,11 @@ if TYPE_CHECKING:
 
 _LISTS = ("buckets", "collections", "groups", "records", "history", "permissions", "batch")
 
-__all__ = ["DEFAULT_RETRY", "RetryPolicy", "applied", "idempotent", "retry_after_seconds"]
+__all__ = ["DEFAULT_RETRY", "Again", "RetryPolicy", "applied", "idempotent",
+           "retry_after_seconds", "with_retries"]
+
+logger = logging.getLogger("kinto_query")
+T = TypeVar("T")
 
 
 def idempotent(request: Request) -> bool:
@@ -122,6 +127,38 @@ class RetryPolicy:
 DEFAULT_RETRY = RetryPolicy()
 
 
+@dataclasses.dataclass(frozen=True)
+class Again(Generic[T]):
+    """An attempt that failed in a way worth retrying: ``retry_after`` is the server's
+    ``Retry-After`` (seconds) or None; ``give_up(tries)`` raises, or returns the result, when
+    no retry is left."""
+
+    retry_after: float | None
+    give_up: Callable[[int], T]
+
+
+def with_retries(policy: RetryPolicy | None, attempt: Callable[[], T | Again[T]],
+                 what: str) -> T:
+    """The one retry loop: ``attempt()`` until it returns a result, or until ``policy``
+    (None: no retries) allows no more retries; ``what`` names the request in the log.
+
+    >>> with_retries(None, lambda: Again(None, lambda tries: f"gave up after {tries}"), "GET /")
+    'gave up after 1'
+    """
+    started = time.monotonic()
+    retry = 0
+    while True:
+        outcome = attempt()
+        if not isinstance(outcome, Again):
+            return outcome
+        wait = policy.next_wait(retry, started, outcome.retry_after) if policy else None
+        if wait is None:
+            return outcome.give_up(retry + 1)
+        logger.info("%s: retrying in %.2f s (retry %d)", what, wait, retry + 1)
+        policy.sleep(wait)  # type: ignore[union-attr]  # a wait means a policy
+        retry += 1
+
+
 def applied(request: Request, current: Mapping[str, Any] | None) -> bool:
     """Whether the server's current object shows that ``request`` was applied.
 
@@ -136,11 +173,10 @@ def applied(request: Request, current: Mapping[str, Any] | None) -> bool:
         return current is None
     if current is None or not isinstance(sent, Mapping):
         return False  # a JSON-Patch list: its effect cannot be told from the result
-    data = {k: v for k, v in (current.get("data") or {}).items()
-            if k not in ("id", "last_modified")}
+    data = own_fields(current.get("data") or {})
     wanted = sent.get("data")
     if isinstance(wanted, Mapping):
-        own = {k: v for k, v in wanted.items() if k not in ("id", "last_modified")}
+        own = own_fields(wanted)
         if method == "PUT" and fingerprint(own) != fingerprint(data):
             return False
         if method == "PATCH" and not all(

@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from ._messages import Request
 from ._transport import Transport
+from ._values import etag_timestamp
 from .exceptions import (
     BackoffRequested,
     HTTPError,
@@ -40,12 +41,15 @@ class Page(Generic[T]):
     """One page of results as the server sent it (trimmed to the query's limit)."""
 
     items: list[T]
-    etag: str | None
-    """The server's ``ETag``: the collection timestamp, quoted."""
+    timestamp: int | None
+    """The server's timestamp of the list (its ``ETag``, in milliseconds), or None."""
     total: int | None
     """``Total-Objects`` when the server sent it."""
     next_page: str | None
     """The ``Next-Page`` URL, or None on the last page."""
+    resume_token: str | None = None
+    """Where the walk goes on after this page, for ``query.resume()`` (after a restart too);
+    None on the last page."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +137,9 @@ def scan(
             remaining -= len(objects)
             if remaining == 0:
                 url = None
-        page = Page(objects, response.headers.get("ETag"), total, url)
+        token = None if url is None else Position(url, 0, remaining).token()
+        timestamp = etag_timestamp(response.headers.get("ETag", ""))
+        page = Page(objects, timestamp, total, url, token)
         delivered += len(objects)
         # Hold no reference to this page's raw JSON while the next one is fetched.
         del objects, response
@@ -169,4 +175,4 @@ def without_tombstones(pages: Iterator[Page[dict[str, Any]]]) -> Iterator[Page[d
     """The same pages without tombstones (``{"id", "deleted": true, "last_modified"}``)."""
     for page in pages:
         live = [obj for obj in page.items if obj.get("deleted") is not True]
-        yield Page(live, page.etag, page.total, page.next_page)
+        yield dataclasses.replace(page, items=live)

@@ -1,41 +1,56 @@
 """The one object that sends requests to a Kinto server.
 
 Everything the package sends goes through ``Transport.send``: it is the only place that
-touches ``requests``, checks that a URL stays on the configured server, refuses redirects,
-retries what is safe to retry, honours the server's ``Backoff`` and maps error answers to
-exceptions. Concurrent sends plug in here too, not in callers.
+touches ``requests``, checks that a URL stays on the configured server, follows redirects
+of reads only (a bounded number, never from https to http, without credentials once they
+leave the server's origin), retries what is safe to retry, honours the server's ``Backoff``
+and maps error answers to exceptions. Concurrent sends plug in here too, not in callers.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import logging
-import os
+import platform
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping
-from typing import Any, Literal, Union, overload
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 
-from ._auth import AuthLike, parse_auth
+from ._auth import parse_auth
+from ._config import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Config, Options, Timeout, configure
 from ._endpoints import endpoint_path
 from ._messages import Request, Response, StreamBody, StreamedResponse, if_match
-from ._retry import DEFAULT_RETRY, RetryPolicy, applied, idempotent, retry_after_seconds
-from ._urls import DEFAULT_SERVER_URL, check_server_url, is_local, origin, refuse_redirect
+from ._retry import Again, applied, idempotent, retry_after_seconds, with_retries
+from ._urls import (
+    DEFAULT_SERVER_URL,
+    check_v1_redirect,
+    is_local,
+    origin,
+    refuse_redirect,
+    without_userinfo,
+)
 from ._values import dumps
 from .exceptions import (
     BackoffRequested,
     InvalidResponse,
     KintoConnectionError,
+    TooManyRedirects,
     UnsafeURL,
     raise_for_response,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -52,14 +67,38 @@ __all__ = [
 
 logger = logging.getLogger("kinto_query")
 
-# (connect, read) seconds: long enough for a 10,000-record page, short enough never to hang.
-DEFAULT_TIMEOUT = (5.0, 60.0)
-# Seconds one attempt may take in all, body included: a body that trickles in cannot hang.
-DEFAULT_DEADLINE = 120.0
-Timeout = Union[float, tuple[float, float]]  # noqa: UP007 - runtime alias on 3.10
-OnBackoff = Literal["wait", "raise"]
 _CHUNK = 1 << 16
 _READS = ("GET", "HEAD", "OPTIONS")
+# Redirects a read follows, at most: Remote Settings sends one (monitor/changes to its CDN).
+MAX_REDIRECTS = 5
+_FOLLOWED = ("GET", "HEAD")
+# Never sent to another origin than the server's, whatever the request or the session holds.
+_PRIVATE_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
+
+
+def user_agent_header(product: str | None = None) -> str:
+    """What every request says in ``User-Agent``: the caller's product token first, if any.
+
+    >>> user_agent_header("myproduct/1.2").split()[:2]
+    ['myproduct/1.2', 'kinto_query/0.1.0']
+    """
+    from . import __version__  # at call time: the package is imported by then
+
+    ours = (f"kinto_query/{__version__} requests/{requests.__version__} "
+            f"python/{platform.python_version()}")
+    return f"{product} {ours}" if product else ours
+
+
+class _NoCredentials(AuthBase):
+    """The auth of a request to another origin: none, whatever the session or netrc has."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        for name in _PRIVATE_HEADERS:
+            request.headers.pop(name, None)
+        return request
+
+    def __repr__(self) -> str:
+        return "<no credentials>"
 
 
 class KintoAlert(UserWarning):
@@ -96,26 +135,10 @@ def _never_sent(error: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def _positive(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-
-
-def _check_timeout(timeout: object) -> Timeout:
-    values = timeout if isinstance(timeout, tuple) else (timeout,)
-    if not (len(values) in (1, 2) and all(_positive(v) for v in values)):
-        raise ValueError("timeout must be a positive number of seconds or a (connect, read) pair")
-    return timeout  # type: ignore[return-value]
-
-
-def _new_session() -> requests.Session:
-    """The session of a transport given none (kinto_query.testing routes these through its
-    recorder while a test records or replays)."""
-    return requests.Session()
-
-
 class Transport:
     """Sends requests to one Kinto server and returns responses, or raises ``KintoError``.
 
+    Configured by a ``Config`` (``config=``) and/or its options as keywords (see ``Config``):
     ``retry`` says what is retried and how (``None``: nothing is); ``deadline`` bounds each
     attempt, body included; ``on_backoff`` says what to do while the server asks clients to
     back off (Kinto's ``Backoff`` header): ``"wait"`` (at most ``retry.max_wait`` seconds) or
@@ -129,30 +152,27 @@ class Transport:
         self,
         server_url: str | None = None,
         *,
-        auth: AuthLike = None,
-        session: requests.Session | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        deadline: float = DEFAULT_DEADLINE,
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        on_backoff: OnBackoff = "wait",
+        config: Config | None = None,
+        **options: Unpack[Options],
     ) -> None:
-        url = server_url or os.environ.get("KINTO_SERVER_URL") or DEFAULT_SERVER_URL
-        self.server_url = check_server_url(url)
-        self.auth: AuthBase | None = parse_auth(auth)
-        self.timeout = _check_timeout(timeout)
-        if not _positive(deadline):
-            raise ValueError("deadline must be a positive number of seconds")
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise TypeError("retry must be a RetryPolicy, or None for no retries")
-        if on_backoff not in ("wait", "raise"):
-            raise ValueError("on_backoff must be 'wait' or 'raise'")
-        self.deadline = float(deadline)
-        self.retry = retry
-        self.on_backoff = on_backoff
-        self.headers = dict(headers or {})
-        self.owns_session = session is None
-        self.session = session if session is not None else _new_session()
+        self.config = config = configure(server_url, config, **options)
+        """The configuration this transport was made from, complete (its server URL and
+        factories filled in)."""
+        assert config.server_url is not None and config.session_factory is not None
+        assert config.id_factory is not None
+        self.server_url: str = config.server_url
+        self.id_factory: Callable[[], str] = config.id_factory
+        """Makes the id of a new record whose data has none."""
+        self.auth: AuthBase | None = parse_auth(config.auth)
+        self.timeout: Timeout = config.timeout
+        self.deadline = config.deadline
+        self.retry = config.retry
+        self.on_backoff = config.on_backoff
+        self.headers: dict[str, str] = dict(config.headers or {})
+        self.user_agent = config.user_agent
+        self._user_agent = user_agent_header(config.user_agent)
+        self.owns_session = config.session is None
+        self.session = config.session if config.session is not None else config.session_factory()
         self._origin = origin(self.server_url)
         self._backoff_until = 0.0
         self._server_info: dict[str, Any] | None = None
@@ -168,9 +188,7 @@ class Transport:
 
     def copy(self) -> Transport:
         """A transport like this one with a session of its own (for another thread)."""
-        twin = Transport(self.server_url, auth=self.auth, headers=self.headers,
-                         timeout=self.timeout, deadline=self.deadline, retry=self.retry,
-                         on_backoff=self.on_backoff)
+        twin = Transport(config=dataclasses.replace(self.config, session=None))
         twin._server_info = self._server_info
         return twin
 
@@ -223,45 +241,56 @@ class Transport:
         arrives (errors are read whole and raised as usual); the deadline still bounds the
         attempt, body included. Only the request is retried, never a body half read.
         """
+        return self._send(request, stream=stream, public=False)
+
+    @overload
+    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,
+              stream: Literal[False] = False) -> Response: ...
+
+    @overload
+    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,
+              stream: Literal[True]) -> StreamedResponse: ...
+
+    def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,
+              stream: bool = False) -> Response:
+        """``GET`` a URL on any origin, without credentials or the configured headers: what
+        Kinto points at elsewhere (attachments on a CDN, certificate chains), retried and
+        redirected as reads are; an https server's transport fetches https only.
+
+        >>> Transport("http://localhost:8888/v1").fetch("https://cdn.test/f.bin")  # doctest: +SKIP
+        """
+        return self._send(Request("GET", url, headers=dict(headers or {})), stream=stream,
+                          public=True)
+
+    def _send(self, request: Request, *, stream: bool, public: bool) -> Response:
         policy = self.retry if self.retry is not None and idempotent(request) else None
         if isinstance(request.body, StreamBody):
             policy = None  # what it reads from may not be readable twice
-        started = time.monotonic()
         unsure = False  # an attempt may have been applied without our knowing
-        retry = 0
-        failure: KintoConnectionError | None
-        while True:
+
+        def attempt() -> Response | Again[Response]:
+            nonlocal unsure
             try:
-                response = self._attempt(request, stream=stream)
+                response = self._attempt(request, stream=stream, public=public)
             except KintoConnectionError as error:
                 cause = error.cause
                 unsure = unsure or not (
                     isinstance(cause, requests.RequestException) and _never_sent(cause)
                 )
-                wait = policy.next_wait(retry, started, None) if policy else None
-                failure = error
-            else:
-                if response.status < 400:
-                    return response
-                if unsure and response.status in (404, 412) and request.method not in _READS:
-                    resolved = self._resolve(request, response)
-                    if resolved is not None:
-                        return resolved
-                if policy is None or response.status not in policy.statuses:
-                    raise_for_response(response, credentials_sent=self._credentials_sent())
-                unsure = unsure or (response.status != 429 and not _from_kinto(response))
-                after = retry_after_seconds(response.headers.get("Retry-After"))
-                wait = policy.next_wait(retry, started, after) if policy else None
-                failure = None
-            if wait is None:
-                if failure is not None:
-                    raise failure
+                return Again(None, functools.partial(_reraise, error))
+            if response.status < 400:
+                return response
+            if unsure and response.status in (404, 412) and request.method not in _READS:
+                resolved = self._resolve(request, response)
+                if resolved is not None:
+                    return resolved
+            if policy is None or response.status not in policy.statuses:
                 raise_for_response(response, credentials_sent=self._credentials_sent())
-                raise AssertionError("unreachable: an error status raises")  # pragma: no cover
-            logger.info("%s %s: retrying in %.2f s (retry %d)", request.method, request.path,
-                        wait, retry + 1)
-            self._sleep(wait)
-            retry += 1
+            unsure = unsure or (response.status != 429 and not _from_kinto(response))
+            after = retry_after_seconds(response.headers.get("Retry-After"))
+            return Again(after, functools.partial(_raise_for, response, self._credentials_sent()))
+
+        return with_retries(policy, attempt, f"{request.method} {request.path}")
 
     def _credentials_sent(self) -> bool:
         headers = {name.lower() for name in self.headers}
@@ -292,13 +321,66 @@ class Transport:
             return Response(request, refusal.url, 200, "OK", refusal.headers, b'{"data": {}}')
         return current
 
-    def _attempt(self, request: Request, *, stream: bool = False) -> Response:
-        """One exchange: the request sent, the whole answer read within the deadline (or, for
-        a success with ``stream``, handed out unread)."""
+    def _attempt(self, request: Request, *, stream: bool = False,
+                 public: bool = False) -> Response:
+        """One exchange: the request sent, its redirects followed (reads only), the whole
+        answer read within the deadline (or, for a success with ``stream``, handed out unread).
+        ``public``: a URL on any origin, sent without credentials."""
         self._honour_backoff()
         method = request.method
-        url = self.url(request.path)
-        headers = {"Accept": "application/json", **self.headers, **request.headers}
+        url = self._public_url(request.path) if public else self.url(request.path)
+        trusted = not public and origin(url) == self._origin
+        seen = [url]
+        limit = time.monotonic() + self.deadline
+        while True:
+            response, location = self._exchange(request, url, trusted, stream, limit)
+            if location is None:
+                return response
+            url = self._next_hop(method, url, location, seen)
+            # Credentials stay off for the rest of the way once it left the server's origin.
+            trusted = trusted and origin(url) == self._origin
+
+    def _public_url(self, url: str) -> str:
+        scheme = origin(url)[0]
+        if scheme not in ("http", "https") or (scheme == "http" and self._origin[0] == "https"):
+            raise UnsafeURL(f"refusing to fetch {url!r}: only https URLs (http too for an http "
+                            "server) are fetched")
+        return without_userinfo(url)
+
+    def _next_hop(self, method: str, url: str, location: str, seen: list[str]) -> str:
+        """Where a redirect of ``url`` leads, if a client may follow it; else the error."""
+        if origin(url) == self._origin:
+            check_v1_redirect(self.server_url, method, url, location)
+        if method.upper() not in _FOLLOWED:
+            refuse_redirect(self.server_url, method, url, location)
+        target = urljoin(url, location)
+        scheme = origin(target)[0]
+        if scheme not in ("http", "https") or (origin(url)[0] == "https" and scheme == "http"):
+            raise UnsafeURL(f"{method} {url} was redirected to {target}: not followed, it "
+                            "leaves https (or http) for a plain or unknown scheme")
+        target = without_userinfo(target)
+        if target in seen:
+            raise TooManyRedirects(f"{method} {seen[0]}: the redirects loop ("
+                                   f"{' -> '.join([*seen, target])})")
+        if len(seen) > MAX_REDIRECTS:
+            raise TooManyRedirects(f"{method} {seen[0]}: more than {MAX_REDIRECTS} redirects "
+                                   f"(the last to {target}); not followed further")
+        seen.append(target)
+        logger.debug("%s %s: redirected to %s", method, url, target)
+        return target
+
+    def _exchange(self, request: Request, url: str, trusted: bool, stream: bool,
+                  limit: float) -> tuple[Response, str | None]:
+        """One request and its answer; the redirect's ``Location`` if it is one."""
+        method = request.method
+        headers = {"Accept": "application/json", "User-Agent": self._user_agent}
+        if trusted:
+            headers.update(self.headers)
+        headers.update(request.headers)
+        auth: AuthBase | None = self.auth
+        if not trusted:
+            headers = {k: v for k, v in headers.items() if k.title() not in _PRIVATE_HEADERS}
+            auth = _NoCredentials()
         data: Any = None
         if isinstance(request.body, StreamBody):
             data = request.body.open()
@@ -306,10 +388,9 @@ class Transport:
         elif request.body is not None:
             data = dumps(request.body)
             headers.setdefault("Content-Type", "application/json")
-        limit = time.monotonic() + self.deadline
         try:
             answer = self.session.request(
-                method, url, data=data, headers=headers, auth=self.auth,
+                method, url, data=data, headers=headers, auth=auth,
                 timeout=self.timeout, allow_redirects=False, stream=True,
             )
             streamed = stream and answer.status_code < 400 and not answer.is_redirect
@@ -332,8 +413,8 @@ class Transport:
             response = Response(**parts, content=content)
         self._note_headers(response)
         if answer.is_redirect:
-            refuse_redirect(self.server_url, method, url, answer.headers.get("Location", ""))
-        return response
+            return response, answer.headers.get("Location", "")
+        return response, None
 
     def _read(self, answer: requests.Response, limit: float) -> bytes:
         return b"".join(self._pieces(answer, limit, decode=True))
@@ -402,6 +483,16 @@ class Transport:
         logger.info("the server asked to back off: waiting %.1f s", min(remaining, cap))
         self._sleep(min(remaining, cap))
         self._backoff_until = 0.0
+
+
+def _reraise(error: KintoConnectionError, tries: int) -> NoReturn:
+    raise error
+
+
+def _raise_for(response: Response, credentials_sent: bool, tries: int) -> NoReturn:
+    raise_for_response(response, credentials_sent=credentials_sent)
+    raise AssertionError("unreachable: an error status raises")  # pragma: no cover
+
 
 def _from_kinto(response: Response) -> bool:
     """Whether an error answer is Kinto's own (its JSON with an errno), not a gateway's."""

@@ -12,7 +12,15 @@ import urllib3
 
 from .exceptions import ConfigurationError, UnsafeURL
 
-__all__ = ["DEFAULT_SERVER_URL", "check_server_url", "is_local", "origin", "refuse_redirect"]
+__all__ = [
+    "DEFAULT_SERVER_URL",
+    "check_server_url",
+    "check_v1_redirect",
+    "is_local",
+    "origin",
+    "refuse_redirect",
+    "without_userinfo",
+]
 
 DEFAULT_SERVER_URL = "http://localhost:8888/v1"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -66,11 +74,10 @@ def is_local(host: str) -> bool:
     return host in _LOOPBACK or host.startswith("127.") or host.endswith(_LOCAL_SUFFIXES)
 
 
-def refuse_redirect(server_url: str, method: str, url: str, location: str) -> None:
-    """Raise for a redirect: a ``ConfigurationError`` naming the server URL to use when it
-    only inserts a prefix (``/v1``), else ``UnsafeURL``."""
-    # Kinto redirects only malformed URLs (a trailing slash, a missing /v1); following
-    # silently could resend credentials elsewhere, so report the mistake instead.
+def check_v1_redirect(server_url: str, method: str, url: str, location: str) -> None:
+    """Raise a ``ConfigurationError`` naming the server URL to use when a redirect only
+    inserts a prefix (Kinto's answer to a URL without ``/v1``)."""
+    # Following it would work for reads and fail every write: report the mistake instead.
     target = urljoin(url, location)
     ours, theirs = urlsplit(url).path, urlsplit(target).path
     parts = urlsplit(server_url)
@@ -82,4 +89,25 @@ def refuse_redirect(server_url: str, method: str, url: str, location: str) -> No
             f"the server at {server_url!r} redirected {method} {ours} to {theirs}: "
             f"the server URL is probably {suggested!r} (Kinto's API lives below /v1)"
         )
-    raise UnsafeURL(f"{method} {url} was redirected to {target}; use the exact URL")
+
+
+def refuse_redirect(server_url: str, method: str, url: str, location: str) -> None:
+    """Raise for a redirect of a write: a ``ConfigurationError`` naming the server URL to use
+    when it only inserts a prefix (``/v1``), else ``UnsafeURL``."""
+    # A write is never resent elsewhere: the body and credentials would follow it.
+    check_v1_redirect(server_url, method, url, location)
+    target = urljoin(url, location)
+    raise UnsafeURL(f"{method} {url} was redirected to {target}; kinto_query follows "
+                    "redirects of reads only: use the exact URL")
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without any ``user:password@`` (credentials never ride in a followed URL).
+
+    >>> without_userinfo("https://u:p@cdn.test/a?b=1")
+    'https://cdn.test/a?b=1'
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()

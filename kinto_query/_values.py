@@ -11,10 +11,24 @@ import datetime
 import decimal
 import json
 import math
+import re
 import uuid
 from typing import Any
 
-__all__ = ["dumps", "milliseconds", "to_json"]
+__all__ = ["dumps", "etag_timestamp", "milliseconds", "to_json"]
+
+# Kinto's ETag is its timestamp quoted (weak, W/"...", through some proxies); bare digits too.
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?\Z')
+
+
+def etag_timestamp(value: str) -> int | None:
+    """The timestamp (milliseconds) an ``ETag`` stands for, or None if it is not one.
+
+    >>> etag_timestamp('"1700000000000"'), etag_timestamp('W/"12"'), etag_timestamp("soon")
+    (1700000000000, 12, None)
+    """
+    match = _ETAG.match(value.strip())
+    return None if match is None else int(match.group(1))
 
 
 def to_json(value: object) -> Any:

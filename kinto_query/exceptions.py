@@ -22,8 +22,10 @@
     ├── BackoffRequested           the server asked to back off, and the client raises then
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── UnsafeURL                  the server pointed us to another origin
+    │   └── TooManyRedirects       a read's redirects loop or do not end
+    ├── InvalidSignature           a Remote Settings signature did not verify (.check)
     ├── BatchError                 some items of a bulk write failed (.report)
-    │   └── ReplicationError       a replication stopped before the end (.report.etag resumes)
+    │   └── ReplicationError       a replication stopped before the end (.report.timestamp resumes)
     ├── BatchNotSent (RuntimeError)  a batch's result asked for before the batch was sent
     ├── NoAttachment (LookupError)  the record has no file attached
     ├── ConfigurationError (ValueError)  the client is set up wrong (server_url without /v1)
@@ -62,6 +64,7 @@ __all__ = [
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",
+    "InvalidSignature",
     "KintoConnectionError",
     "KintoError",
     "NoAttachment",
@@ -72,6 +75,7 @@ __all__ = [
     "PreconditionFailed",
     "ReplicationError",
     "ServerError",
+    "TooManyRedirects",
     "TooManyRequests",
     "Unauthorized",
     "UnsafeURL",
@@ -105,6 +109,28 @@ class ConfigurationError(KintoError, ValueError):
 
 class UnsafeURL(KintoError):
     """The server pointed us to a URL outside the configured server; not followed."""
+
+
+class TooManyRedirects(UnsafeURL):
+    """A read was redirected in a loop, or more times than a client should follow."""
+
+
+class InvalidSignature(KintoError):
+    """A Remote Settings changeset's signature did not verify: do not use its records.
+
+    ``.check`` names what failed: ``"signature"`` (the records or timestamp differ from what
+    was signed, or another key signed them), ``"mode"``, ``"records"``, ``"x5u"`` (no chain,
+    or it could not be fetched), ``"chain"`` (a certificate not issued or signed by the
+    next), ``"validity"`` (a certificate expired or not yet valid), ``"root"`` (the chain
+    does not end at the pinned root), ``"subject"`` (the leaf is not for the expected signer).
+    """
+
+    def __init__(self, message: str, *, check: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), {"check": self.check}))
 
 
 class BackoffRequested(KintoError):
@@ -394,7 +420,7 @@ class BatchNotSent(KintoError, RuntimeError):
     a batch already sent."""
 class ReplicationError(BatchError):
     """A replication could not apply every change; ``.report`` says what it copied, what
-    failed and why, and ``.report.etag`` where to go on from (pass it as ``since``)."""
+    failed and why, and ``.report.timestamp`` where to go on from (pass it as ``since``)."""
 
 
 _BY_STATUS: dict[int, type[HTTPError]] = {

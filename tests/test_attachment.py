@@ -9,6 +9,7 @@ import io
 import os
 import re
 import tracemalloc
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -215,22 +216,11 @@ def test_a_record_loaded_without_its_attachment_does_not_say_none(offline_client
     assert whole.attachment is None
 
 
-def test_download_from_another_origin_sends_nothing(offline_client: Client,
-                                                    tmp_path: Path) -> None:
-    todo = offline_client.bucket("b").collection("todo")
-    record = Record.from_server(todo, {"id": "r1", "last_modified": 3,
-                                       "attachment": metadata("https://cdn.example/a.txt")})
-    with pytest.raises(UnsafeURL, match=re.escape(
-            "at https://cdn.example/a.txt, not on http://localhost:8888/v1: kinto_query does "
-            "not send your credentials")):
-        record.download_attachment(tmp_path / "a.txt")
-    assert os.listdir(tmp_path) == []
-
-
 def test_download_targets_are_checked_first(offline_client: Client, tmp_path: Path) -> None:
     todo = offline_client.bucket("b").collection("todo")
     record = Record.from_server(todo, {"id": "r1", "last_modified": 3,
                                        "attachment": metadata("http://localhost:8888/v1/a")})
+    (tmp_path / "hello.txt").mkdir()  # a folder target: its hello.txt is the target
     with pytest.raises(IsADirectoryError, match="is a directory"):
         record.download_attachment(tmp_path)
     with pytest.raises(FileNotFoundError, match="no such directory"):
@@ -488,3 +478,149 @@ def test_large_files_are_never_held_in_memory(todo: Collection, tmp_path: Path) 
     assert attached.size == size
     assert (tmp_path / "copy.json").stat().st_size == size
     assert upload_peak < 2 << 20 and download_peak < 2 << 20, (upload_peak, download_peak)
+
+
+# -- attachments on a CDN (Remote Settings serves them from another origin) -----------------------
+
+
+class CDN(BaseHTTPRequestHandler):
+    """A second loopback origin serving a Kinto's attachment files, as a CDN serves Remote
+    Settings' (a Kinto serves only its own origin); it records the headers that reached it."""
+
+    kinto = ""
+    seen: list[dict[str, str]] = []  # noqa: RUF012 - reset by the fixture
+    corrupt = False
+
+    def do_GET(self) -> None:
+        type(self).seen.append(dict(self.headers))
+        answer = requests.get(f"{self.kinto}/attachments/{self.path.removeprefix('/files/')}",
+                              timeout=10)
+        body = answer.content[:-1] + b"!" if self.corrupt and answer.content else answer.content
+        self.send_response(answer.status_code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def cdn_kinto() -> Iterator[tuple[str, str]]:
+    """A Kinto whose attachments base_url is the CDN origin, and that origin."""
+    from kinto_query.testing import KintoServer
+
+    with local_server(CDN) as cdn, KintoServer(
+            settings={"attachment_base_url": f"{cdn}/files/"}) as server:
+        CDN.kinto = server.url
+        yield server.url, cdn
+
+
+@pytest.fixture
+def cdn_files(cdn_kinto: tuple[str, str]) -> Iterator[tuple[Collection, str]]:
+    url, cdn = cdn_kinto
+    CDN.seen, CDN.corrupt = [], False
+    requests.post(f"{url}/__flush__", timeout=10).raise_for_status()
+    client = Client(url, auth=AUTH, headers={"X-Team": "secret"})
+    put(client, "/buckets/main")
+    put(client, "/buckets/main/collections/rules")
+    collection = client.bucket("main").collection("rules")
+    collection.record(id="r1").attach(io.BytesIO(b"hello"), filename="hello.txt")
+    yield collection, cdn
+    client.close()
+
+
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
+def test_a_file_on_the_cdn_is_downloaded_without_credentials(
+    cdn_files: tuple[Collection, str], tmp_path: Path
+) -> None:
+    collection, cdn = cdn_files
+    record = collection.get("r1")
+    assert record.attachment is not None and record.attachment.location.startswith(cdn)
+    record.download_attachment(tmp_path / "copy.txt")
+    assert (tmp_path / "copy.txt").read_bytes() == b"hello"
+    [headers] = CDN.seen
+    assert "Authorization" not in headers and "X-Team" not in headers
+    assert headers["User-Agent"].startswith("kinto_query/")
+
+
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
+def test_a_relative_location_is_fetched_from_the_cdn(
+    cdn_files: tuple[Collection, str], cdn_kinto: tuple[str, str], tmp_path: Path
+) -> None:
+    # Remote Settings records hold locations relative to the advertised base_url.
+    collection, cdn = cdn_files
+    url, _ = cdn_kinto
+    real = collection.get("r1").attachment
+    assert real is not None
+    relative = real.location.removeprefix(f"{cdn}/files/")
+    answer = raw("PUT", url, "/buckets/main/collections/rules/records/r4",
+                 {"data": {"attachment": metadata(relative)}})
+    assert answer.status_code < 300, answer.text
+    collection.get("r4").download_attachment(tmp_path)
+    assert (tmp_path / "hello.txt").read_bytes() == b"hello"
+    [headers] = CDN.seen
+    assert "Authorization" not in headers
+
+
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
+def test_a_folder_target_gets_the_files_own_name_and_a_held_file_is_kept(
+    cdn_files: tuple[Collection, str], tmp_path: Path
+) -> None:
+    collection, _ = cdn_files
+    record = collection.get("r1")
+    record.download_attachment(tmp_path)
+    assert os.listdir(tmp_path) == ["hello.txt"]
+    assert (tmp_path / "hello.txt").read_bytes() == b"hello"
+    mtime = (tmp_path / "hello.txt").stat().st_mtime_ns
+    record.download_attachment(tmp_path)  # the same file is there: nothing fetched
+    record.download_attachment(tmp_path / "hello.txt")
+    assert len(CDN.seen) == 1 and (tmp_path / "hello.txt").stat().st_mtime_ns == mtime
+    (tmp_path / "hello.txt").write_bytes(b"jello")  # same size, other bytes: fetched again
+    record.download_attachment(tmp_path)
+    assert len(CDN.seen) == 2 and (tmp_path / "hello.txt").read_bytes() == b"hello"
+
+
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
+def test_a_corrupt_file_from_the_cdn_leaves_nothing(
+    cdn_files: tuple[Collection, str], tmp_path: Path
+) -> None:
+    collection, _ = cdn_files
+    CDN.corrupt = True
+    with pytest.raises(HashMismatch, match="is not the attachment of record 'r1'"):
+        collection.get("r1").download_attachment(tmp_path)
+    assert os.listdir(tmp_path) == []  # no file, no temporary file
+
+
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
+def test_a_location_outside_the_advertised_base_url_is_refused(
+    cdn_files: tuple[Collection, str], cdn_kinto: tuple[str, str], tmp_path: Path
+) -> None:
+    collection, cdn = cdn_files
+    url, _ = cdn_kinto
+    for number, location in enumerate((f"{cdn}/elsewhere/a.txt",
+                                       "http://127.0.0.1:9/files/a.txt")):
+        record_id = f"r{number + 10}"
+        answer = raw("PUT", url, f"/buckets/main/collections/rules/records/{record_id}",
+                     {"data": {"attachment": metadata(location)}})
+        assert answer.status_code < 300, answer.text
+        with pytest.raises(UnsafeURL, match=re.escape(
+                f"record '{record_id}': the attachment is at {location}, neither on {url} nor "
+                f"below the attachments base_url it advertises ({cdn}/files/)")):
+            collection.get(record_id).download_attachment(tmp_path / "a.txt")
+    assert CDN.seen == [] and os.listdir(tmp_path) == []
+
+
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
+def test_a_filename_that_is_a_path_cannot_go_in_a_folder(
+    cdn_files: tuple[Collection, str], cdn_kinto: tuple[str, str], tmp_path: Path
+) -> None:
+    collection, cdn = cdn_files
+    url, _ = cdn_kinto
+    raw("PUT", url, "/buckets/main/collections/rules/records/r3", {"data": {"attachment": {
+        **metadata(f"{cdn}/files/a.txt"), "filename": "../../etc/passwd"}}}).raise_for_status()
+    with pytest.raises(InvalidResponse, match=re.escape(
+            "record 'r3': the attachment's filename '../../etc/passwd' cannot name a file in a "
+            "folder: download it to a file path")):
+        collection.get("r3").download_attachment(tmp_path)
+    assert CDN.seen == [] and os.listdir(tmp_path) == []

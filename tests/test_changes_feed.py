@@ -33,11 +33,11 @@ def ids(records: list[Record]) -> list[tuple[str, bool]]:
     return [(r.id, r.deleted) for r in records]
 
 
-def etag_of(url: str, path: str) -> str:
-    """The collection's ETag as a raw GET of its records sees it."""
+def timestamp_of(url: str, path: str) -> int:
+    """The collection's timestamp, from its ETag as a raw GET of its records sees it."""
     answer = raw("GET", url, f"{path}/records?_limit=1")
     answer.raise_for_status()
-    return answer.headers["ETag"]
+    return int(answer.headers["ETag"].strip('"'))
 
 
 # -- pure -----------------------------------------------------------------------------------------
@@ -51,11 +51,11 @@ def test_changes_are_asked_oldest_first_since_the_timestamp(offline_client: Clie
                          (when, "1767225600000")):
         changes = todo.changes(since=since)
         assert changes.url == f"{BASE}?_sort=last_modified&_since={value}"
-        assert changes.etag == f'"{value}"'  # nothing read yet: where it starts
+        assert changes.timestamp == int(value)  # nothing read yet: where it starts
     assert todo.changes(since=5, page_size=100).url == (
         f"{BASE}?_sort=last_modified&_since=5&_limit=100")
-    assert todo.changes().etag is None
-    assert repr(todo.changes(since=5)) == '<Changes since=5 etag="5">'
+    assert todo.changes().timestamp is None
+    assert repr(todo.changes(since=5)) == '<Changes since=5 timestamp=5>'
 
 
 @pytest.mark.parametrize("since", ["abc", -1, 1.5, datetime.datetime(2026, 1, 1)])
@@ -100,7 +100,7 @@ def test_a_change_newer_than_the_first_etag_ends_the_round(scripted: tuple[str, 
                             {"id": "c", "last_modified": 25}], '"20"', rest)]
     changes = scripted_todo(url).changes()
     assert [r.id for r in changes] == ["a", "b"]
-    assert (changes.etag, changes.complete, changes.requests) == ('"20"', True, 1)
+    assert (changes.timestamp, changes.complete, changes.requests) == (20, True, 1)
     assert len(script.seen) == 1  # the Next-Page was not followed
 
 
@@ -111,7 +111,7 @@ def test_changes_out_of_order_are_an_invalid_response(scripted: tuple[str, Scrip
     changes = scripted_todo(url).changes()
     with pytest.raises(InvalidResponse, match=r"out of order \(5 after 10\)"):
         list(changes)
-    assert changes.etag == '"10"'  # a handed-out change is not taken back
+    assert changes.timestamp == 10  # a handed-out change is not taken back
 
 
 def test_an_answer_without_an_etag_is_an_invalid_response(scripted: tuple[str, Script]) -> None:
@@ -126,7 +126,7 @@ def test_changes_are_read_once(scripted: tuple[str, Script]) -> None:
     script.answers = [page([], '"20"')]
     changes = scripted_todo(url).changes()
     assert list(changes) == []
-    with pytest.raises(RuntimeError, match=r"changes.etag"):
+    with pytest.raises(RuntimeError, match=r"changes\.timestamp"):
         iter(changes)
 
 
@@ -139,7 +139,7 @@ def test_changes_without_since_are_every_record_and_the_collection_etag(
     todo.create_record({"id": "gone"}).delete()
     changes = todo.changes()
     assert ids(list(changes)) == [("r1", False), ("r2", False), ("r3", False)]  # no tombstone
-    assert changes.etag == etag_of(kinto_fresh_server, TODO)
+    assert changes.timestamp == timestamp_of(kinto_fresh_server, TODO)
     assert changes.complete and changes.requests == 1
 
 
@@ -151,12 +151,12 @@ def test_changes_since_are_updates_creations_and_tombstones(
     todo.update_record("r2", {"title": "changed"})
     todo.create_record({"id": "r4", "title": "new"})
     todo.delete_record("r1")
-    changes = todo.changes(since=before.etag)
+    changes = todo.changes(since=before.timestamp)
     got = list(changes)
     assert ids(got) == [("r2", False), ("r4", False), ("r1", True)]
     assert got[0].data.title == "changed" and got[0].data.author.name == "ann"
     assert dict(got[2].data) == {} and got[2].last_modified is not None
-    assert changes.etag == etag_of(kinto_fresh_server, TODO) == f'"{got[2].last_modified}"'
+    assert changes.timestamp == timestamp_of(kinto_fresh_server, TODO) == got[2].last_modified
 
 
 def test_an_unchanged_collection_costs_one_request_answered_304(
@@ -165,12 +165,12 @@ def test_an_unchanged_collection_costs_one_request_answered_304(
     etag = todo.changes()
     list(etag)
     log = RequestLog(alice)
-    changes = todo.changes(since=etag.etag)
+    changes = todo.changes(since=etag.timestamp)
     assert list(changes) == []
-    assert changes.modified is False and changes.etag == etag.etag
+    assert changes.modified is False and changes.timestamp == etag.timestamp
     assert log.sent == [("GET", f"{TODO}/records?_sort=last_modified&_since="
-                                f"{etag.etag.strip(chr(34))}")]  # type: ignore[union-attr]
-    assert log.requests[0].headers["If-None-Match"] == etag.etag
+                                f"{etag.timestamp}")]
+    assert log.requests[0].headers["If-None-Match"] == f'"{etag.timestamp}"'
 
 
 def test_paged_changes_follow_next_page(todo: Collection, alice: Client) -> None:
@@ -196,13 +196,13 @@ def test_writes_landing_while_paging_come_once_in_the_next_round(
             raw("PUT", kinto_fresh_server, f"{TODO}/records/r4", {"data": {"n": 4}})
             raw("PATCH", kinto_fresh_server, f"{TODO}/records/r1", {"data": {"n": 11}})
     assert [i for i, _ in seen] == ["r1"]
-    following = todo.changes(since=changes.etag)
+    following = todo.changes(since=changes.timestamp)
     got = list(following)
     assert ids(got) == [("r2", False), ("r3", True), ("r4", False), ("r1", False)]
     assert (got[0].data.n, got[3].data.n) == (22, 11)
     seen += [(r.id, r.last_modified) for r in got]
     assert len(set(seen)) == len(seen) == 5
-    assert list(todo.changes(since=following.etag)) == []
+    assert list(todo.changes(since=following.timestamp)) == []
 
 
 def test_an_interrupted_round_resumes_with_nothing_missed_or_repeated(todo: Collection) -> None:
@@ -212,8 +212,8 @@ def test_an_interrupted_round_resumes_with_nothing_missed_or_repeated(todo: Coll
         first.append(record)
         if len(first) == 2:
             break
-    assert not changes.complete and changes.etag == f'"{first[1].last_modified}"'
-    rest = todo.changes(since=changes.etag)
+    assert not changes.complete and changes.timestamp == first[1].last_modified
+    rest = todo.changes(since=changes.timestamp)
     assert [r.id for r in first] + [r.id for r in rest] == ["r1", "r2", "r3"]
 
 
@@ -227,8 +227,8 @@ def test_timestamp_is_one_small_request_for_the_collection_etag(
     assert payments.timestamp() == record.last_modified
     assert log.sent == [("GET", "/buckets/mozilla/collections/payments/records"
                                 "?_fields=id&_limit=1")]
-    assert f'"{payments.timestamp()}"' == etag_of(kinto_fresh_server,
-                                                  "/buckets/mozilla/collections/payments")
+    assert payments.timestamp() == timestamp_of(kinto_fresh_server,
+                                                "/buckets/mozilla/collections/payments")
 
 
 def test_timestamp_and_changes_of_a_missing_collection_raise_not_found(alice: Client) -> None:
@@ -260,7 +260,7 @@ def test_watching_an_unchanged_collection_costs_one_request_per_poll(
     since = etag.strip('"')
     assert set(log.sent) == {("GET", f"{TODO}/records?_sort=last_modified&_since={since}")}
     assert {r.headers["If-None-Match"] for r in log.requests} == {etag}
-    assert watcher.etag == etag and watcher.stopped
+    assert watcher.timestamp == int(since) and watcher.stopped
 
 
 def test_stop_from_another_thread_ends_a_wait_at_once(todo: Collection) -> None:
@@ -282,8 +282,8 @@ def test_breaking_the_loop_leaves_no_thread_and_a_resumable_etag(todo: Collectio
         if record.id == "r2":
             break
     assert threading.active_count() == threads
-    assert watcher.etag == f'"{record.last_modified}"'
-    assert [r.id for r in todo.changes(since=watcher.etag)] == ["r3"]
+    assert watcher.timestamp == record.last_modified
+    assert [r.id for r in todo.changes(since=watcher.timestamp)] == ["r3"]
 
 
 def test_stop_inside_the_loop_stops_after_this_change(todo: Collection) -> None:
@@ -292,7 +292,7 @@ def test_stop_inside_the_loop_stops_after_this_change(todo: Collection) -> None:
     for record in watcher:
         got.append(record.id)
         watcher.stop()
-    assert got == ["r1"] and watcher.etag == f'"{todo.get("r1").last_modified}"'
+    assert got == ["r1"] and watcher.timestamp == todo.get("r1").last_modified
 
 
 def test_a_shared_stop_event_stops_the_watch(todo: Collection) -> None:
@@ -366,9 +366,9 @@ def test_a_watch_with_a_second_writer_misses_nothing_and_repeats_nothing(
 
     def stop_when_caught_up() -> None:
         thread.join()
-        final = etag_of(url, path)
+        final = timestamp_of(url, path)
         deadline = time.monotonic() + 60
-        while watcher.etag != final and time.monotonic() < deadline:
+        while watcher.timestamp != final and time.monotonic() < deadline:
             time.sleep(0.01)
         watcher.stop()
 
@@ -387,7 +387,7 @@ def test_a_watch_with_a_second_writer_misses_nothing_and_repeats_nothing(
     stamps = [modified for _, modified, _ in delivered]
     print(f"\n{len(writes)} writes, {len(delivered)} changes in {watcher.polls} polls, "
           f"{watcher.requests} requests")
-    assert watcher.etag == etag_of(url, path)
+    assert watcher.timestamp == timestamp_of(url, path)
     # Nothing twice, and in the order of the writes.
     assert stamps == sorted(set(stamps))
     # Nothing missed: the last write of every id was handed out, and only real writes were.
@@ -408,14 +408,14 @@ def test_changes_round_trip(kinto_client: Client, bucket: Bucket) -> None:
     todo.create_records({"id": f"t{i}", "n": i} for i in range(3))
     everything = todo.changes()
     assert [r.id for r in everything] == ["t0", "t1", "t2"]
-    assert everything.etag == f'"{todo.timestamp()}"'
+    assert everything.timestamp == todo.timestamp()
     todo.update_record("t1", {"n": 10})
     todo.delete_record("t0")
-    changes = todo.changes(since=everything.etag)
+    changes = todo.changes(since=everything.timestamp)
     assert [(r.id, r.deleted, r.data.get("n")) for r in changes] == [
         ("t1", False, 10), ("t0", True, None)]
-    idle = todo.changes(since=changes.etag)
-    assert list(idle) == [] and idle.modified is False and idle.etag == changes.etag
+    idle = todo.changes(since=changes.timestamp)
+    assert list(idle) == [] and idle.modified is False and idle.timestamp == changes.timestamp
 
 
 def test_watch_hands_out_what_is_written_while_watching(kinto_client: Client,
@@ -435,5 +435,5 @@ def test_watch_hands_out_what_is_written_while_watching(kinto_client: Client,
     assert seen == [("t0", False), ("t1", False), ("t0", False), ("t1", True)]
     assert watcher.polls == 2
     assert [method for method, _ in log.sent] == ["GET", "PUT", "DELETE", "GET"]
-    idle = todo.changes(since=watcher.etag)
+    idle = todo.changes(since=watcher.timestamp)
     assert list(idle) == [] and idle.modified is False

@@ -385,3 +385,88 @@ def test_missing_ok_does_not_hide_a_missing_collection(todo: Collection) -> None
     assert report.succeeded == []
     assert [failure.message for failure in report.failed] == [
         "collection 'todoo' not found in bucket 'w' (or the bucket does not exist)"]
+
+
+# -- the public paths the command line uses: many records' permissions, conditional replaces -----
+
+
+@pytest.mark.live
+def test_permissions_of_many_records_are_read_in_batches(
+    todo: Collection, alice: Client, bob: Client, kinto_fresh_server: str
+) -> None:
+    alice_id = raw_get(kinto_fresh_server, "/")["user"]["id"]
+    raw("PATCH", kinto_fresh_server, f"{TODO}/records/r2",
+        {"permissions": {"read": ["system.Everyone"]}}).raise_for_status()
+    log = RequestLog(alice)
+    ids = ["r1", "r2", "gone"] + ["r3"] * 30
+    found = todo.permissions_of(ids)
+    assert found[0] == {"write": [alice_id]}
+    assert found[1] == {"read": ["system.Everyone"], "write": [alice_id]}
+    assert found[2] == {}  # missing: nothing to show
+    assert found[3:] == [{"write": [alice_id]}] * 30
+    # The server's batch_max_requests (GET /v1/, once), then 33 reads in chunks of 25.
+    assert log.sent[1:] == [("POST", "/batch")] * 2 and log.methods[0] == "GET"
+    # bob may read r2 but writes none of them: Kinto shows him no permissions.
+    assert bob.bucket("w").collection("todo").permissions_of(["r2", "r1"]) == [{}, {}]
+
+
+@pytest.mark.live
+def test_replace_records_replaces_existing_records_only(
+    todo: Collection, kinto_fresh_server: str
+) -> None:
+    r1 = raw_record(kinto_fresh_server, "r1")
+    stale = {**raw_record(kinto_fresh_server, "r3"), "title": "old"}
+    raw_put_record(kinto_fresh_server, "r3", {**R3, "title": "changed meanwhile"})
+    report = todo.replace_records([
+        {**r1, "title": "A"},  # unchanged since its last_modified: replaced
+        {"id": "r2", "title": "T"},  # no last_modified: replaced since it exists
+        stale,  # changed since: left as it is
+        {"id": "new", "title": "N"},  # missing: not created
+    ], raise_on_error=False)
+    assert report.succeeded == ["r1", "r2"]
+    assert [f.id for f in report.conflicts] == ["r3", "new"]
+    assert report.conflicts[0].existing["title"] == "changed meanwhile"  # type: ignore[index]
+    assert report.conflicts[1].existing is None
+    assert own(raw_record(kinto_fresh_server, "r1")) == {**R1, "title": "A"}
+    assert own(raw_record(kinto_fresh_server, "r2")) == {"title": "T"}
+    assert raw_record(kinto_fresh_server, "r3")["title"] == "changed meanwhile"
+    assert raw("GET", kinto_fresh_server, f"{TODO}/records/new").status_code == 404
+
+
+@pytest.mark.live
+def test_replace_records_replaces_a_records_permissions_too(
+    todo: Collection, kinto_fresh_server: str
+) -> None:
+    raw("PATCH", kinto_fresh_server, f"{TODO}/records/r1",
+        {"permissions": {"read": ["system.Everyone"]}}).raise_for_status()
+    raw("PATCH", kinto_fresh_server, f"{TODO}/records/r2",
+        {"permissions": {"read": ["system.Everyone"]}}).raise_for_status()
+    given = todo.record({"id": "r1", "title": "A"}, permissions={"read": ["account:ann"]})
+    todo.replace_records([given, {"id": "r2", "title": "T"}])
+    assert raw_read(kinto_fresh_server, f"{TODO}/records/r1") == ["account:ann"]
+    assert raw_read(kinto_fresh_server, f"{TODO}/records/r2") == ["system.Everyone"]
+    assert given.data.title == "A" and given.last_modified is not None
+
+
+@pytest.mark.live
+def test_each_page_carries_the_token_to_resume_after_it(todo: Collection) -> None:
+    query = todo.sort("id").page_size(1).limit(2)
+    first = next(iter(query.pages()))
+    assert [record.id for record in first.items] == ["r1"]
+    assert first.resume_token is not None
+    # After a restart: the rest of the query (one more record, as limit(2) says), no more.
+    assert [record.id for record in query.resume(first.resume_token)] == ["r2"]
+    assert [page.resume_token is None for page in query.pages()] == [False, True]
+    assert [record.id for record in query.resume(query.resume_token)] == ["r1", "r2"]
+
+
+def test_replace_request_is_a_put_only_if_the_record_exists(offline_client: Client) -> None:
+    todo = offline_client.bucket("b").collection("todo")
+    known = todo.record({"id": "r1", "last_modified": 12, "title": "x"},
+                        permissions={"read": ["system.Everyone"]})
+    request = known.replace_request()
+    assert (request.method, request.path) == ("PUT", "/buckets/b/collections/todo/records/r1")
+    assert request.body == {"data": {"title": "x"}, "permissions": {"read": ["system.Everyone"]}}
+    assert request.headers == {"If-Match": '"12"'}
+    unknown = todo.record({"id": "r2"}).replace_request(permissions=False)
+    assert unknown.body == {"data": {}} and unknown.headers == {"If-Match": "*"}

@@ -301,11 +301,11 @@ def test_fields_on_a_list(todo: Collection) -> None:
     assert listed == {"r04": {"priority": 2}}
 
 
-def change_after_checkpoint(kinto_client: Client, todo: Collection) -> str:
-    """The collection's ETag, then r02 deleted and r03 changed."""
+def change_after_checkpoint(kinto_client: Client, todo: Collection) -> int:
+    """The collection's timestamp, then r02 deleted and r03 changed."""
     first_page = next(todo.pages())
-    assert first_page.etag is not None
-    checkpoint = first_page.etag
+    assert first_page.timestamp is not None
+    checkpoint = first_page.timestamp
     kinto_client.transport.send(Request("DELETE", "/buckets/b/collections/todo/records/r02"))
     put(kinto_client, "/buckets/b/collections/todo/records/r03", {"title": "changed"})
     return checkpoint

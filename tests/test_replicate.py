@@ -1,5 +1,5 @@
 """Tests of _replicate.py: copying a collection to another one, on another server or the same,
-incrementally with ``since``, through faults, resumed from the report's ``etag``."""
+incrementally with ``since``, through faults, resumed from the report's ``timestamp``."""
 
 from __future__ import annotations
 
@@ -46,10 +46,10 @@ def contents(url: str, path: str, *, server_fields: tuple[str, ...] = ()
             for r in answer.json()["data"]}
 
 
-def etag_of(url: str, path: str) -> str:
+def timestamp_of(url: str, path: str) -> int:
     answer = raw("GET", url, f"{path}/records?_limit=1")
     answer.raise_for_status()
-    return str(answer.headers["ETag"])
+    return int(answer.headers["ETag"].strip('"'))
 
 
 def last_modified(url: str, path: str, record_id: str) -> int:
@@ -84,19 +84,19 @@ def backup(second_server: str) -> str:
 
 
 def test_the_report_says_what_was_copied_and_where_to_go_on() -> None:
-    report = ReplicationReport(created=3, updated=1, deleted=2, read=6, etag='"42"',
+    report = ReplicationReport(created=3, updated=1, deleted=2, read=6, timestamp=42,
                                complete=True)
     assert report.ok
     assert repr(report) == ('<ReplicationReport read 6 changes: 3 created, 1 updated, '
-                            '2 deleted; next since="42">')
-    stopped = ReplicationReport(created=1, read=3, etag='"7"', stopped_by="the target did "
+                            '2 deleted; next since=42>')
+    stopped = ReplicationReport(created=1, read=3, timestamp=7, stopped_by="the target did "
                                 "not apply every change",
                                 failed=[ItemFailure(1, "r1", 400, "invalid"),
                                         ItemFailure(2, "r2", None, "not sent")])
     assert not stopped.ok
     assert stopped.summary() == (
         "read 3 changes: 1 created, 0 updated, 0 deleted; 2 failed ['r1', 'r2'] (invalid); "
-        'stopped (the target did not apply every change): resume with since="7"')
+        'stopped (the target did not apply every change): resume with since=7')
     error = ReplicationError(stopped)
     assert isinstance(error, BatchError) and str(error) == stopped.summary()
 
@@ -138,7 +138,7 @@ def test_a_collection_is_copied_to_another_server(
     report = replicate(source, target_client.bucket("copy").collection("todo"))
     assert (report.read, report.created, report.updated, report.deleted) == (60, 60, 0, 0)
     assert report.ok and report.complete and report.failed == []
-    assert report.etag == etag_of(kinto_fresh_server, SOURCE)
+    assert report.timestamp == timestamp_of(kinto_fresh_server, SOURCE)
     assert report.requests == 3  # 25 + 25 + 10 records, one POST /batch each
     assert [m for m, _ in log.sent].count("POST") == 3
     assert contents(backup, COPY) == contents(kinto_fresh_server, SOURCE)
@@ -158,15 +158,15 @@ def test_since_copies_updates_creations_and_deletions(
     source.delete_records(["r002", "r003"])
     source.create_record({"id": "r100", "n": 100})
     source.create_record({"id": "gone"}).delete()  # the target never had it
-    report = replicate(source, target, since=first.etag)
+    report = replicate(source, target, since=first.timestamp)
     assert (report.read, report.created, report.updated, report.deleted) == (5, 1, 1, 3)
-    assert report.ok and report.etag == etag_of(kinto_fresh_server, SOURCE)
+    assert report.ok and report.timestamp == timestamp_of(kinto_fresh_server, SOURCE)
     assert contents(backup, COPY) == contents(kinto_fresh_server, SOURCE)
     assert "r002" not in contents(backup, COPY)
     # Nothing changed since: the source answers 304, nothing is written.
     source_log, target_log = RequestLog(alice), RequestLog(target_client)
-    idle = replicate(source, target, since=report.etag)
-    assert (idle.read, idle.requests, idle.etag) == (0, 0, report.etag)
+    idle = replicate(source, target, since=report.timestamp)
+    assert (idle.read, idle.requests, idle.timestamp) == (0, 0, report.timestamp)
     assert source_log.methods == ["GET"] and target_log.sent == [("GET", COPY)]
 
 
@@ -191,10 +191,10 @@ def test_a_record_the_target_refuses_stops_the_run_and_resuming_goes_on(
     assert (failure.id, failure.status, failure.index) == ("r015", 400, 15)
     assert "n" in failure.message
     # Every change before r015's was applied (and the rest of its window too).
-    assert report.etag == f'"{last_modified(kinto_fresh_server, SOURCE, "r014")}"'
+    assert report.timestamp == last_modified(kinto_fresh_server, SOURCE, "r014")
     assert "stopped (the target did not apply every change)" in str(caught.value)
     raw("PATCH", backup, COPY, {"data": {"schema": {"type": "object"}}}).raise_for_status()
-    resumed = replicate(source, target, since=report.etag)
+    resumed = replicate(source, target, since=report.timestamp)
     assert resumed.ok and (resumed.read, resumed.created, resumed.updated) == (25, 16, 9)
     # Kinto stamps each record it validated with the schema's version ("schema").
     assert contents(backup, COPY, server_fields=("schema",)) == contents(kinto_fresh_server,
@@ -281,7 +281,7 @@ def test_an_interrupt_carries_the_report(alice: Client, kinto_fresh_server: str)
         replicate(source, alice.bucket("w").collection("copy"), progress=interrupt)
     report = caught.value.report  # type: ignore[attr-defined]
     assert (report.read, report.created, report.complete) == (25, 25, False)
-    assert report.etag == f'"{last_modified(kinto_fresh_server, SOURCE, "r024")}"'
+    assert report.timestamp == last_modified(kinto_fresh_server, SOURCE, "r024")
 
 
 # -- live: faults ----------------------------------------------------------------------------------
@@ -304,11 +304,11 @@ def test_a_target_lost_midway_stops_the_run_and_resuming_completes_it(
         assert isinstance(report, ReplicationReport)
         assert (report.read, report.created, report.complete) == (75, 50, False)
         assert [f.id for f in report.failed] == [f"r{i:03d}" for i in range(50, 75)]
-        assert report.etag == f'"{last_modified(kinto_fresh_server, SOURCE, "r049")}"'
+        assert report.timestamp == last_modified(kinto_fresh_server, SOURCE, "r049")
         assert set(contents(backup, COPY)) == {f"r{i:03d}" for i in range(50)}
         assert proxy.counts()["RESET"] >= 2  # the batch, then reading it back
         proxy.clear()
-        resumed = replicate(source, target, since=report.etag)
+        resumed = replicate(source, target, since=report.timestamp)
     assert resumed.ok and (resumed.read, resumed.created) == (70, 70)
     assert contents(backup, COPY) == contents(kinto_fresh_server, SOURCE)
 
@@ -343,9 +343,9 @@ def test_a_source_lost_midway_stops_after_applying_what_was_read(
         assert isinstance(report, ReplicationReport)
         assert (report.read, report.created, report.complete) == (20, 20, False)
         assert report.failed == []
-        assert report.etag == f'"{last_modified(kinto_fresh_server, SOURCE, "r019")}"'
+        assert report.timestamp == last_modified(kinto_fresh_server, SOURCE, "r019")
         proxy.clear()
-        resumed = replicate(flaky, target, since=report.etag, page_size=20)
+        resumed = replicate(flaky, target, since=report.timestamp, page_size=20)
     assert resumed.ok and resumed.created == 30
     assert contents(backup, COPY) == contents(kinto_fresh_server, SOURCE)
 
@@ -361,9 +361,9 @@ def test_replicate_round_trip(kinto_client: Client, bucket: Bucket) -> None:
     assert (first.created, first.requests, first.ok) == (30, 2, True)
     source.update_record("t01", {"n": -1})
     source.delete_record("t02")
-    second = replicate(source, target, since=first.etag)
+    second = replicate(source, target, since=first.timestamp)
     assert (second.read, second.updated, second.deleted) == (2, 1, 1)
-    assert second.etag == f'"{source.timestamp()}"'
+    assert second.timestamp == source.timestamp()
     assert target.count() == 29 and target.get("t01").data.n == -1
 
 

@@ -267,3 +267,16 @@ def test_prefetch_raises_where_the_failure_is_and_resumes(
     assert len(seen) == caught.value.delivered == 10  # all of page 1, then the error
     seen.extend(record.id for record in query.resume(caught.value))
     assert seen == [f"r{i:03d}" for i in range(100)]
+
+
+@pytest.mark.parametrize(("etag", "timestamp"), [
+    ('"1700000000000"', 1700000000000), ('W/"21"', 21), (None, None), ("not-a-time", None),
+])
+def test_a_pages_timestamp_is_the_int_of_its_etag(
+    scripted: tuple[str, Script], etag: str | None, timestamp: int | None
+) -> None:
+    """Timestamps are ints across the API (as collection.timestamp()); ETags only on input."""
+    url, script = scripted
+    script.answers = [page([{"id": "a"}], **({"ETag": etag} if etag else {}))]
+    collection = Client(url, retry=None).bucket("b").collection("todo")
+    assert [p.timestamp for p in collection.pages()] == [timestamp]

@@ -20,6 +20,7 @@ from kinto_query.testing import (
     RECORD_MODE_ENV,
     KintoServer,
     MissingCassette,
+    PortInUse,
     PostgreSQL,
     PostgreSQLNotFound,
     Recorder,
@@ -120,6 +121,22 @@ def test_kinto_server_refuses_a_port_in_use(kinto_server: str) -> None:
     port = int(kinto_server.rsplit(":", 1)[1].split("/")[0])
     with pytest.raises(RuntimeError, match="already in use"):
         KintoServer(port=port).start()
+
+
+@pytest.mark.live  # starts servers of its own
+def test_kinto_server_moves_on_when_its_free_port_is_taken_meanwhile() -> None:
+    # As when a parallel worker's server takes the port between free_port() and Kinto's
+    # bind: a socket bound but not listening looks free to the check and blocks the bind.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        with pytest.raises(PortInUse, match=f"127.0.0.1:{port} was taken while Kinto started"):
+            KintoServer(port=port).start()
+        server = KintoServer()
+        server.port, server.url = port, f"http://127.0.0.1:{port}/v1"
+        with server:
+            assert server.port != port
+            assert Client(server.url).server_info()["url"] == server.url + "/"
 
 
 # -- PostgreSQL: a private cluster, and Kinto on it -----------------------------------------------

@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import io
+import ipaddress
+import platform
+import re
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
+import kinto_query
 from kinto_query import (
     Client,
     Collection,
     ConfigurationError,
+    Forbidden,
     InvalidResponse,
     KintoConnectionError,
     Request,
+    TooManyRedirects,
     Transport,
     UnsafeURL,
 )
-from kinto_query._transport import DEFAULT_TIMEOUT
+from kinto_query._transport import DEFAULT_TIMEOUT, MAX_REDIRECTS
 
-from .conftest import AUTH, local_server
+from .conftest import AUTH, WIRE_OK, Handler, Script, WireAnswer, local_server
 
 # -- Request values -------------------------------------------------------------------------------
 
@@ -162,6 +173,8 @@ class RedirectingHandler(BaseHTTPRequestHandler):
         else:  # Kinto: a URL without /v1 is redirected to the one with it
             self._answer(307, {"Location": "/v1" + self.path})
 
+    do_PUT = do_GET
+
     def _answer(self, status: int, headers: dict[str, str], body: bytes = b"") -> None:
         self.send_response(status)
         for name, value in headers.items():
@@ -203,16 +216,10 @@ def test_redirect_inserting_v1_below_a_prefix(redirecting: str) -> None:
         transport.send(Request("GET", "/buckets"))
 
 
-def test_redirect_of_a_trailing_slash_is_unsafe(redirecting: str) -> None:
-    transport = Transport(redirecting + "/v1", auth=AUTH)
-    with pytest.raises(UnsafeURL, match=r"was redirected to .*/v1/buckets/b; use the exact URL"):
-        transport.send(Request("GET", "/buckets/b/"))
-
-
-def test_redirect_to_another_host_is_unsafe(redirecting: str) -> None:
+def test_a_write_redirected_to_add_v1_is_a_configuration_error_too(redirecting: str) -> None:
     transport = Transport(redirecting, auth=AUTH)
-    with pytest.raises(UnsafeURL, match=r"redirected to http://elsewhere\.example/v1/buckets"):
-        transport.send(Request("GET", "/away"))
+    with pytest.raises(ConfigurationError, match="the server URL is probably"):
+        transport.send(Request("PUT", "/buckets/b", {"data": {}}))
 
 
 def test_a_success_that_is_not_json_is_an_invalid_response(redirecting: str) -> None:
@@ -260,3 +267,240 @@ def test_a_session_with_another_adapter_is_read_as_requests_reads_it() -> None:
     answer = Client("http://kinto.test/v1", session=session).transport.send(
         Request("GET", "/buckets/b"))
     assert answer.json() == {"data": {"id": "b"}}
+
+
+# -- following redirects of reads ---------------------------------------------------------------
+# Two hand-written loopback servers (the configured one and "another origin", which records what
+# reached it): a plain Kinto redirects only within itself, so it cannot show the rest.
+
+
+@contextlib.contextmanager
+def scripted_origin() -> Iterator[tuple[str, Script]]:
+    script = Script()
+    with local_server(type("ScriptedHandler", (Handler,), {"script": script})) as origin:
+        yield origin, script
+
+
+@pytest.fixture
+def two_origins() -> Iterator[tuple[tuple[str, Script], tuple[str, Script]]]:
+    with scripted_origin() as server, scripted_origin() as elsewhere:
+        yield server, elsewhere
+
+
+def redirect(status: int, location: str) -> WireAnswer:
+    return (status, {"Location": location, "Content-Type": "application/json"}, b"{}")
+
+
+def test_a_read_follows_a_redirect_on_the_same_origin(two_origins: Any) -> None:
+    (server, script), _ = two_origins
+    script.answers = [redirect(307, "/v1/buckets/moved?x=1")]
+    response = Transport(server + "/v1", auth=AUTH).send(Request("GET", "/buckets/b"))
+    assert (response.status, response.url) == (200, f"{server}/v1/buckets/moved?x=1")
+    assert [path for _, path, _, _ in script.seen] == ["/v1/buckets/b", "/v1/buckets/moved?x=1"]
+    # Same origin: the credentials go along.
+    assert all("Authorization" in headers for _, _, headers, _ in script.seen)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_read_redirected_elsewhere_arrives_without_credentials(
+    two_origins: Any, method: str
+) -> None:
+    (server, script), (other, seen) = two_origins
+    # User info in the Location is dropped too: no credentials ride in a followed URL.
+    target = other.replace("http://", "http://mallory:pw@") + "/cdn/changes?_expected=0"
+    script.answers = [redirect(307, target)]
+    session = requests.Session()
+    session.headers["Authorization"] = "Bearer session-token"  # a session's own credentials
+    session.cookies.set("session", "cookie-secret", domain="127.0.0.1")
+    transport = Transport(server + "/v1", auth=AUTH, session=session,
+                          headers={"X-Api-Key": "k", "Authorization": "Bearer configured"})
+    response = transport.send(Request(method, "/buckets/monitor/collections/changes"))
+    assert (response.status, response.url) == (200, f"{other}/cdn/changes?_expected=0")
+    [(seen_method, path, headers, _)] = seen.seen
+    assert (seen_method, path) == (method, "/cdn/changes?_expected=0")
+    assert not {"Authorization", "Cookie", "X-Api-Key"} & set(headers)
+    assert headers["User-Agent"].startswith("kinto_query/")
+    first = script.seen[0][2]  # the server itself got all of them
+    assert first["Authorization"].startswith("Basic ") and first["X-Api-Key"] == "k"
+    assert "cookie-secret" in first["Cookie"]
+
+
+def test_credentials_stay_off_after_the_way_left_the_server(two_origins: Any) -> None:
+    (server, script), (other, seen) = two_origins
+    script.answers = [redirect(302, f"{other}/hop"), WIRE_OK]
+    seen.answers = [redirect(302, f"{server}/v1/back")]
+    response = Transport(server + "/v1", auth=AUTH).send(Request("GET", "/buckets/b"))
+    assert response.url == f"{server}/v1/back"
+    assert "Authorization" not in script.seen[1][2]  # back on the server, still without
+
+
+def test_a_redirect_loop_is_a_clear_error(two_origins: Any) -> None:
+    (server, script), (other, seen) = two_origins
+    script.answers = [redirect(307, f"{other}/a"), redirect(307, f"{other}/a")]
+    seen.answers = [redirect(301, f"{server}/v1/buckets/b")]
+    with pytest.raises(TooManyRedirects, match=re.escape(
+            f"GET {server}/v1/buckets/b: the redirects loop ({server}/v1/buckets/b -> "
+            f"{other}/a -> {server}/v1/buckets/b)")) as caught:
+        Transport(server + "/v1", retry=None).send(Request("GET", "/buckets/b"))
+    assert isinstance(caught.value, UnsafeURL)
+
+
+def test_redirects_are_followed_a_bounded_number_of_times(two_origins: Any) -> None:
+    (server, script), _ = two_origins
+    script.answers = [redirect(307, f"/v1/hop/{n}") for n in range(MAX_REDIRECTS + 1)]
+    with pytest.raises(TooManyRedirects, match=f"more than {MAX_REDIRECTS} redirects"):
+        Transport(server + "/v1", retry=None).send(Request("GET", "/buckets/b"))
+    assert len(script.seen) == MAX_REDIRECTS + 1
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST", "PATCH", "DELETE"])
+def test_a_write_is_never_redirected(two_origins: Any, method: str) -> None:
+    (server, script), (other, seen) = two_origins
+    script.answers = [redirect(307, f"{other}/v1/buckets/b")]
+    with pytest.raises(UnsafeURL, match=re.escape(
+            f"{method} {server}/v1/buckets/b was redirected to {other}/v1/buckets/b; "
+            "kinto_query follows redirects of reads only")):
+        Transport(server + "/v1", auth=AUTH, retry=None).send(
+            Request(method, "/buckets/b", {"data": {}}))
+    assert seen.seen == []
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as files (for a loopback https server)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            # Its own trust anchor: OpenSSL takes a self-signed one as such only as a CA.
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp / "cert.pem", tmp / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_a_redirect_from_https_to_http_is_refused(two_origins: Any, tmp_path: Path) -> None:
+    _, (other, seen) = two_origins
+    cert_file, key_file = _self_signed(tmp_path)
+    script = Script()
+    script.answers = [redirect(302, f"{other}/v1/buckets/b")]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("H", (Handler,), {"script": script}))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        session = requests.Session()
+        session.verify = str(cert_file)
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE overrides session.verify
+        url = f"https://127.0.0.1:{server.server_port}/v1"
+        with pytest.raises(UnsafeURL, match=r"redirected to http://.*: not followed, it leaves "
+                           "https"):
+            Transport(url, auth=AUTH, session=session, retry=None).send(
+                Request("GET", "/buckets/b"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(script.seen) == 1 and seen.seen == []
+
+
+def test_kinto_redirects_a_trailing_slash_and_a_read_follows(todo: Collection,
+                                                            alice: Client) -> None:
+    """A real Kinto's own 307 (``.../records/`` to ``.../records``): followed for a read."""
+    response = alice.transport.send(Request("GET", f"{todo.path}/records/"))
+    assert response.status == 200
+    assert response.url == f"{alice.server_url}{todo.path}/records"
+    assert isinstance(response.data(), list)
+
+
+def test_kinto_redirects_a_trailing_slash_and_a_write_is_refused(alice: Client) -> None:
+    with pytest.raises(UnsafeURL, match=r"PUT .*/buckets/b/ was redirected to .*/buckets/b; "
+                       "kinto_query follows redirects of reads only: use the exact URL"):
+        alice.transport.send(Request("PUT", "/buckets/b/", {"data": {}}))
+    with pytest.raises(Forbidden):  # nothing was created (Kinto: 403 for a missing bucket)
+        alice.transport.send(Request("GET", "/buckets/b"))
+
+
+def test_kinto_without_v1_is_still_a_configuration_error_for_reads(
+    kinto_fresh_server: str,
+) -> None:
+    client = Client(kinto_fresh_server.removesuffix("/v1"), auth=AUTH)
+    with pytest.raises(ConfigurationError, match=re.escape(
+            f"the server URL is probably '{kinto_fresh_server}'")):
+        client.transport.send(Request("GET", "/buckets"))
+
+
+# -- User-Agent ---------------------------------------------------------------------------------
+
+
+def test_every_request_says_who_sends_it(scripted: tuple[str, Script]) -> None:
+    url, script = scripted
+    Transport(url, retry=None).send(Request("GET", "/buckets/b"))
+    Transport(url, retry=None, user_agent="myproduct/1.2").send(Request("GET", "/buckets/b"))
+    expected = (f"kinto_query/{kinto_query.__version__} requests/{requests.__version__} "
+                f"python/{platform.python_version()}")
+    assert [headers["User-Agent"] for _, _, headers, _ in script.seen] == [
+        expected, f"myproduct/1.2 {expected}"]
+
+
+def test_the_user_agent_reaches_a_real_kinto_in_batches_and_copies(
+    kinto_fresh_server: str,
+) -> None:
+    client = Client(kinto_fresh_server, auth=AUTH, user_agent="reader/3")
+    assert client.transport.copy().user_agent == "reader/3"
+    client.server_info()  # answered by the real server with the header sent
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "a\r\nX-Injected: 1", 12])
+def test_a_user_agent_must_be_a_product_token(bad: object) -> None:
+    with pytest.raises(ValueError, match="product token"):
+        Client(user_agent=bad)  # type: ignore[arg-type]
+
+
+def test_remote_settings_redirects_an_old_since_and_a_read_follows(
+    kinto_fresh_rs_server: Any,
+) -> None:
+    """monitor/changes answers 307 for a _since older than it keeps (to its http_host, here
+    itself): followed, to the whole list."""
+    server = kinto_fresh_rs_server
+    timestamp = server.publish("regions", [{"id": "fr"}])
+    monitor = "/buckets/monitor/collections/changes/changeset"
+    raw = requests.get(f"{server.url}{monitor}?_expected=0&_since=%221%22",
+                       allow_redirects=False, timeout=10)
+    assert raw.status_code == 307  # what the server does, read raw
+    client = Client(server.url, auth=AUTH)
+    response = client.transport.send(Request("GET", f'{monitor}?_expected=0&_since="1"'))
+    assert response.status == 200
+    assert response.url == f"{server.url}{monitor}?_expected=0"
+    changes = response.json()["changes"]
+    assert [(c["bucket"], c["collection"], c["last_modified"]) for c in changes] == [
+        ("main", "regions", timestamp)]
+    client.close()
+
+
+@pytest.mark.kinto_remote_settings
+def test_the_monitors_redirect_replays(kinto_client: Client) -> None:
+    """The same 307 (recorded from the kit's Remote Settings server), followed in replay."""
+    monitor = "/buckets/monitor/collections/changes/changeset"
+    response = kinto_client.transport.send(Request("GET", f'{monitor}?_expected=0&_since="1"'))
+    assert response.status == 200
+    assert response.url == f"{kinto_client.server_url}{monitor}?_expected=0"
+    assert response.json()["changes"] == []

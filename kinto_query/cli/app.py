@@ -86,6 +86,10 @@ def _register() -> None:
 
     cli.add_command(identity.whoami)
     cli.add_command(history.history)
+    from . import remote_settings
+
+    cli.add_command(remote_settings.changeset)
+    cli.add_command(remote_settings.monitor)
 
 
 _register()

@@ -20,6 +20,7 @@ from ..exceptions import (
     InvalidId,
     InvalidQuery,
     InvalidResponse,
+    InvalidSignature,
     KintoConnectionError,
     NotFound,
     Overwritten,
@@ -43,12 +44,13 @@ class ExitStatus(enum.IntEnum):
     FORBIDDEN = 4  # 401/403: wrong credentials, no permission (or a bucket that does not exist)
     CONFLICT = 5  # 409/412: the object exists or changed meanwhile
     SERVER = 6  # 5xx, 429, no answer, an answer that is not Kinto's
+    INVALID_SIGNATURE = 7  # a Remote Settings signature did not verify
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 EXIT_STATUS_HELP = (
     "Exit status: 0 ok, 1 some items failed, 2 usage, 3 not found, 4 forbidden or "
-    "unauthorized, 5 conflict, 6 server or network, 130 interrupted."
+    "unauthorized, 5 conflict, 6 server or network, 7 invalid signature, 130 interrupted."
 )
 
 
@@ -83,6 +85,7 @@ _BY_CLASS: tuple[tuple[type[BaseException], ExitStatus], ...] = (
     (InvalidQuery, ExitStatus.USAGE),
     (InvalidId, ExitStatus.USAGE),
     (ConfigurationError, ExitStatus.USAGE),
+    (InvalidSignature, ExitStatus.INVALID_SIGNATURE),
     (BatchError, ExitStatus.FAILED),
     (HTTPError, ExitStatus.FAILED),  # another status (405, 410...)
 )

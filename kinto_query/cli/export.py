@@ -22,12 +22,8 @@ from typing import IO, Any
 
 import click
 
-from .._batch import chunk_size_of
-from .._collection import Collection
-from .._messages import Request
-from .._query import Query
-from .._scan import Position
-from ..exceptions import IncompleteScan, InvalidResponse, KintoError
+from .. import Collection, Query
+from ..exceptions import IncompleteScan, KintoError
 from .errors import CliError, ExitStatus, classify
 from .options import (
     QueryOptions,
@@ -86,32 +82,15 @@ def _as_listed(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _permissions_of(collection: Collection,
                      objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each record as ``{"data": ..., "permissions": ...}``: a list of records does not carry
-    permissions, so they are read in ``POST /batch`` requests of GETs (Kinto shows them to
-    the record's writers; ``{}`` for the others, and for a record deleted meanwhile)."""
-    size = chunk_size_of(collection.transport)
-    shaped = []
-    for start in range(0, len(objects), size):
-        chunk = objects[start:start + size]
-        reads = [{"method": "GET", "path": collection.record(id=obj["id"]).path}
-                 for obj in chunk]
-        answer = collection.transport.send(Request("POST", "/batch", {"requests": reads})).json()
-        responses = answer.get("responses") if isinstance(answer, dict) else None
-        if not isinstance(responses, list) or len(responses) != len(chunk):
-            raise InvalidResponse(f"POST /batch: {len(chunk)} answers expected")
-        for obj, response in zip(chunk, responses, strict=True):
-            body = response.get("body") if response.get("status") == 200 else None
-            permissions = body.get("permissions") if isinstance(body, dict) else None
-            shaped.append({"data": obj, "permissions": permissions or {}})
-    return shaped
+    """Each record as ``{"data": ..., "permissions": ...}`` (a list of records does not carry
+    permissions: ``collection.permissions_of`` reads them in batches)."""
+    permissions = collection.permissions_of(obj["id"] for obj in objects)
+    return [{"data": obj, "permissions": held}
+            for obj, held in zip(objects, permissions, strict=True)]
 
 
 def _encoder(fmt: str, fields: tuple[str, ...], columns: list[str] | None) -> Encoder:
     return CsvEncoder(columns, fields) if fmt == "csv" else JsonlEncoder()
-
-
-def _remaining(limit: int | None, written: int) -> int | None:
-    return None if limit is None else max(0, limit - written)
 
 
 @click.command()
@@ -189,8 +168,8 @@ def export(ctx: click.Context, /, target: Target, output: Path | None, fmt: str 
         raise CliError(f"{output} holds an interrupted export: add --resume to go on, or delete "
                        f"{state_path} to start over", ExitStatus.USAGE)
     else:
-        start = Position(query.url, 0, options.limit).token()
-        state = ExportState(query.url, fmt, start, 0, 0, permissions=with_permissions)
+        state = ExportState(query.url, fmt, query.resume_token, 0, 0,
+                            permissions=with_permissions)
     total = query.count()
     written = _to_file(query, state, output, state_path, options, total, str(target), shape)
     state_path.unlink(missing_ok=True)
@@ -232,11 +211,11 @@ def _to_file(query: Query[dict[str, Any]], state: ExportState, output: Path, sta
                 file.flush()
                 written = state.written + len(page.items)
                 bar.update(written)
-                if page.next_page is not None:
-                    token = Position(page.next_page, 0, _remaining(options.limit, written))
+                if page.resume_token is not None:
                     columns = getattr(encoder, "columns", None)
-                    state = dataclasses.replace(state, token=token.token(), offset=file.tell(),
-                                                written=written, columns=columns)
+                    state = dataclasses.replace(state, token=page.resume_token,
+                                                offset=file.tell(), written=written,
+                                                columns=columns)
                     state.save(state_path)
                 else:
                     state = dataclasses.replace(state, written=written)

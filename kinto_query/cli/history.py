@@ -16,8 +16,7 @@ from typing import IO, Any
 
 import click
 
-from .._history import HistoryEntry
-from .._scan import Page
+from .. import HistoryEntry, Page
 from .options import bucket_argument, connection_options, query_options, select_from, settings_of
 from .output import FORMATS, emit
 from .read import FORMAT_HELP, URL_HELP, default_format
@@ -61,8 +60,8 @@ def entry_object(entry: HistoryEntry) -> dict[str, Any]:
 
 def _objects(pages: Iterable[Page[HistoryEntry]]) -> Iterator[Page[dict[str, Any]]]:
     for page in pages:
-        yield Page([entry_object(entry) for entry in page.items], page.etag, page.total,
-                   page.next_page)
+        yield Page([entry_object(entry) for entry in page.items], page.timestamp, page.total,
+                   page.next_page, page.resume_token)
 
 
 def short_user(user_id: str) -> str:

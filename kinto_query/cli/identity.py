@@ -9,7 +9,7 @@ from typing import IO, Any
 import click
 from requests.auth import HTTPBasicAuth
 
-from .._accounts import Identity
+from .. import Identity
 from .errors import CliError, ExitStatus
 from .options import connection_options, settings_of
 

@@ -26,11 +26,7 @@ from typing import IO, Any
 
 import click
 
-from .._batch import send_batch
-from .._collection import Collection
-from .._messages import Request, if_match
-from .._record import Record
-from .._report import BatchItem, BatchReport, ItemFailure
+from .. import BatchReport, Collection, ItemFailure, Record
 from .errors import CliError, ExitStatus, classify
 from .options import Target, connection_options, settings_of, target_argument
 from .output import plural_records
@@ -93,20 +89,6 @@ class _Run:
                 yield item.record
             else:
                 yield collection.record(item.record, permissions=item.permissions)
-
-    def requests(self, collection: Collection) -> Iterator[BatchItem]:
-        """``--update``: PUT with ``If-Match`` (the exported version, or ``*``: must exist)."""
-        for record in self.records(collection):
-            body: dict[str, Any] = {}
-            if isinstance(record, Record):  # with permissions
-                body["permissions"] = record.permissions.to_dict()
-                record = {"id": record.id, "last_modified": record.last_modified,
-                          **record.data.to_dict()}
-            body["data"] = {k: v for k, v in record.items() if k not in ("id", "last_modified")}
-            version = record.get("last_modified")
-            headers = if_match(version) if isinstance(version, int) else {"If-Match": "*"}
-            path = collection.record(id=record["id"]).path
-            yield BatchItem(Request("PUT", path, body, headers), record["id"])
 
     # -- what the server said ------------------------------------------------------------------
 
@@ -190,7 +172,10 @@ def _bulk(collection: Collection, run: _Run, mode: str, concurrency: int) -> Non
         report = collection.save_records(run.records(collection), force=True,
                                          raise_on_error=False, **options)
     else:
-        report = send_batch(collection.transport, run.requests(collection), **options)
+        # Replaced only if unchanged since its last_modified (if it carries one), or if it
+        # exists at all: the library's conditional PUT.
+        report = collection.replace_records(run.records(collection), raise_on_error=False,
+                                            **options)
     run.close_slice(report)
 
 

@@ -1,6 +1,6 @@
 """``--filter name__op=value`` and friends, read into the library's own lookups.
 
-The lookup name goes through ``_lookups.split_lookup`` (the same check and the same
+The lookup name goes through ``kinto_query.split_lookup`` (the same check and the same
 suggestions as ``query.filter()``); the value is typed text (see ``values``), shaped by the
 operator: ``in``, ``not_in``, ``contains`` and ``contains_any`` take a comma list or a JSON
 array, ``has`` takes true or false, ``like`` is always a string pattern, and a
@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .._lookups import split_lookup
+from .. import split_lookup
 from ..exceptions import InvalidQuery
 from .values import read_text_value, read_value
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 from click.shell_completion import CompletionItem
 
-from .._collection import Collection
-from .._endpoints import validate_id
-from .._query import Query
+from .. import Collection, Listing, Query, validate_id
 from ..exceptions import InvalidId, InvalidQuery
 from .lookups import parse_lookup, split_list
 from .session import AUTH_ENV, SERVER_ENV, Settings
@@ -32,7 +30,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-Q = TypeVar("Q", bound=Query[Any])
+Q = TypeVar("Q", bound=Listing[Any])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +53,7 @@ class Target:
 def _complete_ids(incomplete: str, parts: int) -> list[CompletionItem]:
     """Bucket and collection ids from the server named in the environment (no prompt: only
     ``$KINTO_SERVER_URL`` and a complete ``$KINTO_AUTH`` are used); nothing on any error."""
-    from .._client import Client
+    from .. import Client
 
     auth = os.environ.get(AUTH_ENV)
     if auth and ":" not in auth and " " not in auth:
@@ -179,8 +177,8 @@ class QueryOptions:
             raise click.BadParameter(str(error), param_hint="--filter/--exclude") from None
         if self.sort:
             query = query.sort(*self.sort)
-        if self.fields:
-            query = query.fields(*self.fields)
+        if self.fields:  # offered (query_options(fields=True)) only where queries have it
+            query = cast(Q, cast(Query[Any], query).fields(*self.fields))
         if self.limit is not None:
             query = query.limit(self.limit)
         return query

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import IO, Any, Protocol
 
-from .._scan import Page
+from .. import Page
 from .errors import CliError, ExitStatus
 from .values import write_value
 

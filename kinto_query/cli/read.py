@@ -167,7 +167,7 @@ def collections(ctx: click.Context, /, bucket: str, fmt: str | None) -> None:
       kinto-query collections shop
       kinto-query collections shop --format ids
     """
-    from .._endpoints import validate_id
+    from .. import validate_id
     from ..exceptions import InvalidId
 
     try:

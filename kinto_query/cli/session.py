@@ -17,8 +17,7 @@ import sys
 
 import click
 
-from .._client import Client
-from .._urls import DEFAULT_SERVER_URL
+from .. import DEFAULT_SERVER_URL, Client
 from .errors import CliError, ExitStatus
 
 __all__ = ["AUTH_ENV", "SERVER_ENV", "Settings", "resolve_auth", "setup_logging"]

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .._endpoints import validate_id
+from .. import validate_id
 from ..exceptions import InvalidId
 from .values import read_text_value, read_value
 

@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Union
 
 import click
 import yaml
 
-from .._bucket import Bucket
-from .._client import Client
-from .._resource import Resource
+from .. import Bucket, Client, Collection, Group
 from ..exceptions import Forbidden, NotFound
 from .errors import CliError, ExitStatus
 from .options import bucket_argument, connection_options, settings_of
@@ -40,6 +38,7 @@ from .yamlio import dump_yaml, load_yaml
 
 __all__ = ["dump", "dump_server", "load", "load_server"]
 
+Container = Union[Bucket, Collection, Group]  # noqa: UP007 - runtime alias on 3.10
 _SERVER_FIELDS = ("id", "last_modified")
 
 
@@ -51,7 +50,7 @@ def _own(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in _SERVER_FIELDS}
 
 
-def _describe(obj: Resource, *, data: bool) -> dict[str, Any]:
+def _describe(obj: Container, *, data: bool) -> dict[str, Any]:
     """``{permissions, data}`` of an object (one GET: ``refresh``)."""
     obj.refresh()
     entry: dict[str, Any] = {"permissions": _sorted(obj.permissions.to_dict())}
@@ -93,7 +92,7 @@ def dump_server(client: Client, *, bucket: str | None = None, data: bool = False
     return {"buckets": buckets}
 
 
-def _apply(obj: Resource, data: dict[str, Any], permissions: dict[str, list[str]],
+def _apply(obj: Container, data: dict[str, Any], permissions: dict[str, list[str]],
            user_id: str | None, force: bool) -> str:
     """Create ``obj`` or bring it to ``data``/``permissions``; says what was done."""
     try:

@@ -13,18 +13,25 @@ live tests) the ``server`` extra (Kinto). The files name their jobs, and importi
 imports neither pytest nor betamax (the recorder's names load on first use):
 
 - ``server``: :class:`~kinto_query.testing.server.KintoServer`, a Kinto in a child process.
+- ``remote_settings``: :class:`~kinto_query.testing.remote_settings.RemoteSettingsServer`,
+  Kinto with kinto-changes and kinto-signer (its own key pair), and :func:`publish`.
 - ``postgresql``: :class:`~kinto_query.testing.postgresql.PostgreSQL`, a throwaway cluster.
 - ``scrub``: :class:`~kinto_query.testing.scrub.Scrub`, what never reaches a cassette.
 - ``cassettes``: betamax's serializer and matcher for Kinto.
 - ``recorder``: :class:`~kinto_query.testing.recorder.Recorder`, one cassette; record modes.
 - ``plugin``: the pytest fixtures and options.
-- ``python -m kinto_query.testing [--port N]``: a local Kinto in the foreground.
+- ``python -m kinto_query.testing [--port N] [--remote-settings]``: a local Kinto (or Remote
+  Settings) in the foreground.
 
 Fixtures: ``kinto_server`` (the URL of a Kinto started once per session), ``kinto_fresh_server``
 (the same, emptied before the test), ``kinto_postgresql``, ``kinto_pg_server``,
 ``kinto_fresh_pg_server``, ``kinto_any_server`` (each test once per backend),
+``kinto_rs_server``, ``kinto_fresh_rs_server``, ``kinto_rs_pg_server``,
+``kinto_fresh_rs_pg_server``, ``kinto_any_rs_server`` (Remote Settings servers, as
+``RemoteSettingsServer`` objects),
 ``kinto_recorder`` (this test's cassette; every Client built during the test talks through
-it), ``kinto_client`` (a Client on it), ``kinto_credentials`` and ``kinto_scrub`` (override
+it; marked ``kinto_remote_settings``, recorded from the Remote Settings server),
+``kinto_client`` (a Client on it), ``kinto_credentials`` and ``kinto_scrub`` (override
 them in your conftest).
 
 Options: ``--kinto-record-mode=none|once|new|all`` (or ``KINTO_QUERY_RECORD_MODE``),
@@ -41,6 +48,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .postgresql import POSTGRESQL_INSTALL_HINT, PostgreSQL, PostgreSQLNotFound, find_postgresql
+from .remote_settings import RS_INSTALL_HINT, RemoteSettingsServer, publish
 from .scrub import SCRUBBED, Scrub
 from .server import KINTO_INSTALL_HINT, KintoNotInstalled, KintoServer, PortInUse
 
@@ -65,6 +73,7 @@ __all__ = [
     "RECORD_MODES",
     "RECORD_MODE_ENV",
     "REPLAY_SERVER_URL",
+    "RS_INSTALL_HINT",
     "SCRUBBED",
     "CassetteMismatch",
     "KintoNotInstalled",
@@ -75,8 +84,10 @@ __all__ = [
     "PostgreSQL",
     "PostgreSQLNotFound",
     "Recorder",
+    "RemoteSettingsServer",
     "Scrub",
     "find_postgresql",
+    "publish",
     "record_mode",
 ]
 

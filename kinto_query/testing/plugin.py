@@ -27,6 +27,7 @@ from .recorder import (
     Recorder,
     record_mode,
 )
+from .remote_settings import RemoteSettingsServer
 from .scrub import Scrub
 from .server import KintoNotInstalled, KintoServer, PortInUse
 
@@ -105,14 +106,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "postgresql: needs PostgreSQL (a private cluster started by the suite)"
     )
+    config.addinivalue_line(
+        "markers", f"{REMOTE_SETTINGS_MARK}: kinto_recorder records this test's cassette from "
+                   "the Remote Settings server (kinto_fresh_rs_server)"
+    )
     try:
         _mode(config)
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
 
 
-_LIVE_FIXTURES = {"kinto_server", "kinto_fresh_server", "kinto_any_server"}
-_POSTGRESQL_FIXTURES = {"kinto_postgresql", "kinto_pg_server", "kinto_fresh_pg_server"}
+_LIVE_FIXTURES = {
+    "kinto_server", "kinto_fresh_server", "kinto_any_server",
+    "kinto_rs_server", "kinto_fresh_rs_server", "kinto_any_rs_server",
+}
+_POSTGRESQL_FIXTURES = {
+    "kinto_postgresql", "kinto_pg_server", "kinto_fresh_pg_server",
+    "kinto_rs_pg_server", "kinto_fresh_rs_pg_server",
+}
+# Run once per backend: the postgresql run is marked postgresql.
+_ANY_BACKEND_FIXTURES = ("kinto_any_server", "kinto_any_rs_server")
+REMOTE_SETTINGS_MARK = "kinto_remote_settings"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -120,8 +134,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         params = getattr(getattr(item, "callspec", None), "params", {})
-        on_postgresql = bool(names & _POSTGRESQL_FIXTURES) or (
-            "kinto_any_server" in names and params.get("kinto_any_server") == "postgresql"
+        on_postgresql = bool(names & _POSTGRESQL_FIXTURES) or any(
+            name in names and params.get(name) == "postgresql" for name in _ANY_BACKEND_FIXTURES
         )
         if names & _LIVE_FIXTURES or on_postgresql:
             item.add_marker(pytest.mark.live)
@@ -208,6 +222,48 @@ def kinto_any_server(request: pytest.FixtureRequest) -> str:
     return url
 
 
+# -- Remote Settings servers ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kinto_rs_server() -> Iterator[RemoteSettingsServer]:
+    """A real Remote Settings server (kinto-changes, kinto-signer) for this test session:
+    ``.url``, ``.public_key_pem`` (its signer's trust root), ``.publish(...)``."""
+    with RemoteSettingsServer() as server:
+        yield server
+
+
+@pytest.fixture
+def kinto_fresh_rs_server(kinto_rs_server: RemoteSettingsServer) -> RemoteSettingsServer:
+    """The session's Remote Settings server, emptied before this test."""
+    kinto_rs_server.flush()
+    return kinto_rs_server
+
+
+@pytest.fixture(scope="session")
+def kinto_rs_pg_server(kinto_postgresql: PostgreSQL) -> Iterator[RemoteSettingsServer]:
+    """A Remote Settings server on PostgreSQL for the session: a database of its own in
+    ``kinto_postgresql``, so that flushing one server never empties the other."""
+    database_url = kinto_postgresql.create_database("remote_settings")
+    with RemoteSettingsServer(backend="postgresql", database_url=database_url) as server:
+        yield server
+
+
+@pytest.fixture
+def kinto_fresh_rs_pg_server(kinto_rs_pg_server: RemoteSettingsServer) -> RemoteSettingsServer:
+    """The session's Remote Settings server on PostgreSQL, emptied before this test."""
+    kinto_rs_pg_server.flush()
+    return kinto_rs_pg_server
+
+
+@pytest.fixture(params=["memory", "postgresql"])
+def kinto_any_rs_server(request: pytest.FixtureRequest) -> RemoteSettingsServer:
+    """A fresh (flushed) Remote Settings server of each backend in turn."""
+    name = "kinto_fresh_rs_pg_server" if request.param == "postgresql" else "kinto_fresh_rs_server"
+    server: RemoteSettingsServer = request.getfixturevalue(name)
+    return server
+
+
 # -- cassettes -----------------------------------------------------------------------------------
 
 
@@ -232,18 +288,29 @@ def _passed(item: pytest.Item) -> bool:
     return all(r.passed for r in reports.values()) and "call" in reports
 
 
+def _fresh_server_url(request: pytest.FixtureRequest) -> str:
+    """The server a cassette is recorded from: the Remote Settings one for a test marked
+    ``kinto_remote_settings``, else the plain one; emptied first."""
+    if request.node.get_closest_marker(REMOTE_SETTINGS_MARK) is not None:
+        server: RemoteSettingsServer = request.getfixturevalue("kinto_fresh_rs_server")
+        return server.url
+    url: str = request.getfixturevalue("kinto_fresh_server")
+    return url
+
+
 @pytest.fixture
 def kinto_recorder(request: pytest.FixtureRequest, kinto_scrub: Scrub) -> Iterator[Recorder]:
     """This test's cassette, replayed (or recorded, as the record mode says). While the test
     runs, every Client built without ``session=`` talks through it, and ``KINTO_SERVER_URL``
-    is its server's URL."""
+    is its server's URL. Marked ``@pytest.mark.kinto_remote_settings``, a test records from
+    the Remote Settings server."""
     config = request.config
     mode = _mode(config)
     cassette_dir = Path(str(config.rootpath), config.getini("kinto_cassette_dir"))
     name = cassette_name(request.node.nodeid)
     live_url = None
     if Recorder.will_record(cassette_dir, name, mode):
-        live_url = _record_url(config) or request.getfixturevalue("kinto_fresh_server")
+        live_url = _record_url(config) or _fresh_server_url(request)
     recorder = Recorder(cassette_dir, name, live_url=live_url, mode=mode, scrub=kinto_scrub,
                         command=shlex.quote(request.node.nodeid))
     request.node.stash[_RECORDER] = recorder

@@ -217,6 +217,25 @@ class PostgreSQL:
             input=statement.encode(), timeout=timeout,
         )
 
+    def create_database(self, name: str) -> str:
+        """Create another database in the running cluster (UTF8), and return its URL: two
+        Kinto servers that must not see each other's data share one cluster this way.
+        Needs psycopg2 (the ``server`` extra has it)."""
+        if not self._started:
+            raise RuntimeError("create_database() needs the cluster started: call start()")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise ValueError(f"database name {name!r}: lower-case letters, digits and _ only")
+        import psycopg2  # with Kinto's PostgreSQL backend; not needed to run a cluster
+
+        connection = psycopg2.connect(self.url)
+        try:
+            connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+        finally:
+            connection.close()
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{name}"
+
     def restart(self, *, timeout: float = 60.0) -> None:
         """Restart the server (``pg_ctl restart -m fast``), as an operator would: clients
         connected to it see their connections dropped."""

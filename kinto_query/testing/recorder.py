@@ -22,16 +22,17 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from betamax import Betamax
 from betamax.exceptions import BetamaxError
 from requests.adapters import BaseAdapter
 
-from .. import _record, _transport
 from .._attachment_files import RecordableSession
 from .._auth import AuthLike
 from .._client import Client
+from .._config import Config
 from .cassettes import (
     SERIALIZER,
     KintoSerializer,
@@ -58,6 +59,8 @@ RECORD_MODES = ("none", "once", "new", "all")
 # What a cassette's server address becomes on replay: a reserved name, never a real host.
 REPLAY_SERVER_URL = "http://kinto.test/v1"
 _ORIGIN_PLACEHOLDER = "<KINTO_ORIGIN>"
+# The server's host:port alone, as Remote Settings names it (monitor entries' "host").
+_HOST_PLACEHOLDER = "<KINTO_HOST>"
 
 
 class MissingCassette(FileNotFoundError):
@@ -165,13 +168,15 @@ class Recorder:
         self._betamax = Betamax(self.session, cassette_library_dir=str(cassette_dir))
         # new: replay what the cassette holds, record what it lacks.
         record = {"new": "new_episodes"}.get(self.mode, "once" if self.recording else "none")
+        origin = re.sub(r"/v1/?$", "", self.server_url)
         self._betamax.use_cassette(
             name,
             record=record,
             serialize_with=SERIALIZER,
             match_requests_on=["method", self._matcher],
-            placeholders=[{"placeholder": _ORIGIN_PLACEHOLDER,
-                           "replace": re.sub(r"/v1/?$", "", self.server_url)}],
+            # The origin first: its host:port is then gone from what the second one sees.
+            placeholders=[{"placeholder": _ORIGIN_PLACEHOLDER, "replace": origin},
+                          {"placeholder": _HOST_PLACEHOLDER, "replace": urlsplit(origin).netloc}],
         )
         cassette = self._betamax.current_cassette
         cassette.serializer.proxied_serializer = KintoSerializer(self.scrub)
@@ -214,6 +219,7 @@ class Recorder:
 
     def client(self, *, auth: AuthLike = None, **options: Any) -> Client:
         """A Client on this cassette (credentials are never written, however they are set)."""
+        options.setdefault("id_factory", self.new_id)
         return Client(self.server_url, auth=auth, session=self.session, **options)
 
     @contextlib.contextmanager
@@ -221,15 +227,13 @@ class Recorder:
         """While inside: every Client built without a session of its own talks through this
         cassette, one built without a URL talks to this recorder's server
         (``KINTO_SERVER_URL``), and the ids of new records are :meth:`new_id`'s."""
-        saved_factory, saved_ids = _transport._new_session, _record._new_id
         saved_url = os.environ.get("KINTO_SERVER_URL")
-        _transport._new_session = self.new_session
-        _record._new_id = self.new_id
         os.environ["KINTO_SERVER_URL"] = self.server_url
+        routed = Config(session_factory=self.new_session, id_factory=self.new_id)
         try:
-            yield
+            with routed.as_default():
+                yield
         finally:
-            _transport._new_session, _record._new_id = saved_factory, saved_ids
             if saved_url is None:
                 os.environ.pop("KINTO_SERVER_URL", None)
             else:

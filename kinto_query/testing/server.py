@@ -19,8 +19,12 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import requests
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "KINTO_INSTALL_HINT",
@@ -57,14 +61,12 @@ kinto.bucket_create_principals = system.Authenticated
 kinto.account_create_principals = system.Everyone
 # No account administrator; present (empty) so that KINTO_ACCOUNT_WRITE_PRINCIPALS can set one.
 kinto.account_write_principals =
-kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts
-                 kinto.plugins.flush kinto.plugins.history
-                 kinto_attachment kinto_query._attachment_files
+kinto.includes = {includes}
 kinto.experimental_permissions_endpoint = true
 # Attachments: files in the server's own temporary folder, served by Kinto below /v1/attachments/.
 kinto.attachment.base_path = {attachments}
 kinto.attachment.base_url = {url}/attachments/
-
+{extra}
 [server:main]
 use = egg:waitress#main
 host = {host}
@@ -94,6 +96,10 @@ format = %(levelname)s %(name)s %(message)s
 
 
 _BACKENDS = ("memory", "postgresql")
+_PLUGINS = (
+    "kinto.plugins.default_bucket", "kinto.plugins.accounts", "kinto.plugins.flush",
+    "kinto.plugins.history", "kinto_attachment", "kinto_query._attachment_files",
+)
 
 # kinto has a console script but no runnable __main__; this works in any venv that has kinto.
 _LAUNCH = "import sys; from kinto.__main__ import main; sys.exit(main(sys.argv[1:]))"
@@ -115,14 +121,18 @@ class PortInUse(RuntimeError):
     """The port asked for is already taken (another server, another ``make serve``...)."""
 
 
+class _PortTaken(Exception):
+    """Kinto could not bind its port: taken since it was found free."""
+
+
 _SERVER_PACKAGES = ("kinto", "kinto_attachment")
 
 
-def missing_server_packages() -> list[str]:
-    """What of Kinto and kinto-attachment (every test server runs the plugin) this Python
-    cannot import (the server runs as ``sys.executable``)."""
+def missing_server_packages(packages: tuple[str, ...] = _SERVER_PACKAGES) -> list[str]:
+    """What of Kinto and kinto-attachment (every test server runs the plugin), or of
+    ``packages``, this Python cannot import (the server runs as ``sys.executable``)."""
     missing = []
-    for name in _SERVER_PACKAGES:
+    for name in packages:
         try:
             found = importlib.util.find_spec(name) is not None
         except (ImportError, ValueError):
@@ -155,6 +165,10 @@ class KintoServer:
     http://127.0.0.1:38401/v1
     """
 
+    # What start() checks this Python can import, and the install line it names otherwise.
+    _packages: tuple[str, ...] = _SERVER_PACKAGES
+    _install_hint = KINTO_INSTALL_HINT
+
     def __init__(
         self,
         *,
@@ -174,6 +188,7 @@ class KintoServer:
         self.database_url = database_url
         self.migrate = migrate
         self.host = host
+        self._fixed_port = port is not None
         self.port = port or free_port(host)
         self.settings = dict(settings or {})
         self.userid_hmac_secret = userid_hmac_secret or _USERID_SECRET
@@ -183,9 +198,9 @@ class KintoServer:
 
     def __repr__(self) -> str:
         state = "running" if self.process and self.process.poll() is None else "stopped"
-        return f"<KintoServer {self.url} {state}>"
+        return f"<{type(self).__name__} {self.url} {state}>"
 
-    def __enter__(self) -> KintoServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -204,16 +219,31 @@ class KintoServer:
         logs = [Path(self._dir, name) for name in ("migrate.log", "kinto.log")]
         return "".join(log.read_text(errors="replace") for log in logs if log.exists())
 
-    def start(self, *, timeout: float = 60.0) -> KintoServer:
+    def start(self, *, timeout: float = 60.0) -> Self:
         """Start the server and wait until ``GET /v1/`` answers."""
-        missing = missing_server_packages()
+        missing = missing_server_packages(self._packages)
         if missing:
             raise KintoNotInstalled(
                 f"cannot start Kinto: {' and '.join(missing)} "
                 f"{'is' if len(missing) == 1 else 'are'} not installed in {sys.prefix} "
-                f"({KINTO_INSTALL_HINT})")
-        if port_in_use(self.host, self.port):
-            raise PortInUse(f"cannot start Kinto: {self.host}:{self.port} is already in use")
+                f"({self._install_hint})")
+        attempts = 3
+        while True:
+            if port_in_use(self.host, self.port):
+                raise PortInUse(f"cannot start Kinto: {self.host}:{self.port} is already in use")
+            try:
+                return self._start(timeout)
+            except _PortTaken:
+                # Another process (a parallel test worker's server...) bound the free port
+                # between our asking and Kinto's binding: try another one.
+                attempts -= 1
+                if self._fixed_port or not attempts:
+                    raise PortInUse(f"cannot start Kinto: {self.host}:{self.port} was taken "
+                                    f"while Kinto started") from None
+                self.port = free_port(self.host)
+                self.url = f"http://{self.host}:{self.port}/v1"
+
+    def _start(self, timeout: float) -> Self:
         self._dir = tempfile.mkdtemp(prefix="kinto-query-")
         ini = Path(self._dir, "kinto.ini")
         # The ini is read with interpolation: a literal % is written %%.
@@ -224,6 +254,8 @@ class KintoServer:
             host=self.host, port=self.port, backend=self.backend, database_url=database_url,
             attachments=str(attachments).replace("%", "%%"), url=self.url.replace("%", "%%"),
             userid_hmac_secret=self.userid_hmac_secret,
+            includes="\n                 ".join(self._plugins()),
+            extra=self._extra_ini(Path(self._dir)),
         ))
         env = dict(os.environ)
         env.update({f"KINTO_{k.upper()}": str(v) for k, v in self.settings.items()})
@@ -244,6 +276,8 @@ class KintoServer:
             if self.process.poll() is not None:
                 log_text = self.log
                 self.stop()
+                if "Address already in use" in log_text:
+                    raise _PortTaken()
                 raise RuntimeError(f"Kinto exited at start-up:\n{log_text[-3000:]}")
             try:
                 if requests.get(self.url + "/", timeout=1).status_code == 200:
@@ -254,6 +288,15 @@ class KintoServer:
         log_text = self.log
         self.stop()
         raise RuntimeError(f"Kinto did not answer within {timeout} s:\n{log_text[-3000:]}")
+
+    def _plugins(self) -> tuple[str, ...]:
+        """What ``kinto.includes`` lists (a flavour of this server adds its own)."""
+        return _PLUGINS
+
+    def _extra_ini(self, directory: Path) -> str:
+        """More ``[app:main]`` lines, for a flavour of this server: its files go in
+        ``directory`` (removed on ``stop()``); a literal % is written %%."""
+        return ""
 
     def _migrate(self, ini: Path, env: dict[str, str], timeout: float) -> None:
         """``kinto migrate``: create or upgrade the tables (idempotent); Kinto answers 503 to

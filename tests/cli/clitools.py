@@ -8,6 +8,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -120,12 +121,13 @@ class Terminal:
                            if k.startswith("KINTO_") or k in ("PATH", "HOME", "LANG"))
         command = (f"cd {shlex.quote(str(self.tmp_path))} && env {exports} TERM=xterm-256color "
                    f"{shlex.quote(KINTO_QUERY)} {shlex.join(args)}; echo EXIT=$?; sleep 600")
-        # env: Python's environment, not the process's C one: pytest imports readline, which
-        # sets COLUMNS and LINES there (80x24 without a terminal), and rich would take them
-        # over the pane's real size.
+        # No COLUMNS or LINES, which rich would take over the pane's real size: pytest imports
+        # readline, which sets them (80x24 without a terminal) in the process's C environment,
+        # and a pytest-xdist worker, started from that environment, has them in os.environ.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d",
                         "-x", str(self.width), "-y", str(self.height), command],
-                       check=True, timeout=20, env=dict(os.environ))
+                       check=True, timeout=20, env=env)
 
     def screen(self) -> str:
         """What the terminal shows now (plain text)."""
@@ -159,8 +161,14 @@ def spawn(args: Sequence[str], *, server: str, cwd: Path,
     return subprocess.Popen(
         [KINTO_QUERY, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, encoding="utf-8", cwd=cwd,
-        env=cli_env(server, auth), start_new_session=True,
+        env=cli_env(server, auth), start_new_session=True, preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    # A suite started as a background job (`make test &`, nohup) ignores SIGINT, and so would
+    # the command (Python keeps an ignored SIGINT ignored): Ctrl-C as a user sends it must work.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 120) -> Result:

@@ -5,37 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from kinto_query import Bucket, Client, Collection
+from kinto_query import Client, Collection
 
 from .clitools import (
     KINTO_QUERY,
     cli_env,
     run,
 )
+from .conftest import seed
 
 COMMANDS = ["records", "count", "get", "buckets", "collections", "export", "import", "delete",
             "dump", "load", "completion", "whoami", "history"]
-
-
-def todo_records() -> list[dict[str, Any]]:
-    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
-                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
-                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
-    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
-    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
-    return records
-
-
-@pytest.fixture
-def shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records(todo_records())
-    return todo
 
 
 # -- help and completion --------------------------------------------------------------------------
@@ -92,30 +75,6 @@ def test_library_warnings_are_one_line(capsys: pytest.CaptureFixture[str]) -> No
     assert capsys.readouterr().err == "warning: Basic auth over plain http to example.test\n"
 
 
-def sample(n: int, start: int = 0) -> Iterator[dict[str, Any]]:
-    """Records whose values test the typing: numbers, strings that look like numbers or
-    JSON, unicode, nesting, lists, booleans, null, a field sometimes missing."""
-    looks = ["1.0", "007", "true", "null", "", " 3 ", "[1]", '{"a"', "a,b", 'say "hi"',
-             "two\nlines", "café ✓"]
-    for i in range(start, start + n):
-        record: dict[str, Any] = {
-            "id": f"r{i:05d}", "title": looks[i % len(looks)], "n": i, "ratio": i / 8,
-            "done": i % 2 == 0, "tags": ["a", "b"][: i % 3], "author": {"name": f"u{i % 7}"},
-            "note": None,
-        }
-        if i % 5 == 0:
-            del record["note"]
-        yield record
-
-
-def seed(client: Client, n: int, *, bucket: str = "shop", collection: str = "todo",
-         start: int = 0) -> Collection:
-    todo = Bucket(bucket, client=client, create=True).create_collection(collection,
-                                                                       exist_ok=True)
-    todo.create_records(sample(n, start))
-    return todo
-
-
 def test_a_reader_that_stops_early_gets_no_complaint(kinto_fresh_server: str, alice: Client):
     seed(alice, 600)  # about 90 kB: more than a pipe buffer holds
     done = subprocess.run(["bash", "-o", "pipefail", "-c",
@@ -124,3 +83,19 @@ def test_a_reader_that_stops_early_gets_no_complaint(kinto_fresh_server: str, al
                           timeout=120)
     assert done.returncode == 0
     assert (len(done.stdout.splitlines()), done.stderr) == (1, "")
+
+
+def test_the_command_line_uses_only_the_public_api() -> None:
+    import ast
+    from pathlib import Path
+
+    import kinto_query.cli
+
+    private = []
+    for path in sorted(Path(kinto_query.cli.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (
+                (node.level == 2 and (node.module or "").startswith("_"))
+                or (node.module or "").startswith("kinto_query._")):
+                private.append(f"{path.name}:{node.lineno} {node.module}")
+    assert private == []

@@ -9,27 +9,11 @@ from typing import Any
 
 import pytest
 
-from kinto_query import Bucket, Client, Collection, InvalidQuery, Request, Response
+from kinto_query import Collection, InvalidQuery, Request, Response
 from kinto_query.cli.errors import ExitStatus, classify
 from kinto_query.exceptions import raise_for_response
 
 from .clitools import PASSWORD, one_error_line, run
-
-
-def todo_records() -> list[dict[str, Any]]:
-    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
-                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
-                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
-    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
-    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
-    return records
-
-
-@pytest.fixture
-def shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records(todo_records())
-    return todo
 
 
 def test_errors_are_one_line_with_an_exit_status_by_kind(kinto_fresh_server: str,

@@ -2,73 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from kinto_query import Bucket, Client, Collection
+from kinto_query import Bucket, Client
 from kinto_query.testing import KintoServer
 
-from ..conftest import AUTH, raw, raw_get
+from ..conftest import AUTH, raw_get
 from ..faultproxy import Fault, FaultProxy
 from .clitools import finish, run, run_measured, spawn
+from .conftest import TODO, file_records, sample, seed, server_records, wait_until
 
-TODO = "/buckets/shop/collections/todo"
-
-
-def sample(n: int, start: int = 0) -> Iterator[dict[str, Any]]:
-    """Records whose values test the typing: numbers, strings that look like numbers or
-    JSON, unicode, nesting, lists, booleans, null, a field sometimes missing."""
-    looks = ["1.0", "007", "true", "null", "", " 3 ", "[1]", '{"a"', "a,b", 'say "hi"',
-             "two\nlines", "café ✓"]
-    for i in range(start, start + n):
-        record: dict[str, Any] = {
-            "id": f"r{i:05d}", "title": looks[i % len(looks)], "n": i, "ratio": i / 8,
-            "done": i % 2 == 0, "tags": ["a", "b"][: i % 3], "author": {"name": f"u{i % 7}"},
-            "note": None,
-        }
-        if i % 5 == 0:
-            del record["note"]
-        yield record
-
-
-def seed(client: Client, n: int, *, bucket: str = "shop", collection: str = "todo",
-         start: int = 0) -> Collection:
-    todo = Bucket(bucket, client=client, create=True).create_collection(collection,
-                                                                       exist_ok=True)
-    todo.create_records(sample(n, start))
-    return todo
-
-
-def server_records(url: str, path: str = TODO) -> dict[str, dict[str, Any]]:
-    """The records as the server holds them, read raw: id -> data without last_modified."""
-    held: dict[str, dict[str, Any]] = {}
-    next_url: str | None = f"{url}{path}/records"
-    while next_url:
-        response = raw("GET", next_url, "")
-        response.raise_for_status()
-        for record in response.json()["data"]:
-            held[record["id"]] = {k: v for k, v in record.items() if k != "last_modified"}
-        next_url = response.headers.get("Next-Page")
-    return held
-
-
-def file_records(path: Path) -> dict[str, dict[str, Any]]:
-    records = [json.loads(line) for line in path.read_text().splitlines()]
-    return {r["id"]: {k: v for k, v in r.items() if k != "last_modified"} for r in records}
-
-
-def wait_until(condition: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("waited in vain")
-        time.sleep(0.01)
+ROOT = Path(__file__).parents[2]
 
 
 def written(state: Path) -> int:
@@ -187,13 +139,28 @@ def test_resuming_checks_what_it_resumes(kinto_fresh_server: str, alice: Client,
 
 # -- 20,000 records -------------------------------------------------------------------------------
 
+VOLUME = 20_000
+
+
 @pytest.fixture(scope="module")
-def two_servers() -> Iterator[tuple[str, str]]:
-    """Two Kinto servers without the history plugin: the export's source and the import's
-    target (a migration). Kinto's memory backend finds permissions by scanning all of them,
-    so each write slows as a server fills; history would double the cost of each."""
-    settings = {"includes": "kinto.plugins.flush"}
-    with KintoServer(settings=settings) as source, KintoServer(settings=settings) as target:
+def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Two Kinto servers without the history plugin: the export's source, holding
+    ``sample(VOLUME)`` in shop/todo, and the import's target (a migration). The source is
+    filled at start-up, in process (tests/cli/kinto_seed.py): a minute of HTTP writes saved,
+    and the CLI's export and import still do all their work over HTTP."""
+    seed_file = tmp_path_factory.mktemp("seed") / "todo.jsonl"
+    with open(seed_file, "w", encoding="utf-8") as out:
+        out.writelines(json.dumps(record) + "\n" for record in sample(VOLUME))
+    source = KintoServer(settings={"includes": "kinto.plugins.flush tests.cli.kinto_seed",
+                                   "test_seed": f"shop/todo:{seed_file}"})
+    target = KintoServer(settings={"includes": "kinto.plugins.flush"})
+    with contextlib.ExitStack() as stack, pytest.MonkeyPatch.context() as patch:
+        # The source's Kinto imports tests.cli.kinto_seed from this checkout.
+        patch.setenv("PYTHONPATH", os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        stack.enter_context(source)
+        patch.undo()
+        stack.enter_context(target)
         yield source.url, target.url
 
 
@@ -201,8 +168,7 @@ def two_servers() -> Iterator[tuple[str, str]]:
 def test_twenty_thousand_records_round_trip_exactly_in_flat_memory(
         two_servers: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     source, target = two_servers
-    n = 20_000
-    seed(Client(source, auth=AUTH), n)  # the library's bulk writes
+    n = VOLUME
     Bucket("shop", client=Client(target, auth=AUTH), create=True).create_collection("todo")
 
     export = run_measured(["export", "shop/todo", "--page-size", "2000", "-o", "all.jsonl"],
@@ -213,8 +179,7 @@ def test_twenty_thousand_records_round_trip_exactly_in_flat_memory(
                                  "2000", "-o", "small.jsonl"], server=source, cwd=tmp_path)
     assert small_export.status == 0
     exported = file_records(tmp_path / "all.jsonl")
-    assert exported == server_records(source)
-    assert len(exported) == n
+    assert exported == server_records(source) == {r["id"]: r for r in sample(n)}
 
     started = time.monotonic()
     imported = run_measured(["import", "shop/todo", "all.jsonl", "--concurrency", "2"],

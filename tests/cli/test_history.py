@@ -216,6 +216,7 @@ def server_without_history() -> Iterator[str]:
         yield server.url
 
 
+@pytest.mark.live  # a server of its own, not a fixture of the plugin's
 def test_a_server_without_the_history_plugin_says_so(server_without_history: str):
     url = server_without_history
     put = requests.put(f"{url}/buckets/shop", auth=("alice", "s3cret"), timeout=10)

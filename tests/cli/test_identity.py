@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from .clitools import AUTH, Terminal, cli_env, one_error_line, run
@@ -17,15 +14,6 @@ def server_user(url: str, auth: tuple[str, str]) -> dict[str, Any]:
     """The ``user`` of ``GET /v1/`` as the server answers it, read raw."""
     user: dict[str, Any] = requests.get(url + "/", auth=auth, timeout=10).json()["user"]
     return user
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    screen = Terminal(tmp_path)
-    try:
-        yield screen
-    finally:
-        screen.stop()
 
 
 def test_whoami_prints_one_json_object_in_a_pipe(kinto_fresh_server: str):

@@ -5,33 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from kinto_query import Bucket, Client, Collection
+from kinto_query import Collection
 from kinto_query.cli.errors import CliError, ExitStatus
 from kinto_query.cli.output import CsvEncoder, JsonEncoder
 
 from .clitools import Terminal, cli_env, jsonl, run
-
-
-def todo_records() -> list[dict[str, Any]]:
-    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
-                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
-                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
-    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
-    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
-    return records
-
-
-@pytest.fixture
-def shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records(todo_records())
-    return todo
 
 
 def test_formats_json_csv_ids_and_a_table_in_a_pipe(kinto_fresh_server: str, shop: Collection):
@@ -83,23 +64,6 @@ def test_a_json_array_streams_page_by_page():
     text = encoder.page([{"id": "a"}]) + encoder.page([]) + encoder.page([{"id": "b"}])
     assert json.loads(text + encoder.end()) == [{"id": "a"}, {"id": "b"}]
     assert JsonEncoder().end() == "[]\n"
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    screen = Terminal(tmp_path)
-    try:
-        yield screen
-    finally:
-        screen.stop()
-
-
-@pytest.fixture
-def terminal_shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records({"id": f"t{i:03d}", "title": f"task {i}", "done": i % 3 == 0}
-                        for i in range(300))
-    return todo
 
 
 def test_records_are_a_table_on_a_terminal(kinto_fresh_server: str, terminal_shop: Collection,

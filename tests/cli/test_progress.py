@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,15 +13,7 @@ from .clitools import (
     cli_env,
     run,
 )
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    screen = Terminal(tmp_path)
-    try:
-        yield screen
-    finally:
-        screen.stop()
+from .conftest import seed
 
 
 @pytest.fixture
@@ -56,30 +46,6 @@ def test_progress_bars_on_a_terminal(kinto_fresh_server: str, shop: Collection,
     bar = next(line for line in screen.splitlines() if line.startswith("importing into"))
     assert "300/300 records 100%" in bar
     assert "created 300 records in shop/copy\nEXIT=0" in screen
-
-
-def sample(n: int, start: int = 0) -> Iterator[dict[str, Any]]:
-    """Records whose values test the typing: numbers, strings that look like numbers or
-    JSON, unicode, nesting, lists, booleans, null, a field sometimes missing."""
-    looks = ["1.0", "007", "true", "null", "", " 3 ", "[1]", '{"a"', "a,b", 'say "hi"',
-             "two\nlines", "café ✓"]
-    for i in range(start, start + n):
-        record: dict[str, Any] = {
-            "id": f"r{i:05d}", "title": looks[i % len(looks)], "n": i, "ratio": i / 8,
-            "done": i % 2 == 0, "tags": ["a", "b"][: i % 3], "author": {"name": f"u{i % 7}"},
-            "note": None,
-        }
-        if i % 5 == 0:
-            del record["note"]
-        yield record
-
-
-def seed(client: Client, n: int, *, bucket: str = "shop", collection: str = "todo",
-         start: int = 0) -> Collection:
-    todo = Bucket(bucket, client=client, create=True).create_collection(collection,
-                                                                       exist_ok=True)
-    todo.create_records(sample(n, start))
-    return todo
 
 
 # -- pipes ----------------------------------------------------------------------------------------

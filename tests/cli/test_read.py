@@ -3,37 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import pytest
 
 from kinto_query import Bucket, Client, Collection
 
 from ..conftest import raw, raw_get
 from .clitools import jsonl, one_error_line, run
-
-TODO = "/buckets/shop/collections/todo"
-
-
-def todo_records() -> list[dict[str, Any]]:
-    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
-                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
-                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
-    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
-    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
-    return records
-
-
-@pytest.fixture
-def shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records(todo_records())
-    return todo
-
-
-def server_ids(url: str, query: str) -> list[str]:
-    return [r["id"] for r in raw_get(url, f"{TODO}/records?{query}")["data"]]
-
+from .conftest import TODO, server_ids
 
 # -- records, count, get --------------------------------------------------------------------------
 

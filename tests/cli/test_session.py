@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from kinto_query import Bucket, Client, Collection
+from kinto_query import Collection
 
 from .clitools import PASSWORD, Terminal, cli_env, one_error_line, run
-
-TODO = "/buckets/shop/collections/todo"
-
-
-def todo_records() -> list[dict[str, Any]]:
-    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
-                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
-                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
-    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
-    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
-    return records
-
-
-@pytest.fixture
-def shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records(todo_records())
-    return todo
+from .conftest import TODO
 
 
 def test_url_prints_the_request_and_sends_nothing(tmp_path: Path):
@@ -81,23 +60,6 @@ def test_debug_shows_requests_and_tracebacks_never_credentials(kinto_fresh_serve
     assert failed.err.splitlines()[-1].startswith("error: GET ")
     for done in (ok, failed):
         assert PASSWORD not in done.out + done.err
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    screen = Terminal(tmp_path)
-    try:
-        yield screen
-    finally:
-        screen.stop()
-
-
-@pytest.fixture
-def terminal_shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records({"id": f"t{i:03d}", "title": f"task {i}", "done": i % 3 == 0}
-                        for i in range(300))
-    return todo
 
 
 def test_a_missing_password_is_asked_for_without_echo(kinto_fresh_server: str,

@@ -2,54 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from kinto_query import Bucket, Client, Collection
+from kinto_query import Bucket, Client
 
-from ..conftest import raw
 from .clitools import run
-
-TODO = "/buckets/shop/collections/todo"
-
-
-def sample(n: int, start: int = 0) -> Iterator[dict[str, Any]]:
-    """Records whose values test the typing: numbers, strings that look like numbers or
-    JSON, unicode, nesting, lists, booleans, null, a field sometimes missing."""
-    looks = ["1.0", "007", "true", "null", "", " 3 ", "[1]", '{"a"', "a,b", 'say "hi"',
-             "two\nlines", "café ✓"]
-    for i in range(start, start + n):
-        record: dict[str, Any] = {
-            "id": f"r{i:05d}", "title": looks[i % len(looks)], "n": i, "ratio": i / 8,
-            "done": i % 2 == 0, "tags": ["a", "b"][: i % 3], "author": {"name": f"u{i % 7}"},
-            "note": None,
-        }
-        if i % 5 == 0:
-            del record["note"]
-        yield record
-
-
-def seed(client: Client, n: int, *, bucket: str = "shop", collection: str = "todo",
-         start: int = 0) -> Collection:
-    todo = Bucket(bucket, client=client, create=True).create_collection(collection,
-                                                                       exist_ok=True)
-    todo.create_records(sample(n, start))
-    return todo
-
-
-def server_records(url: str, path: str = TODO) -> dict[str, dict[str, Any]]:
-    """The records as the server holds them, read raw: id -> data without last_modified."""
-    held: dict[str, dict[str, Any]] = {}
-    next_url: str | None = f"{url}{path}/records"
-    while next_url:
-        response = raw("GET", next_url, "")
-        response.raise_for_status()
-        for record in response.json()["data"]:
-            held[record["id"]] = {k: v for k, v in record.items() if k != "last_modified"}
-        next_url = response.headers.get("Next-Page")
-    return held
-
+from .conftest import seed, server_records
 
 # -- import ---------------------------------------------------------------------------------------
 

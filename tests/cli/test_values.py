@@ -5,30 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kinto_query import Bucket, Client, Collection
+from kinto_query import Collection
 from kinto_query.cli.values import read_value, write_value
 
 from .clitools import run
-
-
-def todo_records() -> list[dict[str, Any]]:
-    records = [{"id": f"t{i:03d}", "title": f"task {i}", "status": ["todo", "done"][i % 2],
-                "priority": i % 5, "tags": ["work"] if i % 3 else ["home"],
-                "author": {"name": ["ann", "bob"][i % 2]}} for i in range(12)]
-    records.append({"id": "odd", "title": "1.0", "status": "todo", "priority": 3})
-    records.append({"id": "quoted", "title": "007", "status": "todo", "priority": "3"})
-    return records
-
-
-@pytest.fixture
-def shop(alice: Client) -> Collection:
-    todo = Bucket("shop", client=alice, create=True).create_collection("todo")
-    todo.create_records(todo_records())
-    return todo
 
 
 def test_values_are_typed_as_json_and_quotes_force_a_string(kinto_fresh_server: str,

@@ -1,0 +1,38 @@
+"""docs/remote-settings.md: the python examples of its reading sections (up to "Verifying
+signatures") run as written, in order, and print what their comments say."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import markdown_blocks
+
+PAGE = Path(__file__).parent.parent / "docs" / "remote-settings.md"
+READING = PAGE.read_text().partition("## Verifying signatures")[0]
+
+
+@pytest.mark.live
+def test_the_reading_examples_run_as_written() -> None:
+    blocks = markdown_blocks(READING)
+    assert len(blocks) == 4
+    namespace: dict[str, Any] = {}
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            for block in blocks:
+                exec(block, namespace)
+    finally:
+        if "server" in namespace:
+            namespace["server"].stop()  # stopped by the last block; again if a block failed
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "b'-----BEGIN PUBLIC KEY-----'"
+    assert lines[1:4] == ["True ['de', 'fr']", "['it'] ['de']", "[('main', 'regions')]"]
+    assert lines[4].startswith("_expected=0&_since=%22") and lines[4].endswith(
+        "%22&bucket=main&collection=regions")
+    assert lines[5:] == ["True", "1 changed, 1 fetched, 0 failed, 0 unchanged",
+                         "[('main/fonts', None)] ('main/regions',)"]
