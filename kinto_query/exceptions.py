@@ -25,7 +25,7 @@
     │   └── TooManyRedirects       a read's redirects loop or do not end
     ├── InvalidSignature           a Remote Settings signature did not verify (.check)
     ├── BatchError                 some items of a bulk write failed (.report)
-    │   └── ReplicationError       a replication stopped before the end (.report.timestamp resumes)
+    │   └── ReplicationError       a replication stopped midway (.report.timestamp resumes)
     ├── BatchNotSent (RuntimeError)  a batch's result asked for before the batch was sent
     ├── NoAttachment (LookupError)  the record has no file attached
     ├── ConfigurationError (ValueError)  the client is set up wrong (server_url without /v1)
