@@ -50,7 +50,7 @@ demo: install
 	$(PY) examples/demo.py
 	$(PY) examples/cli_demo.py
 
-# The documentation site: README, API reference from the docstrings, changelog. Every warning
+# The documentation site: quickstart, guides, API reference from the docstrings, changelog. Every warning
 # (a broken reference included: nitpicky) fails the build.
 docs: install
 	rm -rf docs/_build

@@ -193,7 +193,7 @@ class Listing(Generic[T]):
     def dicts(self) -> Query[dict[str, Any]]:
         """The same query, each result the plain JSON object the server sent (``id`` and
         ``last_modified`` included, tombstones with ``deleted``): no object built, no change
-        tracking. The fastest way to read (see the README's performance section).
+        tracking. The fastest way to read (see the documentation's Performance page).
 
         >>> todo = Client().bucket("b").collection("todo")
         >>> todo.filter(status="done").dicts().url == todo.filter(status="done").url

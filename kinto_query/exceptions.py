@@ -6,7 +6,7 @@
     ├── HTTPError                  the server answered with an error status
     │   ├── BadRequest             400 (invalid id, filter, body...)
     │   ├── Unauthorized           401 (missing or wrong credentials)
-    │   │   └── NotAuthenticated   credentials sent, yet nobody (or another user) authenticated
+    │   │   └── NotAuthenticated   sent credentials authenticated nobody (or another user)
     │   ├── Forbidden              403 (also: a bucket that does not exist)
     │   ├── NotFound               404
     │   │   └── NotEnabled         404 from an endpoint the server has turned off (a plugin)
@@ -26,10 +26,10 @@
     │   └── TooManyRedirects       a read's redirects loop or do not end
     ├── InvalidSignature           a Remote Settings signature did not verify (.check)
     ├── BatchError                 some items of a bulk write failed (.report)
-    │   └── ReplicationError       a replication stopped before the end (.report.timestamp resumes)
+    │   └── ReplicationError       a replication stopped midway (.report.timestamp resumes)
     ├── BatchNotSent (RuntimeError)  a batch's result asked for before the batch was sent
     ├── NoAttachment (LookupError)  the record has no file attached
-    ├── ConfigurationError (ValueError)  the client is set up wrong (e.g. server_url lacks /v1)
+    ├── ConfigurationError (ValueError)  the client is set up wrong (server_url without /v1)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
     └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
 

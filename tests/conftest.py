@@ -12,6 +12,7 @@ import json
 import re
 import socket
 import struct
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -264,8 +265,10 @@ def code_blocks(text: str, marker: str = ".. code-block:: python") -> list[str]:
 
 
 def markdown_blocks(text: str) -> list[str]:
-    """The ```python fenced blocks of a Markdown file."""
-    return re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
+    """The ```python fenced blocks of a Markdown file, those indented in a list item too
+    (dedented)."""
+    found = re.findall(r"^( *)```python\n(.*?)^\1```", text, flags=re.S | re.M)
+    return [textwrap.dedent(body) for _, body in found]
 
 
 # -- a transport that answers from a script, for pure tests of what objects send ---------------

@@ -149,7 +149,7 @@ class KintoServer:
     ``{"paginate_by": 5, "batch_max_requests": 10}``.
 
     ``backend="postgresql"`` stores everything in the database at ``database_url`` (for
-    instance :attr:`~kinto_query.testing.postgresql.PostgreSQL.url`); ``start()`` then runs
+    instance :attr:`~kinto_query.testing.PostgreSQL.url`); ``start()`` then runs
     ``kinto migrate`` first, unless ``migrate=False`` (another server already migrated that
     database: several servers on one database are several web heads of one Kinto).
 
