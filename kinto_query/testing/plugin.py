@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import pytest
-import requests
 
 from .._auth import AuthLike
 from .._client import Client
@@ -29,7 +28,7 @@ from .recorder import (
 )
 from .remote_settings import RemoteSettingsServer
 from .scrub import Scrub
-from .server import KintoNotInstalled, KintoServer, PortInUse
+from .server import KintoNotInstalled, KintoServer, PortInUse, flush
 
 __all__ = ["cassette_name"]
 
@@ -180,7 +179,7 @@ def kinto_server() -> Iterator[str]:
 @pytest.fixture
 def kinto_fresh_server(kinto_server: str) -> str:
     """The session's Kinto server, emptied before this test."""
-    requests.post(kinto_server + "/__flush__", timeout=10).raise_for_status()
+    flush(kinto_server)
     return kinto_server
 
 
@@ -208,7 +207,7 @@ def kinto_pg_server(kinto_postgresql: PostgreSQL) -> Iterator[str]:
 @pytest.fixture
 def kinto_fresh_pg_server(kinto_pg_server: str) -> str:
     """The session's Kinto on PostgreSQL, emptied before this test."""
-    requests.post(kinto_pg_server + "/__flush__", timeout=10).raise_for_status()
+    flush(kinto_pg_server)
     return kinto_pg_server
 
 

@@ -337,7 +337,19 @@ class KintoServer:
 
     def flush(self) -> None:
         """Delete everything on the server (``POST /__flush__``)."""
-        requests.post(self.url + "/__flush__", timeout=10).raise_for_status()
+        flush(self.url)
+
+
+def flush(url: str) -> None:
+    """``POST /__flush__`` on the Kinto at ``url``: everything deleted. Kinto on PostgreSQL
+    answers 503 (with ``Retry-After``) for a moment after its database was made or moved:
+    that is waited out, a few seconds at most."""
+    for _ in range(20):
+        answer = requests.post(url + "/__flush__", timeout=10)
+        if answer.status_code != 503:
+            break
+        time.sleep(0.5)
+    answer.raise_for_status()
 
 
 def port_in_use(host: str, port: int) -> bool:
