@@ -20,12 +20,24 @@ import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Union
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
+
+import requests
 
 from ._messages import Request, StreamBody
-from ._transport import Transport
+from ._transport import Transport, _never_sent
 from ._urls import origin, redacted
-from .exceptions import HashMismatch, InvalidResponse, UnsafeURL
+from .exceptions import (
+    HashMismatch,
+    HTTPError,
+    InvalidResponse,
+    KintoConnectionError,
+    KintoError,
+    OutcomeUnknown,
+    ServerError,
+    TooManyRequests,
+    UnsafeURL,
+)
 
 __all__ = ["Attachment", "FileSource", "OriginalFile", "download", "upload"]
 
@@ -121,6 +133,7 @@ class _Source:
             hint = " (wrap bytes in io.BytesIO)" if isinstance(file, (bytes, bytearray)) else ""
             raise TypeError(f"attach a path or a binary file object, not "
                             f"{type(file).__name__}{hint}")
+        self.digest, self.size, self.read_whole = hashlib.sha256(), 0, False
         name = getattr(self.file, "name", None)
         self.name = os.path.basename(name) if isinstance(name, str) and name else None
         try:
@@ -130,9 +143,11 @@ class _Source:
             raise
 
     def chunks(self) -> Iterator[bytes]:
-        """The bytes from where the file stood, exactly ``length`` of them when it is known."""
+        """The bytes from where the file stood, exactly ``length`` of them when it is known;
+        their SHA-256 and size kept as they go (``read_whole`` once all were given)."""
         if self.start is not None:
             self.file.seek(self.start)
+        self.digest, self.size, self.read_whole = hashlib.sha256(), 0, False
         left = self.length
         while left is None or left > 0:
             try:
@@ -143,10 +158,14 @@ class _Source:
                 if left:
                     raise _ReadFailed(OSError(f"{_describe(self.file)} shrank by {left} bytes "
                                               "while it was being sent"))
+                self.read_whole = True
                 return
             if left is not None:
                 left -= len(piece)
+            self.digest.update(piece)
+            self.size += len(piece)
             yield piece
+        self.read_whole = True
 
     def close(self) -> None:
         if self.owned:
@@ -220,14 +239,53 @@ def upload(transport: Transport, path: str, file: FileSource, *, filename: str |
         media = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
         if not _MEDIA_TYPE.match(media):
             raise ValueError(f"not a media type: {media!r} (e.g. 'text/csv')")
-        body = _multipart(source, name, media, fields)
+        request = Request("POST", path, _multipart(source, name, media, fields))
         try:
-            answer = transport.send(Request("POST", path, body))
+            answer = transport.send(request).json()
         except _ReadFailed as failed:
             raise failed.error from None  # the file's own error, not a "lost connection"
+        except (KintoConnectionError, ServerError, InvalidResponse) as error:
+            if not (source.read_whole and _unclear(error)):
+                raise
+            # Applied or not, the answer does not say: the record tells (never resent blindly).
+            answer = _read_back(transport, request, source, where, error)
     finally:
         source.close()
-    return Attachment.from_server(answer.json(), where)
+    return Attachment.from_server(answer, where)
+
+
+def _unclear(error: KintoError) -> bool:
+    """Whether a failed upload may have been applied: its answer lost after sending, a
+    gateway's 5xx (not Kinto's own, whose transaction rolled back), or a 2xx unreadable."""
+    if isinstance(error, KintoConnectionError):
+        return not (isinstance(error.cause, requests.RequestException)
+                    and _never_sent(error.cause))
+    if isinstance(error, ServerError):
+        return error.errno is None
+    return True
+
+
+def _read_back(transport: Transport, request: Request, source: _Source, where: str,
+               error: KintoError) -> Any:
+    """The record's attachment metadata if it is the file we sent (same size and SHA-256),
+    else ``error``; ``OutcomeUnknown`` if the record cannot be read (its GET retried as
+    reads are)."""
+    record_path = urlsplit(request.path).path.rsplit("/attachment", 1)[0]
+    try:
+        held = transport.send(Request("GET", record_path)).json_object()
+    except (KintoConnectionError, ServerError, TooManyRequests, InvalidResponse) as failed:
+        raise OutcomeUnknown(request, failed) from failed
+    except HTTPError:
+        raise error from None  # not there (404), or not ours to read: the failure stands
+    data = held.get("data")
+    meta = data.get("attachment") if isinstance(data, Mapping) else None
+    # A file the server gzipped is described, as uploaded, by "original".
+    sent = meta.get("original") if isinstance(meta, Mapping) and meta.get("original") else meta
+    if not (isinstance(sent, Mapping) and sent.get("size") == source.size
+            and isinstance(sent.get("hash"), str) and _digest_matches(sent["hash"], source.digest)):
+        raise error
+    logger.info("%s: the upload was applied though its answer was lost (%s)", where, error)
+    return meta
 
 
 # -- download --------------------------------------------------------------------------------

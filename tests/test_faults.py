@@ -4,14 +4,26 @@ read-backs that fail too, unreadable answers. Each test judges against the serve
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kinto_query import Bucket, Client, Collection, OutcomeUnknown, Record, ServerError
+from kinto_query import (
+    Attachment,
+    Bucket,
+    Client,
+    Collection,
+    KintoConnectionError,
+    OutcomeUnknown,
+    Record,
+    ServerError,
+)
 from kinto_query._report import BatchReport
 from kinto_query._retry import RetryPolicy
 
@@ -319,3 +331,51 @@ def test_a_write_whose_retries_ran_out_unanswered_says_the_outcome_is_unknown(
     with pytest.raises(OutcomeUnknown):
         record.save()
     assert held(url) == {"title": "mine"}
+
+
+@pytest.mark.parametrize("fault", [Fault.RESET_AFTER, Fault.GATEWAY_AFTER, Fault.GARBLED_AFTER])
+def test_an_upload_that_landed_before_its_answer_was_lost_is_a_success(
+    proxied: tuple[str, FaultProxy, Collection], fault: Fault, tmp_path: Path
+) -> None:
+    """attach(): the POST is applied, its answer lost (or a gateway's 502, or cut short): the
+    record is read back, holds the file we sent (size and SHA-256), so it is attached, not
+    resent, and the loaded record shows it."""
+    url, proxy, todo = proxied
+    content = b"quarterly figures\n" * 20_000  # several 256 KiB pieces
+    source = tmp_path / "figures.txt"
+    source.write_bytes(content)
+    record = todo.get("r1")
+    proxy.fail_next(fault, methods={"POST"})
+    attached = record.attach(source)
+    stored = raw_get(url, RECORD)["data"]["attachment"]
+    assert (stored["size"], stored["hash"]) == (len(content), hashlib.sha256(content).hexdigest())
+    assert attached == record.attachment == Attachment.from_server(stored, "r1")
+    assert record.last_modified == raw_get(url, RECORD)["data"]["last_modified"]
+    assert [o for m, _, o in proxy.log if m == "POST"] == [fault.name]
+
+
+def test_an_upload_not_applied_keeps_its_error(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    """The connection is reset before the server got the upload: the read-back finds no such
+    file on the record, so the connection error stands (and nothing was resent)."""
+    url, proxy, todo = proxied
+    proxy.fail_next(Fault.RESET, methods={"POST"})
+    with pytest.raises(KintoConnectionError):
+        todo.record(id="r1").attach(io.BytesIO(b"hello"), filename="a.txt")
+    assert raw_get(url, RECORD)["data"].get("attachment") is None
+    assert [o for m, _, o in proxy.log if m == "POST"] == ["RESET"]
+
+
+def test_an_upload_whose_outcome_cannot_be_read_says_so(
+    proxied: tuple[str, FaultProxy, Collection],
+) -> None:
+    url, proxy, todo = proxied
+    proxy.fail_next(Fault.RESET_AFTER, methods={"POST"})
+    proxy.inject(Fault.UNAVAILABLE, methods={"GET"})
+    with pytest.raises(OutcomeUnknown, match="the outcome is unknown") as caught:
+        todo.record(id="r1").attach(io.BytesIO(b"hello"), filename="a.txt")
+    assert caught.value.request.method == "POST"
+    assert caught.value.request.path.endswith("/records/r1/attachment")
+    assert raw_get(url, RECORD)["data"]["attachment"]["size"] == 5  # it had landed
+    assert [o for m, _, o in proxy.log if m == "POST"] == ["RESET_AFTER"]
