@@ -181,7 +181,8 @@ class Record(Resource):
 
         ``filename`` defaults to the file's name, ``mimetype`` to a guess from it. A new record
         is created with its data and permissions; a loaded one is reloaded afterwards (one
-        ``GET``). Never retried: the file may not be readable twice. The client's ``deadline``
+        ``GET``). Never retried: the file may not be readable twice; an answer lost is settled by
+        reading the record back (``OutcomeUnknown`` if it cannot be). The client's ``deadline``
         bounds the whole exchange, upload included: raise it for large files on slow links.
 
         Example: ``todo.record(id="r1").attach("report.pdf")``.

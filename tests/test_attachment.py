@@ -236,7 +236,10 @@ def test_download_targets_are_checked_first(offline_client: Client, tmp_path: Pa
 
 def test_a_streamed_upload_is_never_retried(scripted: tuple[str, Script]) -> None:
     url, script = scripted
-    script.answers = [(503, {"Retry-After": "0"}, b"")] * 3
+    # Kinto's own 503 (errno 201): nothing applied, so no read-back either; a plain POST is
+    # resent on it.
+    busy = b'{"code": 503, "errno": 201, "error": "Service Unavailable", "message": "retry"}'
+    script.answers = [(503, {"Retry-After": "0", "Content-Type": "application/json"}, busy)] * 3
     record = Client(url, auth=AUTH).bucket("b").collection("c").record(id="r1")
     with pytest.raises(ServerError):
         record.attach(io.BytesIO(b"hello"), filename="a.txt")
