@@ -3,7 +3,6 @@ a user does, against the kit's live Remote Settings server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,15 +93,6 @@ def test_monitor_lists_collections_filters_and_shows_its_url(
     shown = run(["monitor", "--bucket", "main", "--url"], server=url, auth=None)
     assert shown.out == (f"GET {url}/buckets/monitor/collections/changes/changeset"
                          "?_expected=0&bucket=main\n")
-
-
-@pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    screen = Terminal(tmp_path)
-    try:
-        yield screen
-    finally:
-        screen.stop()
 
 
 def test_on_a_terminal_the_monitor_is_a_table(
