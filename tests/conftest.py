@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import socket
 import struct
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -378,3 +381,19 @@ def scripted() -> Iterator[tuple[str, Script]]:
     handler = type("ScriptedHandler", (Handler,), {"script": script})
     with local_server(handler) as origin:
         yield origin + "/v1", script
+
+
+def paste_into_repl(blocks: Iterable[str], server_url: str, *, timeout: float) -> str:
+    """What ``python -i`` prints when the blocks are pasted into it as a reader would, line by
+    line, a blank line after each (the REPL ends an indented block only at a blank line, so a
+    block without one is a SyntaxError there though it runs as a file); fails the test on any
+    traceback or SyntaxError."""
+    pasted = "".join(for_docs_server(block, server_url) + "\n" for block in blocks)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
+    done = subprocess.run(
+        [sys.executable, "-i", "-q"], input=pasted, capture_output=True, text=True,
+        timeout=timeout, env=env, check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "SyntaxError" not in done.stderr, done.stderr
+    return done.stdout

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from .conftest import for_docs_server, markdown_blocks
+from .conftest import for_docs_server, markdown_blocks, paste_into_repl
 
 DOCS = Path(__file__).parent.parent / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "_snippets" not in p.parts
@@ -159,14 +158,6 @@ def test_page_examples_paste_into_the_python_repl(page: Path, fresh_docs_server:
     docs_server = fresh_docs_server
     # As the README's: a reader pastes a block into `python`; an indented block must end at a
     # blank line there, and a blank line inside one ends it too early.
-    pasted = "".join(for_docs_server(block, docs_server) + "\n"
-                     for block in markdown_blocks(page_text(page)))
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
-    done = subprocess.run(
-        [sys.executable, "-i", "-q"], input=pasted, capture_output=True, text=True,
-        timeout=180, env=env, check=False,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    assert "SyntaxError" not in done.stderr, done.stderr
+    printed = paste_into_repl(markdown_blocks(page_text(page)), docs_server, timeout=180)
     for expected in PRINTED.get(page_id(page), []):
-        assert expected in done.stdout
+        assert expected in printed

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import for_docs_server, markdown_blocks
+from .conftest import for_docs_server, markdown_blocks, paste_into_repl
 
 README = Path(__file__).parent.parent / "README.md"
 BLOCKS = markdown_blocks(README.read_text())
@@ -57,14 +54,7 @@ def test_readme_examples_run(docs_server: str) -> None:
 def test_readme_blocks_paste_into_the_python_repl(docs_server: str) -> None:
     # Pasted line by line as a reader would: the REPL ends an indented block only at a blank
     # line, so a block without one is a SyntaxError there though it runs as a file.
-    pasted = "".join(for_docs_server(block, docs_server) + "\n" for block in BLOCKS)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
-    done = subprocess.run(
-        [sys.executable, "-i", "-q"], input=pasted, capture_output=True, text=True,
-        timeout=120, env=env, check=False,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    assert "SyntaxError" not in done.stderr, done.stderr
-    assert f"<Client '{docs_server}', auth=BasicAuth('alice', '***')>" in done.stdout
+    printed = paste_into_repl(BLOCKS, docs_server, timeout=120)
+    assert f"<Client '{docs_server}', auth=BasicAuth('alice', '***')>" in printed
     for expected in PRINTED:
-        assert expected in done.stdout
+        assert expected in printed
