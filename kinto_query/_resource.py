@@ -53,9 +53,11 @@ class _DataAttribute:
     """``obj.data``: the object's fields (fetched on first use): ``obj.data.title``,
     ``obj.data["title"]``; assigning replaces them.
 
-    The view, once made, lives in the instance's dict, where Python finds it before this
-    descriptor (it has no ``__set__``, so it is not consulted then): reading ``record.data``
-    in a scan costs no Python call. ``Resource.__setattr__`` handles assignment.
+    The view (and the hook through which it tells its owner of a change) is made on the
+    first read and kept in the instance's dict, where Python finds it before this descriptor
+    (it has no ``__set__``, so it is not consulted then): a record never read costs no view,
+    and reading ``record.data`` again costs no Python call. ``Resource.__setattr__`` handles
+    assignment.
     """
 
     @overload
@@ -63,7 +65,16 @@ class _DataAttribute:
     @overload
     def __get__(self, obj: Resource, owner: Any = None) -> Data: ...
     def __get__(self, obj: Resource | None, owner: Any = None) -> Data | _DataAttribute:
-        return self if obj is None else obj._data_view()
+        if obj is None:
+            return self
+        raw = obj._raw
+        if raw is None:
+            obj.refresh()
+            raw = obj._raw
+            assert raw is not None
+        # The hook: a weak link back (see Toucher).
+        view = obj.__dict__["data"] = make_view(raw, Toucher(obj))
+        return view
 
     if TYPE_CHECKING:  # for type checkers only: at run time assignment is __setattr__'s
         def __set__(self, obj: Resource, value: Mapping[str, Any]) -> None: ...
@@ -120,13 +131,6 @@ class Resource:
             self._replace_data(value)
         else:
             object.__setattr__(self, name, value)
-
-    def _data_view(self) -> Data:
-        if self._raw is None:
-            self.refresh()
-        assert self._raw is not None
-        view = self.__dict__["data"] = make_view(self._raw, Toucher(self))
-        return view
 
     def _replace_data(self, value: Mapping[str, Any]) -> None:
         raw = raw_of(value) if isinstance(value, Data) else dict(value)
