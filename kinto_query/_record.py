@@ -136,9 +136,9 @@ class Record(Resource):
         """What builds the records of ``collection`` from the items of its pages (a query's
         factory): ``factory(item, fields, permissions)``, the item kept, not copied.
 
-        This is the one per-record cost of a scan, so a record costs only what is read: its
-        instance dict holds the four values that differ from record to record (in the dict
-        directly: one store each) and whether it came from the server; its transport and
+        This is the one per-record cost of a scan, so a record costs only what is read: it
+        holds the four values that differ from record to record and whether it came from the
+        server (set as plain attributes: Resource has no ``__setattr__``); its transport and
         bucket id are its collection's; its path, its ``Data`` view and that view's
         change-tracking hook are made on first use. Kinto's own id needs no check. (A
         closure: one Python call per record, where a partial of a classmethod costs more.)
@@ -150,19 +150,18 @@ class Record(Resource):
             record_id = data.pop("id")
             last_modified = data.pop("last_modified", None)
             record: Record = new(cls)
-            state = record.__dict__
-            state["collection"] = collection
-            state["id"] = record_id
-            state["last_modified"] = last_modified if type(last_modified) is int else None
-            state["_raw"] = data
-            state["_from_server"] = True
+            record.collection = collection
+            record.id = record_id
+            record.last_modified = last_modified if type(last_modified) is int else None
+            record._raw = data
+            record._from_server = True
             if fields is not None:
-                state["_fields"] = fields
+                record._fields = fields
             if "deleted" in data and len(data) == 1 and data["deleted"] is True:
                 del data["deleted"]  # a tombstone: id, last_modified and deleted only
-                state["deleted"] = True
+                record.deleted = True
             if permissions is not None:
-                state["_permissions"] = record._new_permissions(permissions)
+                record._permissions = record._new_permissions(permissions)
             return record
 
         return from_page
