@@ -31,6 +31,7 @@ from ._config import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Config, Options, Timeout
 from ._endpoints import endpoint_path
 from ._messages import Request, Response, StreamBody, StreamedResponse, if_match
 from ._retry import Again, applied, idempotent, retry_after_seconds, with_retries
+from ._signer import refuse_signer_owned
 from ._urls import (
     DEFAULT_SERVER_URL,
     check_v1_redirect,
@@ -227,6 +228,11 @@ class Transport:
             self._server_info = info
         return self._server_info
 
+    @property
+    def known_server_info(self) -> dict[str, Any] | None:
+        """``server_info()`` if it was read already, else None (no request made)."""
+        return self._server_info
+
     # -- sending ---------------------------------------------------------------------------
 
     @overload
@@ -246,10 +252,17 @@ class Transport:
         against the server: if the first attempt was applied, that is the answer.
         A ``StreamBody`` is never retried.
 
+        A write to a collection that a Remote Settings signer owns (a destination or
+        preview) is refused before sending (``SignerOwned``), once the server's capabilities
+        are known (``server_info()``, which review steps and bulk writes read); the guard
+        never reads them itself, so a plain Kinto server gets no extra request.
+
         ``stream=True``: a success comes back as a ``StreamedResponse`` whose body is read as it
         arrives (errors are read whole and raised as usual); the deadline still bounds the
         attempt, body included. Only the request is retried, never a body half read.
         """
+        if request.method not in _READS:
+            refuse_signer_owned(self._server_info, request.method, request.path, request.body)
         return self._send(request, stream=stream, public=False)
 
     @overload
