@@ -188,13 +188,7 @@ def review_step(collection: Collection, step: Step, message: str | None = None) 
     assert version is not None  # loaded from the server
     path = f"/buckets/{collection.bucket.id}/collections/{collection.id}"
     status = _text(collection.data.get("status"))
-    if step == "decline" and status != "to-review":
-        # Sure before sending: If-Match pins this status, and the signer would take
-        # work-in-progress over itself as nothing at all.
-        raise InvalidReviewStep(
-            f"{path} is not under review (its status is {status!r}): there is nothing to "
-            "decline; request_review() first, or review_status() to see where it stands",
-            collection=path, review_status=status)
+    _refuse_before_sending(collection, step, path, status, resource)
     target, field = _STEPS[step]
     data: dict[str, Any] = {"status": target}
     if field is not None:
@@ -212,6 +206,39 @@ def review_step(collection: Collection, step: Step, message: str | None = None) 
     # tracking fields, a newer timestamp): read that back.
     collection.refresh()
     return _status_of(collection, resource)
+
+
+def _refuse_before_sending(collection: Collection, step: str, path: str, status: str | None,
+                           resource: SignerResource) -> None:
+    """The refusals that are sure before sending: ``If-Match`` pins the status read, and
+    kinto-signer's rules on it are these. Caught here, they also spare the memory backend,
+    which does not roll a refused step back (its status would stay the one refused)."""
+    def invalid(why: str) -> InvalidReviewStep:
+        return InvalidReviewStep(f"{path} {why}; review_status() says where it stands",
+                                 collection=path, review_status=status)
+
+    if step == "decline" and status != "to-review":
+        # The signer would take work-in-progress over itself as nothing at all.
+        raise invalid(f"is not under review (its status is {status!r}): there is nothing to "
+                      "decline; request_review() first")
+    if step == "rollback" and status == "signed":
+        raise invalid("has no changes to roll back (its status is 'signed'): there is "
+                      "nothing to roll back")
+    if step != "approve":
+        return
+    if status == "signed":
+        raise invalid("is signed already (its status is 'signed'): there is nothing to "
+                      "approve")
+    if resource.to_review_enabled and status != "to-review":
+        raise invalid(f"is not under review (its status is {status!r}): request_review() "
+                      "first (as the editor), then another user approves")
+    requester = collection.data.get("last_review_request_by")
+    user = (collection.transport.server_info().get("user") or {}).get("id")
+    if resource.to_review_enabled and requester is not None and requester == user:
+        raise LastEditorCannotReview(
+            f"{path}: you ({user}) asked for this review yourself, and the last editor "
+            "cannot approve it; another user (a reviewer) must approve() it, or decline() "
+            "it and edit on; nothing was sent", collection=path, review_status=status)
 
 
 def _refusal(error: Forbidden | BadRequest, step: str, path: str, status: str | None,

@@ -20,15 +20,17 @@ from kinto_query import (
     PreconditionFailed,
     ReviewConflict,
     ReviewError,
+    ReviewForbidden,
     ReviewStatus,
     SignerOwned,
     SigningNotEnabled,
     verify_signature,
 )
+from kinto_query._messages import Request
 from kinto_query.testing import RemoteSettingsServer
 from kinto_query.testing.remote_settings import EDITOR, REVIEWER
 
-from .conftest import RequestLog
+from .conftest import RequestLog, scripted_client
 
 pytestmark = pytest.mark.live
 
@@ -165,36 +167,106 @@ def test_the_last_editor_cannot_approve(rs: RemoteSettingsServer, editor: Client
     ours = _workspace(editor)
     ours.create_record({"id": "be", "name": "Belgium"})
     ours.request_review("mine")
+    log = RequestLog(editor)
     with pytest.raises(LastEditorCannotReview) as caught:
         ours.approve()
     error = caught.value
-    assert error.cause is not None and (error.cause.status, error.cause.errno) == (403, 121)
-    assert error.review_status == "to-review"
+    # Sure before sending (If-Match pins who asked): nothing sent, and the memory backend,
+    # which keeps a refused status, is not left at 'to-sign'.
+    assert error.cause is None and log.sent == []
+    assert error.review_status == "to-review" and error.collection == WORKSPACE
     assert str(error) == (
-        f"{WORKSPACE} (approve() refused: Last editor cannot review): you asked for this "
-        "review yourself, and the last editor cannot approve it; another user (a reviewer) "
-        "must approve() it, or decline() it and edit on")
+        f"{WORKSPACE}: you ({_user_id(editor)}) asked for this review yourself, and the last "
+        "editor cannot approve it; another user (a reviewer) must approve() it, or decline() "
+        "it and edit on; nothing was sent")
+    assert ours.review_status().status == "to-review"
     assert set(_names(_raw_destination(rs))) == {"fr", "de"}
 
 
+def test_the_servers_refusals_are_translated() -> None:
+    """The server's own refusals, for the cases the client does not see coming (another
+    kinto-signer's rules): hand-written answers, since the kit's server, whose rules the
+    client checks first, never sends them for these steps."""
+    info = {"capabilities": {"signer": {
+        "resources": [{"source": {"bucket": "ws", "collection": None},
+                       "destination": {"bucket": "pub", "collection": None}}],
+        "to_review_enabled": False, "editors_group": "{collection_id}-editors",
+        "reviewers_group": "{collection_id}-reviewers", "group_check_enabled": True}},
+        "user": {"id": "account:ann"}}
+    said: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    def answer(request: Request) -> tuple[int, Any]:
+        if request.path == "/":
+            return 200, info
+        if request.method == "GET":
+            return 200, {"data": {"id": "c", "status": "work-in-progress",
+                                  "last_modified": 10}}
+        return said["now"]
+
+    client, transport = scripted_client(answer)
+    collection = client.bucket("ws").collection("c")
+    said["now"] = (403, {"code": 403, "errno": 121, "error": "Forbidden",
+                         "message": "Last editor cannot review"})
+    with pytest.raises(LastEditorCannotReview, match=r"\(approve\(\) refused: Last editor "
+                       r"cannot review\): you asked for this review yourself") as last:
+        collection.approve()
+    assert last.value.cause is not None and last.value.cause.errno == 121
+    said["now"] = (403, {"code": 403, "errno": 121, "error": "Forbidden",
+                         "message": "Not in c-editors group"})
+    with pytest.raises(ReviewForbidden, match="this user is not in the group 'c-editors' of "
+                       "bucket 'ws' that the signer checks; ask an admin to add you to "
+                       "/buckets/ws/groups/c-editors"):
+        collection.request_review("x")
+    said["now"] = (400, {"code": 400, "errno": 109, "error": "Bad Request",
+                         "message": "Collection not under review"})
+    with pytest.raises(InvalidReviewStep, match=r"\(approve\(\) refused: Collection not "
+                       r"under review\): the status is 'work-in-progress'"):
+        collection.approve()
+    patch = [r for r in transport.sent if r.method == "PATCH"][-1]
+    assert patch.headers == {"If-Match": '"10"'} and patch.body == {"data": {"status": "to-sign"}}
+
+
+def test_the_group_check_of_a_server_that_enforces_it() -> None:
+    with RemoteSettingsServer(settings={"signer_group_check_enabled": "true"}) as server:
+        editor, reviewer = Client(server.url, auth=EDITOR), Client(server.url, auth=REVIEWER)
+        Bucket("main-workspace", client=editor, create=True,
+               permissions={"write": ["system.Authenticated"]})
+        # Its creator is made the only member of 'editors'; 'reviewers' starts empty.
+        ours = editor.bucket("main-workspace").create_collection("regions")
+        ours.create_record({"id": "fr", "name": "France"})
+        # A record change moves the collection's version: read it, then step from it.
+        assert ours.review_status().status == "work-in-progress"
+        ours.request_review("first")
+        with pytest.raises(ReviewForbidden, match="not in the group 'reviewers' of bucket "
+                           "'main-workspace'") as caught:
+            _workspace(reviewer).approve()
+        assert caught.value.cause is not None and caught.value.cause.status == 403
+
+
 def test_steps_that_do_not_apply_to_the_status(editor: Client, reviewer: Client) -> None:
+    """Each sure before sending: ``If-Match`` pins the status they are judged on."""
     ours, theirs = _workspace(editor), _workspace(reviewer)
-    with pytest.raises(InvalidReviewStep, match="nothing to roll back") as rolled:
-        ours.rollback()  # signed: no work in progress
-    assert rolled.value.cause is not None and rolled.value.cause.status == 400
+    ours.refresh()
+    editor.server_info()
+    log = RequestLog(editor)
+    with pytest.raises(InvalidReviewStep, match="has no changes to roll back \\(its status "
+                       "is 'signed'\\)") as rolled:
+        ours.rollback()
+    with pytest.raises(InvalidReviewStep, match="is signed already"):
+        ours.approve()
+    assert rolled.value.cause is None and log.sent == []
     ours.create_record({"id": "be", "name": "Belgium"})
-    # Declining what is not under review is refused before sending: the signer would take
-    # it as nothing at all.
     theirs.refresh()
     reviewer.server_info()
     log = RequestLog(reviewer)
     with pytest.raises(InvalidReviewStep, match="is not under review \\(its status is "
                        "'work-in-progress'\\): there is nothing to decline") as declined:
         theirs.decline("no")
-    assert declined.value.cause is None and log.sent == []
-    with pytest.raises(InvalidReviewStep, match=r"Collection not under review\): the status "
-                       r"is 'work-in-progress'; request_review\(\) first"):
+    assert declined.value.review_status == "work-in-progress"
+    with pytest.raises(InvalidReviewStep, match=r"is not under review \(its status is "
+                       r"'work-in-progress'\): request_review\(\) first \(as the editor\)"):
         theirs.approve()
+    assert log.sent == []
 
 
 def test_a_rollback_puts_the_workspace_back_to_the_destination(
