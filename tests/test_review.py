@@ -27,12 +27,10 @@ from kinto_query import (
     verify_signature,
 )
 from kinto_query._messages import Request
-from kinto_query.testing import RemoteSettingsServer
+from kinto_query.testing import RemoteSettingsServer, publish
 from kinto_query.testing.remote_settings import EDITOR, REVIEWER
 
 from .conftest import RequestLog, scripted_client
-
-pytestmark = pytest.mark.live
 
 REGIONS = [{"id": "fr", "name": "France"}, {"id": "de", "name": "Germany"}]
 WORKSPACE = "/buckets/main-workspace/collections/regions"
@@ -226,6 +224,7 @@ def test_the_servers_refusals_are_translated() -> None:
     assert patch.headers == {"If-Match": '"10"'} and patch.body == {"data": {"status": "to-sign"}}
 
 
+@pytest.mark.live
 def test_the_group_check_of_a_server_that_enforces_it() -> None:
     with RemoteSettingsServer(settings={"signer_group_check_enabled": "true"}) as server:
         editor, reviewer = Client(server.url, auth=EDITOR), Client(server.url, auth=REVIEWER)
@@ -357,3 +356,23 @@ def test_a_plain_kinto_write_sends_no_more_requests(kinto_fresh_server: str) -> 
     log.clear()
     fresh.bucket("b").collection("c").delete_record("r1")
     assert log.sent == [("DELETE", "/buckets/b/collections/c/records/r1")]
+
+
+@pytest.mark.kinto_remote_settings
+def test_a_review_request_on_a_cassette(kinto_client: Client, kinto_recorder: Any) -> None:
+    publish(kinto_recorder.server_url, "regions", REGIONS, session=kinto_recorder.new_session())
+    ours = kinto_client.bucket("main-workspace").collection("regions")
+    ours.create_record({"id": "be", "name": "Belgium"})
+    before = ours.review_status()
+    assert before.status == "work-in-progress"
+    assert before.last_edit_by == kinto_client.server_info()["user"]["id"]
+    log = RequestLog(kinto_client)
+    asked = ours.request_review("Add Belgium")
+    assert (asked.status, asked.editor_comment) == ("to-review", "Add Belgium")
+    assert log.sent == [("PATCH", WORKSPACE), ("GET", WORKSPACE)]
+    assert log.requests[0].headers["If-Match"] == f'"{before.timestamp}"'
+    with pytest.raises(LastEditorCannotReview):
+        ours.approve()
+    with pytest.raises(SignerOwned):
+        kinto_client.bucket("main").collection("regions").delete_record("fr")
+    assert len(log.sent) == 2  # neither refusal sent anything

@@ -14,8 +14,6 @@ from kinto_query.testing.remote_settings import EDITOR, REVIEWER
 
 from .clitools import Terminal, cli_env, one_error_line, run
 
-pytestmark = pytest.mark.live
-
 REGIONS = [{"id": "fr", "name": "France"}, {"id": "de", "name": "Germany"}]
 TARGET = "main-workspace/regions"
 ED, REV = ":".join(EDITOR), ":".join(REVIEWER)
