@@ -340,6 +340,9 @@ def test_a_bulk_write_from_a_fresh_client_is_guarded_too(
         editor.bucket("main").collection("regions").create_records([{"id": "x", "name": "X"}])
     assert isinstance(caught.value, SignerOwned)
     assert log.sent == [("GET", "/")]  # its chunk size, read once; no batch sent
+    with pytest.raises(SignerOwned), editor.batch() as batch:  # a mixed batch too
+        batch.create(editor.bucket("main").collection("regions").record({"id": "y"}))
+    assert log.sent == [("GET", "/")]
 
 
 def test_a_plain_kinto_write_sends_no_more_requests(kinto_fresh_server: str) -> None:
