@@ -71,7 +71,7 @@ def test_the_guard_refuses_writes_to_what_the_signer_owns() -> None:
     batch = {"defaults": {"method": "PUT"}, "requests": [
         {"path": "/buckets/ws/collections/c/records/ok"},
         {"path": "/buckets/pub/collections/c/records/no"}]}
-    with pytest.raises(SignerOwned, match="^PUT /buckets/pub/collections/c/records/no"):
+    with pytest.raises(SignerOwned, match=r"^PUT /buckets/pub/collections/c/records/no"):
         refuse_signer_owned(INFO, "POST", "/batch", batch)
 
 
