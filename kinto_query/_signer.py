@@ -173,10 +173,11 @@ def _collection_of(path: str) -> tuple[str, str] | None:
 
 
 def refuse_signer_owned(info: Mapping[str, Any] | None, method: str, path: str,
-                        body: Any = None) -> None:
+                        body: Any = None, *, refused: bool = False) -> None:
     """``SignerOwned`` if this write (or one a batch carries) changes a destination or
     preview collection (or what is in it); ``info`` is the server's ``GET /v1/`` answer,
-    None when not read yet (then nothing is checked)."""
+    None when not read yet (then nothing is checked). ``refused``: the server refused the
+    write already (the message says so, instead of "nothing was sent")."""
     if info is None:
         return
     entries = signer_resources(info)
@@ -195,6 +196,6 @@ def refuse_signer_owned(info: Mapping[str, Any] | None, method: str, path: str,
                 f"{verb} {urlsplit(target).path}: /buckets/{named[0]}/collections/{named[1]} "
                 f"is the {role} of {resource.workspace}, written by the signer only; make the "
                 f"change in {resource.workspace} (bucket {resource.workspace.bucket!r}) and "
-                "have it reviewed: nothing was sent",
+                f"have it reviewed: {'the server refused it' if refused else 'nothing was sent'}",
                 collection=f"/buckets/{named[0]}/collections/{named[1]}",
                 workspace=str(resource.workspace))

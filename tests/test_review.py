@@ -13,6 +13,7 @@ import requests
 from kinto_query import (
     BatchError,
     Bucket,
+    Forbidden,
     Client,
     CollectionRef,
     InvalidReviewStep,
@@ -330,6 +331,18 @@ def test_writes_to_a_destination_are_refused_before_any_request(
     # Reads stay allowed, and so do writes to the workspace.
     assert sorted(r.id for r in destination) == ["de", "fr"]
     _workspace(editor).create_record({"id": "be", "name": "Belgium"})
+
+
+def test_a_refused_write_from_a_fresh_client_names_the_workspace(
+    rs: RemoteSettingsServer, reviewer: Client,
+) -> None:
+    # Nothing read yet: the write goes, the server refuses it (the reviewer may not write
+    # there), and only then are the capabilities read, to say where to write.
+    log = RequestLog(reviewer)
+    with pytest.raises(SignerOwned, match="have it reviewed: the server refused it$") as caught:
+        reviewer.bucket("main").collection("regions").create_record({"id": "be"})
+    assert isinstance(caught.value.__cause__, Forbidden)
+    assert log.sent == [("PUT", "/buckets/main/collections/regions/records/be"), ("GET", "/")]
 
 
 def test_a_bulk_write_from_a_fresh_client_is_guarded_too(
