@@ -88,6 +88,13 @@ def test_writing_commands_refuse_a_destination(rs: RemoteSettingsServer) -> None
                input='{"id": "be", "name": "Belgium"}\n')
     assert done.status == 4, done.err
     assert "make the change in /buckets/main-workspace/collections/regions" in done.err
+    # delete sends one request for the lot: the capabilities are read before it.
+    deleted = run(["delete", "main/regions", "--yes"], server=rs.url, auth=ED)
+    assert deleted.status == 4, deleted.err
+    assert "nothing was sent" in one_error_line(deleted.err)
+    published = requests.get(f"{rs.url}/buckets/main/collections/regions/records",
+                             timeout=10).json()["data"]
+    assert sorted(r["id"] for r in published) == ["de", "fr"]
 
 
 def test_on_a_terminal_the_status_is_a_table(rs: RemoteSettingsServer,
