@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import markdown_blocks
+from .conftest import markdown_blocks, paste_into_repl
 
 PAGE = Path(__file__).parent.parent / "docs" / "remote-settings.md"
 READING = PAGE.read_text().partition("## Verifying signatures")[0]
@@ -55,3 +55,6 @@ def test_the_publishing_example_runs_as_written() -> None:
         "work-in-progress /buckets/main/collections/regions", "to-review",
         "LastEditorCannotReview", "Add Belgium", "signed", "['be', 'fr']",
         "/buckets/main-workspace/collections/regions"]
+    # Pasted into the REPL as a reader would: the same lines, among the REPL's prompts.
+    pasted = paste_into_repl(blocks, "http://localhost:8888/v1", timeout=120)
+    assert "LastEditorCannotReview" in pasted and "['be', 'fr']" in pasted
