@@ -13,9 +13,9 @@ import requests
 from kinto_query import (
     BatchError,
     Bucket,
-    Forbidden,
     Client,
     CollectionRef,
+    Forbidden,
     InvalidReviewStep,
     LastEditorCannotReview,
     PreconditionFailed,
