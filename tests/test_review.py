@@ -339,7 +339,7 @@ def test_a_refused_write_from_a_fresh_client_names_the_workspace(
     # Nothing read yet: the write goes, the server refuses it (the reviewer may not write
     # there), and only then are the capabilities read, to say where to write.
     log = RequestLog(reviewer)
-    with pytest.raises(SignerOwned, match="have it reviewed: the server refused it$") as caught:
+    with pytest.raises(SignerOwned, match=r"have it reviewed: the server refused it$") as caught:
         reviewer.bucket("main").collection("regions").create_record({"id": "be"})
     assert isinstance(caught.value.__cause__, Forbidden)
     assert log.sent == [("PUT", "/buckets/main/collections/regions/records/be"), ("GET", "/")]
