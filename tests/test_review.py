@@ -372,6 +372,13 @@ def test_a_plain_kinto_write_sends_no_more_requests(kinto_fresh_server: str) -> 
     log.clear()
     fresh.bucket("b").collection("c").delete_record("r1")
     assert log.sent == [("DELETE", "/buckets/b/collections/c/records/r1")]
+    # A refused write from a client that has read nothing: one GET /v1/ more, to tell a
+    # signer's destination from an ordinary refusal; the refusal stands.
+    stranger = Client(kinto_fresh_server, auth=("bob", "s3cret"))
+    log = RequestLog(stranger)
+    with pytest.raises(Forbidden):
+        stranger.bucket("b").collection("c").create_record({"id": "r2"})
+    assert log.sent == [("PUT", "/buckets/b/collections/c/records/r2"), ("GET", "/")]
 
 
 @pytest.mark.kinto_remote_settings
