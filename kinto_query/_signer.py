@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from .exceptions import SignerOwned
 
-__all__ = ["CollectionRef", "SignerResource", "refuse_signer_owned", "signer_resource",
-           "signer_resources"]
+__all__ = ["CollectionRef", "SignerResource", "names_a_collection", "refuse_signer_owned",
+           "signer_resource", "signer_resources"]
 
 _WRITES = ("PUT", "PATCH", "POST", "DELETE")
 
@@ -170,6 +170,12 @@ def _collection_of(path: str) -> tuple[str, str] | None:
     if len(rest) >= 3 and rest[1] == "collections":
         return rest[0], rest[2]
     return None
+
+
+def names_a_collection(method: str, path: str, body: Any = None) -> bool:
+    """Whether this write (or one a batch carries) is in a collection: what a signer may own."""
+    return any(verb in _WRITES and _collection_of(target) is not None
+               for verb, target in _targets(method, path, body))
 
 
 def refuse_signer_owned(info: Mapping[str, Any] | None, method: str, path: str,

@@ -31,7 +31,7 @@ from ._config import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Config, Options, Timeout
 from ._endpoints import endpoint_path
 from ._messages import Request, Response, StreamBody, StreamedResponse, if_match
 from ._retry import Again, applied, idempotent, retry_after_seconds, with_retries
-from ._signer import refuse_signer_owned
+from ._signer import names_a_collection, refuse_signer_owned
 from ._urls import (
     DEFAULT_SERVER_URL,
     check_v1_redirect,
@@ -273,7 +273,8 @@ class Transport:
         try:
             return self._send(request, stream=stream, public=False)
         except Forbidden as error:
-            if known is None:
+            if known is None and names_a_collection(request.method, request.path,
+                                                    request.body):
                 self._explain_refusal(request, error)
             raise
 
