@@ -231,11 +231,6 @@ class Transport:
             self._server_info = info
         return self._server_info
 
-    @property
-    def known_server_info(self) -> dict[str, Any] | None:
-        """``server_info()`` if it was read already, else None (no request made)."""
-        return self._server_info
-
     # -- sending ---------------------------------------------------------------------------
 
     @overload
