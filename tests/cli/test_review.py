@@ -4,6 +4,7 @@ reviewer, against the kit's live Remote Settings server."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -82,14 +83,15 @@ def test_refusals_have_their_exit_status(rs: RemoteSettingsServer,
     assert "this server signs nothing" in one_error_line(plain.err)
 
 
-def test_writing_commands_refuse_a_destination(rs: RemoteSettingsServer) -> None:
+def test_writing_commands_refuse_a_destination(rs: RemoteSettingsServer,
+                                               tmp_path: Path) -> None:
     # import sends bulk writes, which read the server's capabilities first.
-    done = run(["import", "main/regions", "-"], server=rs.url, auth=ED,
+    done = run(["import", "main/regions", "-"], server=rs.url, auth=ED, cwd=tmp_path,
                input='{"id": "be", "name": "Belgium"}\n')
     assert done.status == 4, done.err
     assert "make the change in /buckets/main-workspace/collections/regions" in done.err
     # delete sends one request for the lot: the capabilities are read before it.
-    deleted = run(["delete", "main/regions", "--yes"], server=rs.url, auth=ED)
+    deleted = run(["delete", "main/regions", "--yes"], server=rs.url, auth=ED, cwd=tmp_path)
     assert deleted.status == 4, deleted.err
     assert "nothing was sent" in one_error_line(deleted.err)
     published = requests.get(f"{rs.url}/buckets/main/collections/regions/records",
