@@ -161,6 +161,18 @@ def test_a_status_changed_by_the_other_user_meanwhile_is_a_conflict(
     assert set(_names(_raw_destination(rs))) == {"fr", "de"}
     assert pickle.loads(pickle.dumps(error)).review_status == "work-in-progress"
 
+    # The status itself changed by the other user: the editor reads it under review and
+    # means to roll back; the reviewer approves first.
+    ours.review_status()
+    ours.request_review("Add Belgium and the Netherlands")
+    assert ours.review_status().under_review
+    theirs.review_status()
+    theirs.approve()
+    with pytest.raises(ReviewConflict, match=r"\(its status is now 'signed'\)") as late:
+        ours.rollback()
+    assert "rollback() again if it still holds" in str(late.value)
+    assert set(_names(_raw_destination(rs))) == {"fr", "de", "be", "nl"}
+
 
 def test_the_last_editor_cannot_approve(rs: RemoteSettingsServer, editor: Client) -> None:
     ours = _workspace(editor)
