@@ -16,6 +16,7 @@ from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._config import Config
 from ._data import Data
+from ._diff import RecordChange, RecordsDiff, diff_records
 from ._endpoints import validate_id
 from ._fetch_changed import CollectionFetch, FetchReport
 from ._grants import Grant, GrantQuery
@@ -33,6 +34,7 @@ from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
 from ._scan import Page
 from ._signature import SignatureVerifier, verify_signature
+from ._sync import SyncReport
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
@@ -48,6 +50,7 @@ from .exceptions import (
     IncompleteScan,
     InvalidId,
     InvalidQuery,
+    InvalidRecords,
     InvalidResponse,
     InvalidSignature,
     KintoConnectionError,
@@ -105,6 +108,7 @@ __all__ = [
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
+    "InvalidRecords",
     "InvalidResponse",
     "InvalidSignature",
     "ItemFailure",
@@ -127,7 +131,9 @@ __all__ = [
     "Principals",
     "Query",
     "Record",
+    "RecordChange",
     "RecordQuery",
+    "RecordsDiff",
     "ReplicationError",
     "ReplicationReport",
     "Request",
@@ -137,6 +143,7 @@ __all__ = [
     "SignatureVerifier",
     "StreamBody",
     "StreamedResponse",
+    "SyncReport",
     "TokenAuth",
     "TooManyRedirects",
     "TooManyRequests",
@@ -145,6 +152,7 @@ __all__ = [
     "UnsafeURL",
     "Watch",
     "__version__",
+    "diff_records",
     "replicate",
     "split_lookup",
     "validate_id",
