@@ -32,8 +32,10 @@ from ._record import Record
 from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
+from ._review import ReviewStatus
 from ._scan import Page
 from ._signature import SignatureVerifier, verify_signature
+from ._signer import CollectionRef, SignerResource
 from ._sync import SyncReport
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
@@ -52,9 +54,11 @@ from .exceptions import (
     InvalidQuery,
     InvalidRecords,
     InvalidResponse,
+    InvalidReviewStep,
     InvalidSignature,
     KintoConnectionError,
     KintoError,
+    LastEditorCannotReview,
     NoAttachment,
     NotAuthenticated,
     NotEnabled,
@@ -63,7 +67,12 @@ from .exceptions import (
     Overwritten,
     PreconditionFailed,
     ReplicationError,
+    ReviewConflict,
+    ReviewError,
+    ReviewForbidden,
     ServerError,
+    SignerOwned,
+    SigningNotEnabled,
     TooManyRedirects,
     TooManyRequests,
     Unauthorized,
@@ -91,6 +100,7 @@ __all__ = [
     "Client",
     "Collection",
     "CollectionFetch",
+    "CollectionRef",
     "Config",
     "ConfigurationError",
     "Conflict",
@@ -110,10 +120,12 @@ __all__ = [
     "InvalidQuery",
     "InvalidRecords",
     "InvalidResponse",
+    "InvalidReviewStep",
     "InvalidSignature",
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "LastEditorCannotReview",
     "Listing",
     "Monitor",
     "MonitorEntry",
@@ -139,8 +151,15 @@ __all__ = [
     "Request",
     "Response",
     "RetryPolicy",
+    "ReviewConflict",
+    "ReviewError",
+    "ReviewForbidden",
+    "ReviewStatus",
     "ServerError",
     "SignatureVerifier",
+    "SignerOwned",
+    "SignerResource",
+    "SigningNotEnabled",
     "StreamBody",
     "StreamedResponse",
     "SyncReport",
