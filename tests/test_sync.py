@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 import requests
 
-from kinto_query import BatchError, Bucket, Client, Collection, RetryPolicy, SyncReport
+from kinto_query import (
+    BatchError,
+    Bucket,
+    Client,
+    Collection,
+    RetryPolicy,
+    SignerOwned,
+    SyncReport,
+)
 from kinto_query.testing import RemoteSettingsServer
 
 from .conftest import AUTH, R1, R2, R3, TODO, RequestLog, own, raw_get, raw_put_record
@@ -132,21 +140,28 @@ def test_sync_the_workspace_then_review_and_sign(
     server.publish("regions", [{"id": "fr", "name": "France"}, {"id": "de", "name": "Germany"}])
     editor = Client(server.url, auth=("rs-editor", "rs-editor-password"))
     workspace = editor.bucket(server.source).collection("regions")
-    report = workspace.sync([{"id": "fr", "name": "la France"}, {"id": "it", "name": "Italy"}],
-                            delete=True)
+    wanted = [{"id": "fr", "name": "la France"}, {"id": "it", "name": "Italy"}]
+    report = workspace.sync(wanted, delete=True)
     assert (report.created, report.updated, report.deleted) == (("it",), ("fr",), ("de",))
-    path = f"{server.url}/buckets/{server.source}/collections/regions"
-    status = requests.get(path, auth=("rs-editor", "rs-editor-password"), timeout=10).json()
-    assert status["data"]["status"] == "work-in-progress"
-    for status_, who in (("to-review", ("rs-editor", "rs-editor-password")),
-                         ("to-sign", ("rs-reviewer", "rs-reviewer-password"))):
-        answer = requests.patch(path, json={"data": {"status": status_}}, auth=who, timeout=30)
-        assert answer.status_code == 200, answer.text
+    assert workspace.request_review("regions from the source of truth").status == "to-review"
+    reviewer = Client(server.url, auth=("rs-reviewer", "rs-reviewer-password"))
+    assert reviewer.bucket(server.source).collection("regions").approve().status == "signed"
     published = requests.get(f"{server.url}/buckets/{server.destination}/collections/regions/"
                              "changeset?_expected=0", timeout=10).json()
     assert {r["id"]: r["name"] for r in published["changes"]} == {"fr": "la France",
                                                                   "it": "Italy"}
-    assert workspace.diff([{"id": "fr", "name": "la France"},
-                           {"id": "it", "name": "Italy"}]).in_sync
+    assert workspace.diff(wanted).in_sync
 
 
+def test_a_sync_of_a_destination_is_refused_before_any_write(
+        kinto_fresh_rs_server: RemoteSettingsServer) -> None:
+    server = kinto_fresh_rs_server
+    server.publish("regions", [{"id": "fr", "name": "France"}])
+    editor = Client(server.url, auth=("rs-editor", "rs-editor-password"))
+    destination = editor.bucket(server.destination).collection("regions")
+    log = RequestLog(editor)
+    with pytest.raises(SignerOwned, match="main-workspace"):
+        destination.sync([{"id": "fr", "name": "la France"}])
+    assert ("POST", "/batch") not in log.sent
+    published = raw_get(server.url, f"/buckets/{server.destination}/collections/regions/records")
+    assert [r["name"] for r in published["data"]] == ["France"]
