@@ -165,3 +165,16 @@ def test_a_sync_of_a_destination_is_refused_before_any_write(
     assert ("POST", "/batch") not in log.sent
     published = raw_get(server.url, f"/buckets/{server.destination}/collections/regions/records")
     assert [r["name"] for r in published["data"]] == ["France"]
+
+
+def test_fields_not_compared_are_kept_on_update(any_todo: Collection,
+                                               kinto_any_server: str) -> None:
+    """kinto-attachment's ``attachment`` (written raw here, as the plugin would) is neither
+    compared nor dropped: the update carries the server's value over."""
+    url = kinto_any_server
+    meta = {"location": "f/1.pdf", "hash": "ab", "size": 3}
+    raw_put_record(url, "r1", {**R1, "attachment": meta})
+    diff = any_todo.diff([{"id": "r1", **R1}, {"id": "r2", **R2, "n": 1}, {"id": "r3", **R3}])
+    assert set(diff.unchanged) == {"r1", "r3"}
+    any_todo.sync([{"id": "r1", **R1, "title": "A"}])
+    assert own(held(url)["r1"]) == {**R1, "title": "A", "attachment": meta}
