@@ -178,3 +178,13 @@ def test_fields_not_compared_are_kept_on_update(any_todo: Collection,
     assert set(diff.unchanged) == {"r1", "r3"}
     any_todo.sync([{"id": "r1", **R1, "title": "A"}])
     assert own(held(url)["r1"]) == {**R1, "title": "A", "attachment": meta}
+
+
+def test_sync_on_another_key_keeps_ids_and_makes_new_ones(todo: Collection,
+                                                          kinto_fresh_server: str) -> None:
+    report = todo.sync([{**R1, "n": 9}, {"title": "z"}], key="title", delete=True)
+    assert report.updated == ("r1",) and sorted(report.deleted) == ["r2", "r3"]
+    (new_id,) = report.created
+    assert new_id is not None and len(new_id) == 36  # a client-made UUID4
+    assert {i: own(r) for i, r in held(kinto_fresh_server).items()} == {
+        "r1": {**R1, "n": 9}, new_id: {"title": "z"}}
