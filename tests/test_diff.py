@@ -104,3 +104,21 @@ def test_describe_limits_each_kind() -> None:
     assert len(diff.describe(limit=None).splitlines()) == 13
     assert repr(diff) == "<RecordsDiff 12 to create, 0 to update, 0 to delete, 0 unchanged>"
     assert isinstance(diff, RecordsDiff)
+
+
+def test_a_sync_report_files_each_write_under_its_action() -> None:
+    from kinto_query import BatchReport, Request, SyncReport
+    from kinto_query._report import BatchItem
+
+    diff = diff_records([{"id": "a", "last_modified": 1}, {"id": "b", "last_modified": 2}],
+                        [{"id": "a", "n": 1}, {"id": "c"}])
+    writes = BatchReport()
+    path = "/buckets/w/collections/c/records/"
+    writes.answer(0, BatchItem(Request("PUT", path + "c"), "c"), 201, {})
+    writes.answer(1, BatchItem(Request("PUT", path + "a"), "a"), 412,
+                  {"details": {"existing": {"id": "a", "n": 5}}})
+    writes.answer(2, BatchItem(Request("DELETE", path + "b"), "b"), 200, {})
+    report = SyncReport.of(diff, writes, deleting=True)
+    assert (report.created, report.updated, report.deleted) == (("c",), (), ("b",))
+    assert report.summary().startswith("created 1, updated 0, deleted 1, unchanged 0; "
+                                       "1 conflict ['a']")
