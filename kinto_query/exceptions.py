@@ -38,6 +38,7 @@
     ├── NoAttachment (LookupError)  the record has no file attached
     ├── ConfigurationError (ValueError)  the client is set up wrong (server_url without /v1)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
+    ├── InvalidRecords (ValueError)  a list of records to sync: one without its key, or two with one
     └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
 
 ``raise_for_response`` is the one place that maps a response to one of these; ``describe``
@@ -113,6 +114,11 @@ def _rebuild(cls: type[KintoError], message: str, attributes: dict[str, Any]) ->
 
 class InvalidQuery(KintoError, ValueError):
     """A query or argument that Kinto cannot express; nothing was sent."""
+
+
+class InvalidRecords(KintoError, ValueError):
+    """A list of records a collection cannot be made to hold: a record without its key (its
+    id), or two records with the same; caught before any request is sent."""
 
 
 class InvalidId(KintoError, ValueError):

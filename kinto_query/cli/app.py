@@ -75,11 +75,12 @@ def _register() -> None:
 
     for command in (read.records, read.count, read.get, read.buckets, read.collections):
         cli.add_command(command)
-    from . import delete, export, importing, wizard
+    from . import delete, export, importing, sync, wizard
 
     cli.add_command(export.export)
     cli.add_command(importing.import_records)
     cli.add_command(delete.delete)
+    cli.add_command(sync.sync)
     cli.add_command(wizard.dump)
     cli.add_command(wizard.load)
     from . import history, identity
