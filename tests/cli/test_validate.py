@@ -1,0 +1,92 @@
+"""Tests of cli/validate.py: records checked against their collection's JSON schema, as
+Kinto's own schema validation does (the same verdicts, proved against a Kinto that has it on)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from kinto_query import Bucket, Client
+from kinto_query.cli.app import run as run_in_process
+from kinto_query.testing import KintoServer
+
+from .clitools import run
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"title": {"type": "string"}, "n": {"type": "integer", "minimum": 0},
+                   "tags": {"type": "array", "items": {"type": "string"}},
+                   "a/b": {"type": "object", "properties": {"c": {"type": "boolean"}}}},
+    "required": ["title", "id", "last_modified"],
+}
+RECORDS = [
+    {"id": "good", "title": "fine", "n": 3},
+    {"id": "bad", "title": 5, "n": -1, "tags": ["x", 2]},
+    {"id": "none", "n": 1},
+    {"id": "nested", "title": "t", "a/b": {"c": "yes"}},
+]
+
+
+def fill(client: Client, *, bucket_schema: bool = False) -> None:
+    data = {"record:schema": {"type": "object", "properties": {"n": {"maximum": 2}}}} \
+        if bucket_schema else {}
+    shop = Bucket("shop", client=client, create=True, data=data)
+    todo = shop.create_collection("todo")
+    todo.create_records(RECORDS)  # this server does not validate: the schema comes after
+    todo.data["schema"] = SCHEMA
+    todo.save()
+
+
+def test_validate_reports_each_invalid_record_with_its_path(kinto_fresh_server: str,
+                                                           alice: Client):
+    fill(alice)
+    done = run(["validate", "shop/todo"], server=kinto_fresh_server)
+    assert done.status == 8
+    assert done.out.splitlines() == [
+        "bad /n: -1 is less than the minimum of 0",
+        "bad /tags/1: 2 is not of type 'string'",
+        "bad /title: 5 is not of type 'string'",
+        "nested /a~1b/c: 'yes' is not of type 'boolean'",
+        "none (record): 'title' is a required property",
+    ]
+    assert done.err == "3 records of 4 invalid in shop/todo\n"
+
+
+def test_the_bucket_record_schema_counts_too_and_a_valid_collection_exits_0(
+        kinto_fresh_server: str, alice: Client):
+    fill(alice, bucket_schema=True)
+    done = run(["validate", "shop/todo"], server=kinto_fresh_server)
+    assert "good /n: 3 is greater than the maximum of 2" in done.out.splitlines()
+    todo = alice.bucket("shop").collection("todo")
+    todo.delete_records(["bad", "none", "nested", "good"])
+    todo.create_records([{"id": "ok", "title": "x", "n": 1}])
+    done = run(["validate", "shop/todo"], server=kinto_fresh_server)
+    assert (done.status, done.out, done.err) == (0, "", "all 1 record of shop/todo are valid\n")
+    Bucket("other", client=alice, create=True).create_collection("plain")
+    done = run(["validate", "other/plain"], server=kinto_fresh_server)
+    assert done.status == 0
+    assert done.err == ("other/plain has no schema (nor its bucket a record:schema): "
+                        "nothing to check\n")
+
+
+def test_our_verdicts_are_kintos(alice: Client, kinto_fresh_server: str):
+    """A Kinto with schema validation on refuses exactly the records we call invalid."""
+    with KintoServer(settings={"experimental_collection_schema_validation": "true"}) as strict:
+        client = Client(strict.url, auth=("alice", "s3cret"))
+        todo = Bucket("shop", client=client, create=True).create_collection(
+            "todo", data={"schema": SCHEMA})
+        report = todo.create_records(RECORDS, raise_on_error=False)
+        assert sorted(f.id for f in report.failed) == ["bad", "nested", "none"]
+
+
+def test_without_jsonschema_it_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]):
+    """In process, jsonschema made unimportable (``None`` in ``sys.modules``); no server:
+    the message comes before any request."""
+    monkeypatch.setitem(sys.modules, "jsonschema", None)
+    with pytest.raises(SystemExit) as exited:
+        run_in_process(["validate", "shop/todo", "--server", "http://127.0.0.1:9/v1"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == ("error: validate needs the jsonschema library: "
+                             "pip install 'kinto_query[validate]'\n")
