@@ -116,6 +116,8 @@ def load_server(client: Client, config: Any, selection: Selection = EVERYTHING, 
     then delete the records of ``delete`` (see ``missing_records``). Counts by
     ``(kind, outcome)``, e.g. ``("bucket", "created")``."""
     buckets = _buckets(config, selection)
+    if attachments is not None:
+        _check_locations(buckets, selection, attachments)  # before any write
     user_id = (client.server_info().get("user") or {}).get("id")
     counts: Counts = {}
 
@@ -146,6 +148,17 @@ def load_server(client: Client, config: Any, selection: Selection = EVERYTHING, 
             raise CliError(f"deleting records of {bucket_id}/{collection_id}: "
                            f"{report.summary()}", ExitStatus.FAILED)
     return counts
+
+
+def _check_locations(buckets: list[tuple[str, dict[str, Any]]], selection: Selection,
+                     attachments: Path) -> None:
+    for bucket_id, entry in buckets:
+        for collection_id, described in _collections(entry, bucket_id, selection):
+            for record_id, record in _entry(described.get("records")).items():
+                metadata = _entry(_entry(record).get("data")).get("attachment")
+                if isinstance(metadata, dict):
+                    attachment_file(attachments, metadata,
+                                    f"{bucket_id}/{collection_id}/{record_id}")
 
 
 def _load_records(collection: Collection, wanted: dict[str, Any], selection: Selection,
