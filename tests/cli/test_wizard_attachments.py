@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -14,7 +15,7 @@ from kinto_query import Bucket, Client
 
 from ..conftest import raw_get
 from .clitools import run
-from .conftest import flush
+from .conftest import flush, snapshot, wizard
 from .test_wizard import read_yaml
 
 RECORDS = "/buckets/shop/collections/todo/records"
@@ -108,3 +109,44 @@ def test_a_location_leading_out_of_the_folder_is_refused(kinto_fresh_server: str
     assert done.err.startswith("error: shop/todo/r1: the attachment location "
                                "'../../etc/passwd' cannot name a file in .")
     assert raw_get(kinto_fresh_server, "/buckets")["data"] == []  # refused before any write
+
+
+def test_load_uploads_as_kinto_wizard_does(kinto_fresh_server: str, alice: Client,
+                                          tmp_path: Path):
+    """The same YAML and folder, loaded by kinto-wizard and by us: the same records and files.
+    Its layout needs locations relative to the attachments base_url (as Remote Settings
+    serves them): the dump's are rewritten so, and the files moved to match."""
+    attached(alice, tmp_path)
+    run(["dump", "shop", "--full", "--attachments", "dumped", "-o", "shop.yaml"],
+        server=kinto_fresh_server, cwd=tmp_path)
+    tree = read_yaml((tmp_path / "shop.yaml").read_text())
+    for entry in tree["buckets"]["shop"]["collections"]["todo"]["records"].values():
+        meta = entry["data"].get("attachment")
+        if meta:
+            relative = meta["location"].split("/v1/attachments/", 1)[1]
+            (tmp_path / "files" / relative).parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", ".meta.json"):  # kinto-wizard reads the name from the latter
+                (tmp_path / "dumped" / "v1" / "attachments" / f"{relative}{suffix}").rename(
+                    tmp_path / "files" / f"{relative}{suffix}")
+            meta["location"] = relative
+    (tmp_path / "shop.yaml").write_text(json.dumps(tree))
+    before = files_of(kinto_fresh_server)
+
+    def loaded(theirs: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+        flush(kinto_fresh_server)
+        if theirs:
+            wizard(["load", "shop.yaml", "--attachments", "files"], kinto_fresh_server,
+                   tmp_path)
+        else:
+            done = run(["load", "shop.yaml", "--attachments", "files"],
+                       server=kinto_fresh_server, cwd=tmp_path)
+            assert done.status == 0, done.err
+        state = snapshot(kinto_fresh_server)
+        for obj in state.values():
+            if "attachment" in obj["data"]:  # new uuids each time: the files are compared
+                obj["data"]["attachment"].pop("location")
+        return state, files_of(kinto_fresh_server)
+
+    theirs = loaded(True)
+    assert theirs[1] == before
+    assert loaded(False) == theirs
