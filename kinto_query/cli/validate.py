@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +19,7 @@ import click
 from .errors import CliError, ExitStatus
 from .options import Target, connection_options, settings_of, target_argument
 from .output import plural_records
+from .sources import open_input, read_items, stdin_input
 
 __all__ = ["problems", "validate"]
 
@@ -68,21 +70,41 @@ def problems(record: Mapping[str, Any], checkers: list[tuple[Any, tuple[str, ...
             yield _pointer(error.absolute_path), error.message
 
 
+def _from_file(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    """``(name, record, problem)`` for each JSON line of ``path`` (``-``: stdin)."""
+    with (stdin_input() if str(path) == "-" else open_input(path)) as stream:
+        for item in read_items(stream, "jsonl", needs_id=False):
+            # What import would refuse (not JSON, a bad id) is reported as it would be.
+            yield item.id or f"line {item.line}", item.record, item.problem
+
+
+def _from_server(collection: Any) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    for record in collection.sort("id").dicts():
+        yield record["id"], record, None
+
+
 @click.command()
 @target_argument()
+@click.option("--file", "-f", "path", type=click.Path(dir_okay=False, allow_dash=True,
+                                                      path_type=Path),
+              help="Check the records of this JSON lines file (as 'export' writes and "
+                   "'import' reads it; - for stdin) instead of the collection's.")
 @connection_options
 @click.pass_context
-def validate(ctx: click.Context, /, target: Target) -> ExitStatus:
-    """Check every record of BUCKET/COLLECTION against the collection's JSON schema (its
-    'schema' field) and the bucket's 'record:schema', as Kinto's schema validation does.
+def validate(ctx: click.Context, /, target: Target, path: Path | None) -> ExitStatus:
+    """Check every record of BUCKET/COLLECTION (or of --file) against the collection's JSON
+    schema (its 'schema' field) and the bucket's 'record:schema', as Kinto's schema
+    validation does.
 
     Prints one line per error, RECORD_ID POINTER: MESSAGE (the pointer is where in the record
-    it is, '(record)' for the record itself), then how many records fail (stderr). Exit status 8
-    when some do. Needs the jsonschema library (pip install 'kinto_query[validate]').
+    it is, '(record)' for the record itself; a record of --file without id is named by its
+    line), then how many records fail (stderr). Exit status 8 when some do. Needs the
+    jsonschema library (pip install 'kinto_query[validate]').
 
     \b
     Examples:
       kinto-query validate shop/todo
+      kinto-query validate shop/todo --file new-todos.jsonl   # before importing them
     """
     _jsonschema()  # say what to install before any request
     collection = target.of(settings_of(ctx))
@@ -101,15 +123,18 @@ def validate(ctx: click.Context, /, target: Target) -> ExitStatus:
                    err=True)
         return ExitStatus.OK
     checked = invalid = 0
-    for record in collection.sort("id").dicts():
+    source = _from_server(collection) if path is None else _from_file(path)
+    for label, record, unreadable in source:
         checked += 1
-        found = list(problems(record, checkers))
+        found = [("(record)", unreadable)] if record is None or unreadable else [
+            (pointer or "(record)", message) for pointer, message in problems(record, checkers)]
         invalid += bool(found)
         for pointer, message in found:
-            click.echo(f"{record['id']} {pointer or '(record)'}: {' '.join(message.split())}")
+            click.echo(f"{label} {pointer}: {' '.join(str(message).split())}")
     sys.stdout.flush()
+    what = target if path is None else f"{path} (against {target}'s schema)"
     if invalid:
-        click.echo(f"{plural_records(invalid)} of {checked:,} invalid in {target}", err=True)
+        click.echo(f"{plural_records(invalid)} of {checked:,} invalid in {what}", err=True)
         return ExitStatus.INVALID
-    click.echo(f"all {plural_records(checked)} of {target} are valid", err=True)
+    click.echo(f"all {plural_records(checked)} of {what} are valid", err=True)
     return ExitStatus.OK

@@ -3,7 +3,9 @@ Kinto's own schema validation does (the same verdicts, proved against a Kinto th
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from kinto_query.cli.app import run as run_in_process
 from kinto_query.testing import KintoServer
 
 from .clitools import run
+from .conftest import server_records
 
 SCHEMA = {
     "type": "object",
@@ -90,3 +93,24 @@ def test_without_jsonschema_it_says_which_extra_to_install(monkeypatch: pytest.M
     assert exited.value.code == 2
     assert capsys.readouterr().err == ("error: validate needs the jsonschema library: "
                              "pip install 'kinto_query[validate]'\n")
+
+
+def test_a_file_is_checked_against_the_servers_schema(kinto_fresh_server: str, alice: Client,
+                                                     tmp_path: Path):
+    fill(alice)
+    lines = [json.dumps(r) for r in RECORDS[:2]] + [
+        json.dumps({"title": "no id, named by its line", "n": "x"}), "{not json",
+        json.dumps({"id": "bad id!", "title": "t"})]
+    (tmp_path / "new.jsonl").write_text("\n".join(lines) + "\n")
+    done = run(["validate", "shop/todo", "--file", "new.jsonl"], server=kinto_fresh_server,
+               cwd=tmp_path)
+    assert done.status == 8
+    out = done.out.splitlines()
+    assert out[:4] == ["bad /n: -1 is less than the minimum of 0",
+                       "bad /tags/1: 2 is not of type 'string'",
+                       "bad /title: 5 is not of type 'string'",
+                       "line 3 /n: 'x' is not of type 'integer'"]
+    assert out[4].startswith("line 4 (record): not JSON")
+    assert out[5].startswith("bad id! (record): ")
+    assert done.err == "4 records of 5 invalid in new.jsonl (against shop/todo's schema)\n"
+    assert server_records(kinto_fresh_server).keys() == {r["id"] for r in RECORDS}
