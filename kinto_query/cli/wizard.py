@@ -91,6 +91,8 @@ def dump(ctx: click.Context, /, bucket: str | None, bucket_option: str | None,
         named = frozenset(KINDS)
     elif named <= {"records"}:
         named |= frozenset(_DUMPED)
+    if attachments is not None:
+        named |= {"records"}  # the files are the records': they come with them
     selection = Selection(kinds=named, data=with_data or full, permissions=permissions,
                           bucket=bucket or bucket_option, collection=collection)
     say = _say_on_stderr
@@ -125,7 +127,7 @@ def _confirm_deletions(found: dict[tuple[str, str], list[str]], file: str, *,
 
 @click.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--bucket", "-b", help="Only this bucket of the file.")
+@click.option("--bucket", "-b", metavar="BUCKET", help="Only this bucket of the file.")
 @click.option("--collection", "-c", metavar="COLLECTION",
               help="Only this collection of the file (its bucket and the bucket's groups "
                    "are loaded too, as kinto-wizard does).")

@@ -44,7 +44,7 @@ def _collection(collection: Collection, selection: Selection, attachments: Path 
                 say: Callable[[str], None]) -> dict[str, Any]:
     described = (_describe(collection, selection, data=selection.data)
                  if selection.wants("collections") else {})
-    if selection.wants("records") or attachments is not None:
+    if selection.wants("records"):
         records: dict[str, Any] = {}
         files = 0
         for record in collection.sort("id"):
