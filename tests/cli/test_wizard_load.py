@@ -11,7 +11,7 @@ import yaml
 
 from kinto_query import Bucket, Client
 
-from .clitools import run
+from .clitools import Terminal, cli_env, run
 from .conftest import build, flush, snapshot, wizard
 
 
@@ -130,3 +130,15 @@ def test_kinds_alone_and_one_collection_where_kinto_wizard_fails(
     todo = "/buckets/shop/collections/todo"
     assert changed == {"/buckets/shop", "/buckets/shop/groups/staff", todo,
                        f"{todo}/records/a", f"{todo}/records/c"}
+
+
+def test_delete_records_asks_on_a_terminal(kinto_fresh_server: str, alice: Client,
+                                           tmp_path: Path, terminal: Terminal):
+    start(alice)
+    before = snapshot(kinto_fresh_server)
+    (tmp_path / "file.yaml").write_text(yaml.safe_dump(FILE))
+    terminal.start(["load", "file.yaml", "--delete-records"], cli_env(kinto_fresh_server))
+    terminal.wait_for("Delete 1 record not in file.yaml (shop/todo: 1)? [y/N]: ")
+    terminal.type("n")
+    assert "error: nothing loaded, nothing deleted\nEXIT=1" in terminal.wait_for("EXIT=")
+    assert snapshot(kinto_fresh_server) == before
