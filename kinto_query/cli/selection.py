@@ -17,14 +17,16 @@ KINDS = ("buckets", "groups", "collections", "records")
 
 @dataclasses.dataclass(frozen=True)
 class Selection:
-    """The kinds of objects wanted, whether their data and their permissions are, and the
-    one bucket (``bucket``) or collection (``collection``) to keep to, if any."""
+    """The kinds of objects wanted, whether their data and their permissions are (the
+    records' too: ``record_permissions``), and the one bucket (``bucket``) or collection
+    (``collection``) to keep to, if any."""
 
     kinds: frozenset[str] = frozenset(KINDS)
     data: bool = True
     permissions: bool = True
     bucket: str | None = None
     collection: str | None = None
+    record_permissions: bool = False
 
     def wants(self, kind: str) -> bool:
         return kind in self.kinds

@@ -56,9 +56,12 @@ _FOLDER = click.Path(file_okay=False, path_type=Path)
               help="Include the data of buckets, collections and groups (not only members).")
 @click.option("--permissions/--no-permissions", default=True,
               help="Include the permissions (the default), or leave them out.")
+@click.option("--record-permissions", is_flag=True,
+              help="Include each record's permissions too (read in batches of requests, one "
+                   "per record; kinto-wizard writes none).")
 @click.option("--full", is_flag=True,
               help="Everything: every kind, with data and permissions (attachments only "
-                   "with --attachments).")
+                   "with --attachments, record permissions only with --record-permissions).")
 @click.option("--attachments", metavar="DIR", type=_FOLDER,
               help="Download the records' attachments into DIR (files already there and "
                    "right are kept); implies the records.")
@@ -67,8 +70,9 @@ _FOLDER = click.Path(file_okay=False, path_type=Path)
 @connection_options
 @click.pass_context
 def dump(ctx: click.Context, /, bucket: str | None, bucket_option: str | None,
-         collection: str | None, with_data: bool, permissions: bool, full: bool,
-         attachments: Path | None, output: Path | None, **kinds: bool) -> None:
+         collection: str | None, with_data: bool, permissions: bool,
+         record_permissions: bool, full: bool, attachments: Path | None,
+         output: Path | None, **kinds: bool) -> None:
     """Dump buckets, groups, collections and permissions (optionally data and records) as
     YAML that kinto-wizard loads: the whole server, or BUCKET only.
 
@@ -94,7 +98,8 @@ def dump(ctx: click.Context, /, bucket: str | None, bucket_option: str | None,
     if attachments is not None:
         named |= {"records"}  # the files are the records': they come with them
     selection = Selection(kinds=named, data=with_data or full, permissions=permissions,
-                          bucket=bucket or bucket_option, collection=collection)
+                          bucket=bucket or bucket_option, collection=collection,
+                          record_permissions=record_permissions)
     say = _say_on_stderr
     tree = dump_server(settings_of(ctx).client(), selection, attachments=attachments, say=say)
     text = dump_yaml(tree)

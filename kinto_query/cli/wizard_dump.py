@@ -54,6 +54,11 @@ def _collection(collection: Collection, selection: Selection, attachments: Path 
                                   else {"data": data})
             if attachments is not None:
                 files += download_attachment(record, attachments)
+        if selection.permissions and selection.record_permissions and records:
+            # A list has no permissions: each record's is read (batches of GETs).
+            for record_id, permissions in zip(records, collection.permissions_of(records),
+                                              strict=True):
+                records[record_id]["permissions"] = _sorted(permissions)
         described["records"] = records
         if files:
             say(f"{collection.bucket.id}/{collection.id}: {files} attachment"

@@ -46,6 +46,19 @@ def _exists(obj: Container) -> bool:
     return True
 
 
+def _with_writer(name: str, principals: Any, user_id: str | None) -> list[str]:
+    wanted = list(principals or [])
+    if name == "write" and user_id and user_id not in wanted:
+        wanted.append(user_id)  # Kinto adds the writer anyway: not a difference
+    return wanted
+
+
+def _permissions_differ(held: Mapping[str, Any], given: Mapping[str, Any],
+                        user_id: str | None) -> bool:
+    return any(sorted(held.get(name) or []) != sorted(_with_writer(name, principals, user_id))
+               for name, principals in given.items())
+
+
 def _apply(obj: Container, entry: dict[str, Any], selection: Selection,
            user_id: str | None, force: bool) -> str:
     """Create ``obj`` or bring it to the entry's data and permissions (those selected)."""
@@ -59,9 +72,7 @@ def _apply(obj: Container, entry: dict[str, Any], selection: Selection,
     else:
         obj.data = data
     for name, principals in permissions.items():
-        wanted = list(principals or [])
-        if name == "write" and user_id and user_id not in wanted:
-            wanted.append(user_id)  # Kinto adds the writer anyway: not a difference
+        wanted = _with_writer(name, principals, user_id)
         if sorted(obj.permissions[name]) != sorted(wanted):
             obj.permissions[name][:] = wanted
     if obj.save_request(force=force) is None:
@@ -139,7 +150,7 @@ def load_server(client: Client, config: Any, selection: Selection = EVERYTHING, 
                 note("collection", _apply(collection, described, selection, user_id, force))
             if selection.wants("records"):
                 _load_records(collection, _entry(described.get("records")), selection,
-                              attachments, note, say)
+                              user_id, attachments, note, say)
     for (bucket_id, collection_id), ids in (delete or {}).items():
         collection = client.bucket(bucket_id).collection(collection_id)
         report = collection.delete_records(ids, missing_ok=True, raise_on_error=False)
@@ -162,7 +173,7 @@ def _check_locations(buckets: list[tuple[str, dict[str, Any]]], selection: Selec
 
 
 def _load_records(collection: Collection, wanted: dict[str, Any], selection: Selection,
-                  attachments: Path | None, note: Callable[..., None],
+                  user_id: str | None, attachments: Path | None, note: Callable[..., None],
                   say: Callable[[str], None]) -> None:
     """Write the records of ``wanted`` that are missing or differ; with ``attachments``, upload
     the files of those whose attachment is missing or differs."""
@@ -170,6 +181,11 @@ def _load_records(collection: Collection, wanted: dict[str, Any], selection: Sel
         return
     where = f"{collection.bucket.id}/{collection.id}"
     held = {obj["id"]: obj for obj in collection.dicts()}
+    # A list of records has no permissions: those the file gives are read (batches of GETs).
+    given = [record_id for record_id, entry in wanted.items() if record_id in held
+             and selection.permissions and _entry(_entry(entry).get("permissions"))]
+    held_permissions = dict(zip(given, collection.permissions_of(given), strict=True)) \
+        if given else {}
     changed, uploads = [], []
     for record_id, entry in wanted.items():
         entry = _entry(entry)
@@ -188,7 +204,9 @@ def _load_records(collection: Collection, wanted: dict[str, Any], selection: Sel
                 say(f"warning: {where}/{record_id}: no file {path}: attachment not loaded")
             elif differs(path, current.get("attachment") if current else None):
                 uploads.append((record_id, path, ours))
-        if current is None or _changed(_own(current), data) or permissions:
+        if current is None or _changed(_own(current), data) or (permissions and (
+                _permissions_differ(held_permissions.get(record_id, {}), permissions,
+                                    user_id))):
             changed.append(collection.record({**data, "id": record_id},
                                              permissions=permissions or None))
     if changed:
