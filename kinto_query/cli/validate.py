@@ -59,15 +59,21 @@ def _as_kinto_sees(schema: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str
     return ({**kept, "required": required} if required else kept), ignored
 
 
-def problems(record: Mapping[str, Any], checkers: list[tuple[Any, tuple[str, ...]]]
+def problems(record: Mapping[str, Any], checkers: list[tuple[Any, tuple[str, ...], str]]
              ) -> Iterator[tuple[str, str]]:
     """Each ``(pointer, message)`` by which ``record`` fails the schemas."""
-    for checker, ignored in checkers:
+    from referencing.exceptions import Unresolvable  # jsonschema's own dependency
+
+    for checker, ignored, where in checkers:
         data = {k: v for k, v in record.items() if k not in ignored}
-        errors = sorted(checker.iter_errors(data), key=lambda e: (list(map(str, e.path)),
-                                                                  e.message))
-        for error in errors:
-            yield _pointer(error.absolute_path), error.message
+        try:
+            errors = sorted(checker.iter_errors(data),
+                            key=lambda e: (list(map(str, e.path)), e.message))
+        except Unresolvable as unresolved:  # never fetched: Kinto does not fetch them either
+            raise CliError(f"{where} has a $ref that does not resolve ({unresolved}): Kinto "
+                           "refuses every record it checks with it", ExitStatus.INVALID) from None
+        for found in errors:
+            yield _pointer(found.absolute_path), found.message
 
 
 def _from_file(path: Path) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
@@ -117,7 +123,7 @@ def validate(ctx: click.Context, /, target: Target, path: Path | None) -> ExitSt
                            bucket.data.to_dict().get("record:schema"))):
         if isinstance(schema, Mapping):
             stripped, ignored = _as_kinto_sees(schema)
-            checkers.append((_checker(stripped, where), ignored))
+            checkers.append((_checker(stripped, where), ignored, where))
     if not checkers:
         click.echo(f"{target} has no schema (nor its bucket a record:schema): nothing to check",
                    err=True)

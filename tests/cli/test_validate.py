@@ -114,3 +114,16 @@ def test_a_file_is_checked_against_the_servers_schema(kinto_fresh_server: str, a
     assert out[5].startswith("bad id! (record): ")
     assert done.err == "4 records of 5 invalid in new.jsonl (against shop/todo's schema)\n"
     assert server_records(kinto_fresh_server).keys() == {r["id"] for r in RECORDS}
+
+
+def test_a_schema_that_cannot_be_used_is_said_so(kinto_fresh_server: str, alice: Client):
+    """A remote $ref (to a port nothing listens on) is not fetched, as Kinto does not: every
+    record fails with it. (An invalid schema cannot be saved: Kinto checks it.)"""
+    shop = Bucket("shop", client=alice, create=True)
+    todo = shop.create_collection("todo", data={"schema": {
+        "type": "object", "properties": {"a": {"$ref": "http://127.0.0.1:9/x.json"}}}})
+    todo.create_records([{"id": "r1", "a": 1}])
+    done = run(["validate", "shop/todo"], server=kinto_fresh_server)
+    assert done.status == 8
+    assert done.err.startswith("error: the schema of shop/todo has a $ref that does not "
+                               "resolve (Unresolvable: http://127.0.0.1:9/x.json)")
