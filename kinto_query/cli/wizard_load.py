@@ -194,10 +194,11 @@ def _load_records(collection: Collection, wanted: dict[str, Any], selection: Sel
         current = held.get(record_id)
         if not selection.data and current is not None:
             data = _own(current)  # permissions only: the data stays as it is
-        if attachments is not None and isinstance(data.get("attachment"), dict):
+        ours = data.get("attachment") if selection.data else None
+        if attachments is not None and isinstance(ours, dict):
             # The attachment is the server's to describe: the file decides.
-            path = attachment_file(attachments, data["attachment"], f"{where}/{record_id}")
-            ours = data.pop("attachment")
+            path = attachment_file(attachments, ours, f"{where}/{record_id}")
+            data.pop("attachment")
             if current is not None and "attachment" in current:
                 data["attachment"] = current["attachment"]
             if not path.is_file():
