@@ -178,9 +178,11 @@ def load(ctx: click.Context, /, file: IO[str], bucket: str | None, collection: s
     selection = Selection(kinds=frozenset(KINDS) if full else named,
                           data=both or only_data, permissions=both or only_permissions,
                           bucket=bucket, collection=collection)
+    if delete_records and not selection.wants("records"):
+        raise click.UsageError("--delete-records deletes records: add --records to the kinds")
     client = settings_of(ctx).client()
     found: dict[tuple[str, str], list[str]] = {}
-    if delete_records and selection.wants("records"):
+    if delete_records:
         found = missing_records(client, config, selection)
         _confirm_deletions(found, file.name, yes=yes or force)
     counts = load_server(client, config, selection, force=force, delete=found,

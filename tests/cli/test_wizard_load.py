@@ -98,6 +98,10 @@ def test_delete_records_asks_first_and_without_a_terminal_refuses(
                cwd=tmp_path)
     assert done.status == 0, done.err
     assert done.err.endswith(", 1 record deleted\n")
+    kinds = run(["load", "file.yaml", "--delete-records", "--collections"],
+                server=kinto_fresh_server, cwd=tmp_path)
+    assert kinds.status == 2
+    assert "--delete-records deletes records: add --records to the kinds" in kinds.err
 
 
 def test_data_only_and_permissions_only(kinto_fresh_server: str, alice: Client,
