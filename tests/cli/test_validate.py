@@ -4,17 +4,19 @@ Kinto's own schema validation does (the same verdicts, proved against a Kinto th
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from kinto_query import Bucket, Client
 from kinto_query.cli.app import run as run_in_process
 from kinto_query.testing import KintoServer
 
 from .clitools import run
-from .conftest import server_records
+from .conftest import WIZARD, server_records
 
 SCHEMA = {
     "type": "object",
@@ -127,3 +129,38 @@ def test_a_schema_that_cannot_be_used_is_said_so(kinto_fresh_server: str, alice:
     assert done.status == 8
     assert done.err.startswith("error: the schema of shop/todo has a $ref that does not "
                                "resolve (Unresolvable: http://127.0.0.1:9/x.json)")
+
+
+def test_a_kinto_wizard_file_against_its_own_schemas_as_kinto_wizard_validate(
+        tmp_path: Path):
+    """Offline (no server): the same verdict as ``kinto-wizard validate``, with the paths."""
+    tree = {"buckets": {"shop": {"collections": {
+        "todo": {"data": {"schema": SCHEMA},
+                 "records": {r["id"]: {"data": r, "permissions": {}} for r in RECORDS}},
+        "free": {"records": {"x": {"data": {"id": "x", "n": "any"}}}},
+    }}}}
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(tree))
+    valid = [r for r in RECORDS if r["id"] == "good"]
+    tree["buckets"]["shop"]["collections"]["todo"]["records"] = {
+        r["id"]: {"data": r, "permissions": {}} for r in valid}
+    (tmp_path / "good.yaml").write_text(yaml.safe_dump(tree))
+
+    theirs = subprocess.run([WIZARD, "validate", "bad.yaml"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    ours = run(["validate", "--file", "bad.yaml"], server=None, cwd=tmp_path)
+    assert (theirs.returncode, ours.status) == (1, 8)
+    assert ours.out.splitlines() == [
+        "shop/todo/bad /n: -1 is less than the minimum of 0",
+        "shop/todo/bad /tags/1: 2 is not of type 'string'",
+        "shop/todo/bad /title: 5 is not of type 'string'",
+        "shop/todo/nested /a~1b/c: 'yes' is not of type 'boolean'",
+        "shop/todo/none (record): 'title' is a required property",
+    ]
+    assert ours.err == "3 records of 4 invalid in bad.yaml\n"
+    theirs = subprocess.run([WIZARD, "validate", "good.yaml"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    ours = run(["validate", "shop/todo", "--file", "good.yaml"], server=None, cwd=tmp_path)
+    assert (theirs.returncode, ours.status, ours.err) == (
+        0, 0, "all 1 record of good.yaml are valid\n")
+    missing = run(["validate"], server=None)
+    assert missing.status == 2 and "which collection? BUCKET/COLLECTION is needed" in missing.err
