@@ -150,12 +150,16 @@ def _confirm_deletions(found: dict[tuple[str, str], list[str]], file: str, *,
               help="Upload the records' files from DIR (as 'dump --attachments' wrote it), "
                    "for those whose attachment on the server is missing or differs.")
 @click.option("--force", is_flag=True, help="Overwrite without checking versions.")
+@click.option("--ignore-batch-4xx", "ignore_4xx", is_flag=True,
+              help="A write the server refuses (4xx: an invalid record, no permission) is a "
+                   "warning and the load goes on (exit 0), as kinto-wizard's option.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting records.")
 @connection_options
 @click.pass_context
 def load(ctx: click.Context, /, file: IO[str], bucket: str | None, collection: str | None,
          full: bool, only_data: bool, only_permissions: bool, delete_records: bool,
-         attachments: Path | None, force: bool, yes: bool, **kinds: bool) -> None:
+         attachments: Path | None, force: bool, ignore_4xx: bool, yes: bool,
+         **kinds: bool) -> None:
     """Load a YAML file in kinto-wizard's format (as 'dump' or 'kinto-wizard dump' write
     it): create what is missing, update what differs, leave the rest.
 
@@ -186,7 +190,7 @@ def load(ctx: click.Context, /, file: IO[str], bucket: str | None, collection: s
         found = missing_records(client, config, selection)
         _confirm_deletions(found, file.name, yes=yes or force)
     counts = load_server(client, config, selection, force=force, delete=found,
-                         attachments=attachments, say=_say_on_stderr)
+                         attachments=attachments, ignore_4xx=ignore_4xx, say=_say_on_stderr)
     summary = ", ".join(f"{plural(n, kind)} {outcome}" for (kind, outcome), n in counts.items())
     summary = summary or "nothing to load"
     click.echo(f"loaded {file.name}: {summary}", err=True)

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Union
 
-from .. import Bucket, Client, Collection, Group
-from ..exceptions import Forbidden, NotFound
+from .. import BatchReport, Bucket, Client, Collection, Group
+from ..exceptions import Forbidden, HTTPError, NotFound
 from .attachments_dir import attachment_file, differs, upload_attachment
 from .errors import CliError, ExitStatus
 from .selection import EVERYTHING, Selection
@@ -60,7 +60,8 @@ def _permissions_differ(held: Mapping[str, Any], given: Mapping[str, Any],
 
 
 def _apply(obj: Container, entry: dict[str, Any], selection: Selection,
-           user_id: str | None, force: bool) -> str:
+           user_id: str | None, force: bool, ignore_4xx: bool = False,
+           say: Callable[[str], None] = lambda line: None) -> str:
     """Create ``obj`` or bring it to the entry's data and permissions (those selected)."""
     data = _own(_entry(entry.get("data"))) if selection.data else {}
     permissions = _entry(entry.get("permissions")) if selection.permissions else {}
@@ -77,8 +78,28 @@ def _apply(obj: Container, entry: dict[str, Any], selection: Selection,
             obj.permissions[name][:] = wanted
     if obj.save_request(force=force) is None:
         return "unchanged"
-    obj.save(force=force)
+    try:
+        obj.save(force=force)
+    except HTTPError as error:
+        if not (ignore_4xx and error.status is not None and 400 <= error.status < 500):
+            raise
+        say(f"warning: {error}")
+        return "refused"
     return "updated" if exists else "created"
+
+
+def _settle(report: BatchReport, what: str, ignore_4xx: bool,
+            say: Callable[[str], None]) -> int:
+    """Raise unless every failure of ``report`` is a 4xx that ``--ignore-batch-4xx`` lets by
+    (each then said in a warning); how many were let by."""
+    failures = report.conflicts + report.missing + report.failed + report.unknown
+    if not failures:
+        return 0
+    if ignore_4xx and all(f.status is not None and 400 <= f.status < 500 for f in failures):
+        for failure in failures:
+            say(f"warning: {what}: {failure.id} refused ({failure.status}): {failure.message}")
+        return len(failures)
+    raise CliError(f"{what}: {report.summary()}", ExitStatus.FAILED)
 
 
 def _buckets(config: Any, selection: Selection) -> list[tuple[str, dict[str, Any]]]:
@@ -121,11 +142,12 @@ def missing_records(client: Client, config: Any,
 
 def load_server(client: Client, config: Any, selection: Selection = EVERYTHING, *,
                 force: bool = False, delete: Mapping[tuple[str, str], list[str]] | None = None,
-                attachments: Path | None = None,
+                attachments: Path | None = None, ignore_4xx: bool = False,
                 say: Callable[[str], None] = lambda line: None) -> Counts:
     """Bring the server to what ``config`` (kinto-wizard's shape) says, within ``selection``;
-    then delete the records of ``delete`` (see ``missing_records``). Counts by
-    ``(kind, outcome)``, e.g. ``("bucket", "created")``."""
+    then delete the records of ``delete`` (see ``missing_records``); ``ignore_4xx``: writes
+    the server refuses (4xx) are warnings, not errors. Counts by ``(kind, outcome)``, e.g.
+    ``("bucket", "created")``."""
     buckets = _buckets(config, selection)
     if attachments is not None:
         _check_locations(buckets, selection, attachments)  # before any write
@@ -139,25 +161,25 @@ def load_server(client: Client, config: Any, selection: Selection = EVERYTHING, 
     for bucket_id, entry in buckets:
         handle = Bucket(bucket_id, client=client)
         if selection.wants("buckets"):
-            note("bucket", _apply(handle, entry, selection, user_id, force))
+            note("bucket", _apply(handle, entry, selection, user_id, force, ignore_4xx, say))
         if selection.wants("groups"):  # with -c too, as kinto-wizard does
             for group_id, group in _entry(entry.get("groups")).items():
                 note("group", _apply(handle.group(group_id), _entry(group), selection,
-                                     user_id, force))
+                                     user_id, force, ignore_4xx, say))
         for collection_id, described in _collections(entry, bucket_id, selection):
             collection = handle.collection(collection_id)
             if selection.wants("collections"):
-                note("collection", _apply(collection, described, selection, user_id, force))
+                note("collection", _apply(collection, described, selection, user_id, force,
+                                          ignore_4xx, say))
             if selection.wants("records"):
                 _load_records(collection, _entry(described.get("records")), selection,
-                              user_id, attachments, note, say)
+                              user_id, attachments, ignore_4xx, note, say)
     for (bucket_id, collection_id), ids in (delete or {}).items():
         collection = client.bucket(bucket_id).collection(collection_id)
         report = collection.delete_records(ids, missing_ok=True, raise_on_error=False)
         note("record", "deleted", len(report.succeeded))
-        if not report.ok:
-            raise CliError(f"deleting records of {bucket_id}/{collection_id}: "
-                           f"{report.summary()}", ExitStatus.FAILED)
+        note("record", "not deleted", _settle(
+            report, f"deleting records of {bucket_id}/{collection_id}", ignore_4xx, say))
     return counts
 
 
@@ -173,8 +195,8 @@ def _check_locations(buckets: list[tuple[str, dict[str, Any]]], selection: Selec
 
 
 def _load_records(collection: Collection, wanted: dict[str, Any], selection: Selection,
-                  user_id: str | None, attachments: Path | None, note: Callable[..., None],
-                  say: Callable[[str], None]) -> None:
+                  user_id: str | None, attachments: Path | None, ignore_4xx: bool,
+                  note: Callable[..., None], say: Callable[[str], None]) -> None:
     """Write the records of ``wanted`` that are missing or differ; with ``attachments``, upload
     the files of those whose attachment is missing or differs."""
     if not wanted:
@@ -213,8 +235,7 @@ def _load_records(collection: Collection, wanted: dict[str, Any], selection: Sel
     if changed:
         report = collection.save_records(changed, force=True, raise_on_error=False)
         note("record", "written", len(report.succeeded))
-        if not report.ok:
-            raise CliError(f"records of {where}: {report.summary()}", ExitStatus.FAILED)
+        note("record", "refused", _settle(report, f"records of {where}", ignore_4xx, say))
     for record_id, path, metadata in uploads:
         upload_attachment(collection.record(id=record_id), path, metadata)
         note("attachment", "uploaded")

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from kinto_query import Bucket, Client
+from kinto_query.testing import KintoServer
 
 from .clitools import Terminal, cli_env, run
 from .conftest import build, flush, snapshot, wizard
@@ -146,3 +147,32 @@ def test_delete_records_asks_on_a_terminal(kinto_fresh_server: str, alice: Clien
     terminal.type("n")
     assert "error: nothing loaded, nothing deleted\nEXIT=1" in terminal.wait_for("EXIT=")
     assert snapshot(kinto_fresh_server) == before
+
+
+def test_ignore_batch_4xx_as_kinto_wizard(tmp_path: Path):
+    """A record the server refuses (its schema, on a Kinto that validates): an error by
+    default, a warning with --ignore-batch-4xx; the server left as kinto-wizard leaves it."""
+    tree = {"buckets": {"shop": {"collections": {"todo": {
+        "data": {"schema": {"type": "object", "required": ["title"]}},
+        "records": {"ok": {"data": {"id": "ok", "title": "t"}, "permissions": {}},
+                    "bad": {"data": {"id": "bad"}, "permissions": {}}}}}}}}
+    (tmp_path / "file.yaml").write_text(yaml.safe_dump(tree))
+    with KintoServer(settings={"experimental_collection_schema_validation": "true"}) as kinto:
+        refused = run(["load", "file.yaml"], server=kinto.url, cwd=tmp_path)
+        assert refused.status == 1
+        assert refused.err.startswith("error: records of shop/todo: 1 of 2 succeeded; "
+                                      "1 failed ['bad']")
+        kinto.flush()
+        done = run(["load", "file.yaml", "--ignore-batch-4xx"], server=kinto.url,
+                   cwd=tmp_path)
+        assert done.status == 0, done.err
+        assert "warning: records of shop/todo: bad refused (400): " in done.err
+        assert done.err.endswith("1 record written, 1 record refused\n")
+        ours = snapshot(kinto.url)
+        kinto.flush()
+        wizard(["load", "file.yaml", "--ignore-batch-4xx"], kinto.url, tmp_path)
+        theirs = snapshot(kinto.url)
+    record = "/buckets/shop/collections/todo/records/ok"
+    for state in (ours, theirs):  # the schema's version Kinto stamps: a timestamp
+        assert isinstance(state[record]["data"].pop("schema"), int)
+    assert ours == theirs and "/buckets/shop/collections/todo/records/bad" not in ours
