@@ -63,6 +63,15 @@ def test_attachments_round_trip_byte_for_byte(kinto_fresh_server: str, alice: Cl
         meta = json.loads(Path(f"{path}.meta.json").read_text())
         assert meta["id"] == record_id and meta["attachment"]["location"] == location
 
+    # Dumped again into the same folder: the files already right are kept, not rewritten.
+    kept = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (tmp_path / "files").rglob("*")}
+    again = run(["dump", "shop", "--full", "--attachments", "files", "-o", "shop.yaml"],
+                server=kinto_fresh_server, cwd=tmp_path)
+    assert again.status == 0, again.err
+    assert {p: v for p, v in kept.items() if not p.name.endswith(".meta.json")} == {
+        p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (tmp_path / "files").rglob("*")
+        if not p.name.endswith(".meta.json")}
+
     flush(kinto_fresh_server)
     loaded = run(["load", "shop.yaml", "--attachments", "files"], server=kinto_fresh_server,
                  cwd=tmp_path)
