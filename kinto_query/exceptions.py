@@ -31,7 +31,8 @@
     ├── NoAttachment (LookupError)  the record has no file attached
     ├── ConfigurationError (ValueError)  the client is set up wrong (server_url without /v1)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
-    └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
+    ├── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
+    └── SchemaMismatch (TypeError)  records that fit no one Arrow schema (pass schema=)
 
 ``raise_for_response`` is the one place that maps a response to one of these; ``describe``
 words a Kinto error body, for single requests and batch items alike. This module imports
@@ -76,6 +77,7 @@ __all__ = [
     "Overwritten",
     "PreconditionFailed",
     "ReplicationError",
+    "SchemaMismatch",
     "ServerError",
     "TooManyRedirects",
     "TooManyRequests",
@@ -99,6 +101,11 @@ def _rebuild(cls: type[KintoError], message: str, attributes: dict[str, Any]) ->
 
 class InvalidQuery(KintoError, ValueError):
     """A query or argument that Kinto cannot express; nothing was sent."""
+
+
+class SchemaMismatch(KintoError, TypeError):
+    """Records that do not fit one Arrow schema (``to_arrow()``, ``to_dask_dataframe()``):
+    pass ``schema=`` to say each field's type."""
 
 
 class InvalidId(KintoError, ValueError):
