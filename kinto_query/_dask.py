@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from ._query import Query, _State
 
-__all__ = ["ScanPart", "bag", "dataframe", "parts", "require"]
+__all__ = ["ScanPart", "bag", "configs", "dataframe", "parts", "require"]
 
 DASK_INSTALL = "pip install 'kinto_query[dask]'"
 
@@ -78,16 +78,21 @@ class ScanPart:
         return f"<ScanPart {self.config.server_url}{self.path}>"
 
 
-def parts(config: Config, path: str, states: Sequence[_State],
-          servers: Sequence[str] | None) -> list[ScanPart]:
-    """The parts, part ``i`` on ``servers[i % len(servers)]`` (each URL checked now)."""
+def configs(config: Config, servers: Sequence[str] | None) -> list[Config]:
+    """The configuration of each server (default: ``config``'s), checked, as a worker takes
+    it: without a session or a factory of this process (a worker makes its own)."""
     if isinstance(servers, str):
         raise ConfigurationError("servers= takes a list of server URLs, not one string")
     urls = list(servers) if servers else [config.server_url]
-    # No session nor factory of this process: a worker makes its own (requests.Session).
-    configs = [dataclasses.replace(configure(url, config), session=None, session_factory=None,
-                                   id_factory=None) for url in urls]
-    return [ScanPart(configs[i % len(configs)], path, state) for i, state in enumerate(states)]
+    return [dataclasses.replace(configure(url, config), session=None, session_factory=None,
+                                id_factory=None) for url in urls]
+
+
+def parts(server_configs: Sequence[Config], path: str,
+          states: Sequence[_State]) -> list[ScanPart]:
+    """The parts, part ``i`` on ``server_configs[i % len(server_configs)]``."""
+    n = len(server_configs)
+    return [ScanPart(server_configs[i % n], path, state) for i, state in enumerate(states)]
 
 
 def _name() -> str:
@@ -111,12 +116,16 @@ def dataframe(scan_parts: list[ScanPart], schema: Any, strict: bool) -> dask.dat
     """A Dask dataframe of ``schema``, one partition per part (``strict``: see
     ``ScanPart.frame``)."""
     dd = require("dataframe")
+    import dask
     from dask.delayed import delayed
 
     name = _name()
     read = delayed(ScanPart.frame, pure=False)
-    made: dask.dataframe.DataFrame = dd.from_delayed(
-        [read(part, schema, strict, dask_key_name=(name, i))
-         for i, part in enumerate(scan_parts)],
-        meta=schema.empty_table().to_pandas(), verify_meta=False)
+    # Dask turns object columns into strings by default: a nested object (a dict, as pyarrow
+    # gives a struct to pandas) would become the string of its repr.
+    with dask.config.set({"dataframe.convert-string": False}):
+        made: dask.dataframe.DataFrame = dd.from_delayed(
+            [read(part, schema, strict, dask_key_name=(name, i))
+             for i, part in enumerate(scan_parts)],
+            meta=schema.empty_table().to_pandas(), verify_meta=False)
     return made

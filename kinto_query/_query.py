@@ -524,8 +524,9 @@ class Timed(Listing[T]):
     def _scan_parts(self, k: int, servers: Sequence[str] | None) -> list[_dask.ScanPart]:
         from . import _dask
 
+        server_configs = _dask.configs(self._transport.config, servers)  # checked first
         states = [part._state for part in self.partition(k)]
-        return _dask.parts(self._transport.config, self._path, states, servers)
+        return _dask.parts(server_configs, self._path, states)
 
     def _edge(self, order: str) -> int | None:
         """The ``last_modified`` of the first result in ``order`` (one small GET), or None."""
