@@ -21,8 +21,8 @@ from .exceptions import HTTPError, IncompleteScan, InvalidQuery, InvalidResponse
 if TYPE_CHECKING:
     import dask.bag
     import dask.dataframe
-    import pandas as pd
-    import pyarrow as pa
+    import pandas
+    import pyarrow
     from typing_extensions import Self
 
     from . import _dask
@@ -357,9 +357,9 @@ class Listing(Generic[T]):
 
     # -- Arrow and pandas (the arrow extra) ---------------------------------------------------
 
-    def iter_batches(self, schema: pa.Schema | None = None, *,
-                     strict: bool = False) -> Iterator[pa.RecordBatch]:
-        """The results as ``pyarrow.RecordBatch``es, one per page, each built as its page
+    def iter_batches(self, schema: pyarrow.Schema | None = None, *,
+                     strict: bool = False) -> Iterator[pyarrow.RecordBatch]:
+        """The results as ``pyarrow.RecordBatch`` objects, one per page, each built as its page
         arrives (the page's JSON objects dropped before the next is fetched).
 
         Without ``schema``, each page's columns and types are inferred from its objects
@@ -376,7 +376,8 @@ class Listing(Generic[T]):
         return _arrow.batches(self._raw_pages(), self._state.fields, self._url_for_errors(),
                               schema, strict=strict)
 
-    def to_arrow(self, schema: pa.Schema | None = None, *, strict: bool = False) -> pa.Table:
+    def to_arrow(self, schema: pyarrow.Schema | None = None, *,
+                 strict: bool = False) -> pyarrow.Table:
         """Every result in one ``pyarrow.Table``, built page by page (see ``iter_batches``);
         without ``schema``, the pages' schemas unified (a field missing on a page is null
         there; integers and floats in one field are floats). ``SchemaMismatch`` when values
@@ -390,7 +391,7 @@ class Listing(Generic[T]):
         return _arrow.table(self._raw_pages(), self._state.fields, self._url_for_errors(),
                             schema, strict=strict)
 
-    def to_pandas(self, schema: pa.Schema | None = None) -> pd.DataFrame:
+    def to_pandas(self, schema: pyarrow.Schema | None = None) -> pandas.DataFrame:
         """Every result in one ``pandas.DataFrame``, through ``to_arrow(schema)``.
 
         >>> todo.to_pandas().set_index("id")                               # doctest: +SKIP
@@ -502,7 +503,7 @@ class Timed(Listing[T]):
         return _dask.bag(self._scan_parts(k, servers))
 
     def to_dask_dataframe(self, k: int, *, servers: Sequence[str] | None = None,
-                          schema: pa.Schema | None = None) -> dask.dataframe.DataFrame:
+                          schema: pyarrow.Schema | None = None) -> dask.dataframe.DataFrame:
         """A Dask dataframe of the results, one partition per part of ``partition(k)``
         (each read by a worker as in ``to_dask_bag``), its columns those of ``schema``.
 
