@@ -11,7 +11,7 @@ null there, an integer field that also holds floats becomes float). ``id`` comes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any
 
 from ._scan import Page
@@ -68,7 +68,10 @@ def _inferred(pa: Any, objects: list[dict[str, Any]], fields: tuple[str, ...], w
         raise SchemaMismatch(
             f"{where}: the records' values do not fit one Arrow type per field ({error}); "
             "pass schema= (a pyarrow.Schema) to say each field's type") from None
-    first = _columns(fields)
+    # id and last_modified where the objects have them (a grant has neither); fields()
+    # named, had or not.
+    first = [name for name in _columns(fields)
+             if name not in _FIRST or name in batch.schema.names]
     order = first + [name for name in batch.schema.names if name not in first]
     columns = [batch.column(name) if name in batch.schema.names
                else pa.nulls(batch.num_rows) for name in order]
@@ -90,7 +93,7 @@ def _fitted(pa: Any, objects: list[dict[str, Any]], schema: Any, strict: bool,
 
 
 def batches(pages: Iterable[Page[dict[str, Any]]], fields: tuple[str, ...], where: str,
-            schema: Any = None, *, strict: bool = False) -> Iterator[Any]:
+            schema: Any = None, *, strict: bool = False) -> Generator[Any, None, None]:
     """One ``RecordBatch`` per non-empty page: of ``schema`` when given (fields it lacks are
     left out, unless ``strict``: then they are an error), else inferred from the page."""
     pa = pyarrow()

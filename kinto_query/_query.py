@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -358,7 +359,7 @@ class Listing(Generic[T]):
     # -- Arrow and pandas (the arrow extra) ---------------------------------------------------
 
     def iter_batches(self, schema: pyarrow.Schema | None = None, *,
-                     strict: bool = False) -> Iterator[pyarrow.RecordBatch]:
+                     strict: bool = False) -> Generator[pyarrow.RecordBatch, None, None]:
         """The results as ``pyarrow.RecordBatch`` objects, one per page, each built as its page
         arrives (the page's JSON objects dropped before the next is fetched).
 
@@ -518,7 +519,8 @@ class Timed(Listing[T]):
         _dask.require("dataframe")
         strict = schema is None
         if schema is None:
-            first = next(self.iter_batches(), None)
+            with contextlib.closing(self.iter_batches()) as batches:
+                first = next(batches, None)
             schema = _arrow.base_schema(self._state.fields) if first is None else first.schema
         return _dask.dataframe(self._scan_parts(k, servers), schema, strict)
 
