@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import distributed
-import pyarrow as pa
 import pytest
 import requests
 
 from kinto_query import Bucket, Client, ConfigurationError, SchemaMismatch
 from kinto_query._dask import ScanPart
 from kinto_query.testing import KintoServer, PostgreSQL
-from kinto_query.testing.server import flush
+from kinto_query.testing.server import flush, free_port
 
 from .conftest import batch_put
 from .faultproxy import FaultProxy
+
+if TYPE_CHECKING:
+    import distributed
 
 SECRET = "s3cret-of-dask"
 AUTH = ("alice", SECRET)
@@ -28,6 +29,9 @@ PATH = "/buckets/b/collections/c/records"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[distributed.Client]:
+    # Imported here: collecting this module (make check) costs no Dask import.
+    import distributed
+
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as local, \
             distributed.Client(local) as client:
@@ -111,6 +115,8 @@ def test_a_dataframe_equals_the_records_read_raw(
 
 def test_a_schema_shapes_the_dataframe_and_an_unknown_field_is_an_error(
         todo: Any, seeded: str, cluster: distributed.Client) -> None:
+    import pyarrow as pa
+
     schema = pa.schema([("id", pa.string()), ("n", pa.float64())])
     frame = todo.to_dask_dataframe(2, schema=schema)
     computed = cluster.compute(frame, sync=True)
@@ -139,6 +145,21 @@ def test_no_credential_in_a_part_repr_nor_a_graph_key(todo: Any, seeded: str,
     copy = pickle.loads(pickle.dumps(part))
     assert isinstance(copy, ScanPart) and copy.config.auth == AUTH
     assert copy.config.session is None and copy.config.session_factory is None
+
+
+def test_a_failing_part_logs_no_credential(seeded: str, cluster: distributed.Client,
+                                           capfd: pytest.CaptureFixture[str]) -> None:
+    from kinto_query import KintoConnectionError
+
+    nowhere = f"http://127.0.0.1:{free_port('127.0.0.1')}/v1"  # nothing listens there
+    todo = Client(seeded, auth=AUTH, retry=None).bucket("b").collection("c")
+    bag = todo.to_dask_bag(2, servers=[nowhere])
+    with pytest.raises(KintoConnectionError):
+        cluster.compute(bag, sync=True)
+    # The workers' stderr (they are this test's children) and the logs Dask keeps.
+    logs = capfd.readouterr().err + str(cluster.get_worker_logs())
+    assert "Compute Failed" in logs and "cannot reach the server" in logs  # Dask logged it...
+    assert SECRET not in logs  # ...and no credential with it
 
 
 def test_servers_must_be_a_list_of_server_urls(todo: Any) -> None:
