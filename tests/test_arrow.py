@@ -48,15 +48,16 @@ def raw(url: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def todo(kinto_fresh_server: str) -> Any:
-    client = Client(kinto_fresh_server, auth=AUTH)
+def todo(kinto_any_server: str) -> Any:
+    """b/c holding ``varied(i)`` for 30 records, on each backend in turn."""
+    client = Client(kinto_any_server, auth=AUTH)
     collection = Bucket("b", client=client, create=True).create_collection("c")
     batch_put(client, PATH, (varied(i) for i in range(30)))
     return collection
 
 
-def test_a_table_equals_the_records_read_raw(todo: Any, kinto_fresh_server: str) -> None:
-    expected = raw(kinto_fresh_server)
+def test_a_table_equals_the_records_read_raw(todo: Any, kinto_any_server: str) -> None:
+    expected = raw(kinto_any_server)
     table = todo.sort("id").page_size(7).to_arrow()
     assert table.num_rows == 30
     assert table.column_names[:2] == ["id", "last_modified"]
@@ -66,16 +67,20 @@ def test_a_table_equals_the_records_read_raw(todo: Any, kinto_fresh_server: str)
     assert table.to_pylist() == [{name: obj.get(name) for name in table.column_names}
                                  for obj in expected]
     types = {field.name: field.type for field in table.schema}
+    # A struct's fields come in the order the server sends them (PostgreSQL's JSONB sorts
+    # an object's keys).
+    author = types.pop("author")
+    assert {field.name: field.type for field in author} == {"name": pa.string(),
+                                                            "age": pa.int64()}
     assert types == {
         "id": pa.string(), "last_modified": pa.int64(), "title": pa.string(),
         "n": pa.float64(),  # integers on the first pages, floats on the last: unified
-        "author": pa.struct([("name", pa.string()), ("age", pa.int64())]),
         "tags": pa.list_(pa.string()), "done": pa.bool_(),
     }
 
 
-def test_pandas_holds_the_same_values(todo: Any, kinto_fresh_server: str) -> None:
-    expected = raw(kinto_fresh_server)
+def test_pandas_holds_the_same_values(todo: Any, kinto_any_server: str) -> None:
+    expected = raw(kinto_any_server)
     frame = todo.sort("id").page_size(7).to_pandas()
     assert isinstance(frame, pd.DataFrame) and len(frame) == 30
     assert frame["id"].tolist() == [obj["id"] for obj in expected]
