@@ -89,7 +89,8 @@ def _fitted(pa: Any, objects: list[dict[str, Any]], schema: Any, strict: bool,
     try:
         return pa.RecordBatch.from_pylist(objects, schema=schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise SchemaMismatch(f"{where}: a record does not fit the schema ({error})") from None
+        raise SchemaMismatch(f"{where}: a record does not fit the schema ({error}); pass "
+                             "schema= with each field's type (a pyarrow.Schema)") from None
 
 
 def batches(pages: Iterable[Page[dict[str, Any]]], fields: tuple[str, ...], where: str,

@@ -124,6 +124,8 @@ def test_values_that_fit_no_one_type_say_to_pass_a_schema(kinto_fresh_server: st
     with pytest.raises(SchemaMismatch, match=r"one Arrow type per field.*pass schema="):
         todo.sort("id").to_arrow()  # one page
     assert todo.to_arrow(pa.schema([("id", pa.string())])).num_rows == 6
+    with pytest.raises(SchemaMismatch, match=r"does not fit the schema.*pass schema="):
+        todo.to_arrow(pa.schema([("v", pa.string())]))  # the numbers are no strings
 
 
 def test_a_missing_extra_is_a_clear_error_before_any_request(

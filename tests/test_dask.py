@@ -40,13 +40,11 @@ def cluster() -> Iterator[distributed.Client]:
 
 @pytest.fixture(scope="module")
 def heads(kinto_postgresql: PostgreSQL, kinto_pg_server: str) -> Iterator[list[FaultProxy]]:
-    """Two more web heads on the session's database (migrated by ``kinto_pg_server``), each
+    """Two web heads on the session's database: the session's Kinto and a second one, each
     behind a proxy that logs its requests."""
     with KintoServer(backend="postgresql", database_url=kinto_postgresql.url,
-                     migrate=False) as first, \
-            KintoServer(backend="postgresql", database_url=kinto_postgresql.url,
-                        migrate=False) as second, \
-            FaultProxy(first.url) as one, FaultProxy(second.url) as two:
+                     migrate=False) as second, \
+            FaultProxy(kinto_pg_server) as one, FaultProxy(second.url) as two:
         yield [one, two]
 
 
