@@ -517,12 +517,13 @@ class Timed(Listing[T]):
         from . import _arrow, _dask
 
         _dask.require("dataframe")
+        parts = self._scan_parts(k, servers)
         strict = schema is None
         if schema is None:
             with contextlib.closing(self.iter_batches()) as batches:
                 first = next(batches, None)
             schema = _arrow.base_schema(self._state.fields) if first is None else first.schema
-        return _dask.dataframe(self._scan_parts(k, servers), schema, strict)
+        return _dask.dataframe(parts, schema, strict)
 
     def _scan_parts(self, k: int, servers: Sequence[str] | None) -> list[_dask.ScanPart]:
         from . import _dask
