@@ -130,6 +130,15 @@ def test_a_schema_shapes_the_dataframe_and_an_unknown_field_is_an_error(
         cluster.compute(first_page.to_dask_dataframe(2), sync=True)
 
 
+def test_an_empty_collection_is_one_empty_part(seeded: str,
+                                              cluster: distributed.Client) -> None:
+    empty = Bucket("b", client=Client(seeded, auth=AUTH)).create_collection("empty")
+    bag = empty.to_dask_bag(4)
+    assert bag.npartitions == 1 and cluster.compute(bag, sync=True) == []
+    frame = cluster.compute(empty.fields("title").to_dask_dataframe(4), sync=True)
+    assert (len(frame), list(frame.columns)) == (0, ["id", "last_modified", "title"])
+
+
 def test_no_credential_in_a_part_repr_nor_a_graph_key(todo: Any, seeded: str,
                                                     heads: list[FaultProxy]) -> None:
     bag = todo.to_dask_bag(2, servers=[proxy.url for proxy in heads])
