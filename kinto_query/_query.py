@@ -478,8 +478,10 @@ class Timed(Listing[T]):
                for name, _ in state.filters):
             raise InvalidQuery("partition() splits by last_modified: filter on it with since() "
                                "and before() instead")
+        if k == 1:
+            return [self]  # nothing to split: no request
         oldest, newest = self._edge("last_modified"), self._edge("-last_modified")
-        if k == 1 or oldest is None or newest is None:
+        if oldest is None or newest is None:
             return [self]
         span = newest + 1 - oldest
         bounds = sorted({oldest + span * i // k for i in range(k)} | {newest + 1})
