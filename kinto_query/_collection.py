@@ -90,6 +90,11 @@ class Collection(Resource):
     exists = delegate(records, Query.exists)
     first = delegate(records, Query.first)
     get = delegate(records, Query.get)
+    iter_batches = delegate(records, Query.iter_batches)
+    to_arrow = delegate(records, Query.to_arrow)
+    to_pandas = delegate(records, Query.to_pandas)
+    to_dask_bag = delegate(records, Query.to_dask_bag)
+    to_dask_dataframe = delegate(records, Query.to_dask_dataframe)
 
     # Overloads and properties, which a delegated function cannot carry.
     @overload
