@@ -65,9 +65,8 @@ class Collection(Resource):
         return Query(
             self.transport,
             self.records_path,
-            # A page's items are the records' own (not copied); partial: no call of ours
-            # between the query and the record.
-            functools.partial(Record.from_page, self),
+            # A page's items are the records' own (not copied).
+            Record.page_factory(self),
             item_path=lambda record_id: self.record(id=record_id).path,
         )
 
