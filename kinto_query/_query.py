@@ -369,7 +369,7 @@ class Listing(Generic[T]):
         ``id`` and ``last_modified`` come first, then the ``fields()`` asked for.
         Needs the ``arrow`` extra.
 
-        >>> for batch in todo.iter_batches():                            # doctest: +SKIP
+        >>> for batch in todo.iter_batches():
         ...     writer.write_batch(batch)
         """
         from . import _arrow
@@ -384,7 +384,7 @@ class Listing(Generic[T]):
         there; integers and floats in one field are floats). ``SchemaMismatch`` when values
         of one field fit no one type: pass ``schema=``.
 
-        >>> todo.filter(status="done").fields("title").to_arrow().column_names  # doctest: +SKIP
+        >>> todo.filter(status="done").fields("title").to_arrow().column_names
         ['id', 'last_modified', 'title']
         """
         from . import _arrow
@@ -395,7 +395,7 @@ class Listing(Generic[T]):
     def to_pandas(self, schema: pyarrow.Schema | None = None) -> pandas.DataFrame:
         """Every result in one ``pandas.DataFrame``, through ``to_arrow(schema)``.
 
-        >>> todo.to_pandas().set_index("id")                               # doctest: +SKIP
+        >>> todo.to_pandas().set_index("id")
         """
         from . import _arrow
 
@@ -498,7 +498,7 @@ class Timed(Listing[T]):
         through ``servers[i % len(servers)]`` (Kinto web heads on one database; default:
         this query's server). Needs the ``dask`` extra.
 
-        >>> todo.to_dask_bag(8, servers=heads).pluck("status").frequencies()  # doctest: +SKIP
+        >>> todo.to_dask_bag(8, servers=heads).pluck("status").frequencies()
         """
         from . import _dask
 
@@ -514,7 +514,7 @@ class Timed(Listing[T]):
         a part whose records have a field outside it raises ``SchemaMismatch`` when
         computed; pass ``schema=`` where records vary. Needs the ``dask`` extra.
 
-        >>> todo.to_dask_dataframe(8, servers=heads).groupby("status").size()  # doctest: +SKIP
+        >>> todo.to_dask_dataframe(8, servers=heads).groupby("status").size()
         """
         from . import _arrow, _dask
 

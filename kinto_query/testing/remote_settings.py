@@ -74,7 +74,7 @@ class RemoteSettingsServer(KintoServer):
     the same in a file while the server runs). :meth:`publish` writes records and has them
     reviewed and signed, as two users of Remote Settings would.
 
-    >>> with RemoteSettingsServer() as server:                        # doctest: +SKIP
+    >>> with RemoteSettingsServer() as server:
     ...     server.publish("regions", [{"id": "fr", "name": "France"}])
     ...     print(server.url, server.public_key_pem[:26])
     http://127.0.0.1:38411/v1 b'-----BEGIN PUBLIC KEY-----'
@@ -154,7 +154,7 @@ def publish(
     one under test. ``session`` sends it elsewhere, e.g. through a cassette
     (``kinto_recorder.new_session()``, with ``url=kinto_recorder.server_url``).
 
-    >>> publish(server.url, "regions", [{"id": "fr", "name": "France"}])   # doctest: +SKIP
+    >>> publish(server.url, "regions", [{"id": "fr", "name": "France"}])
     1796306995054
     """
     own = session is None

@@ -160,7 +160,7 @@ class KintoServer:
     ``start()`` raises :class:`KintoNotInstalled` where Kinto is not installed, and
     :class:`PortInUse` where the port is taken (both ``RuntimeError``).
 
-    >>> with KintoServer() as server:          # doctest: +SKIP
+    >>> with KintoServer() as server:
     ...     print(server.url)
     http://127.0.0.1:38401/v1
     """
