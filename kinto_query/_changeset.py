@@ -43,7 +43,7 @@ class Changeset:
 
     >>> changeset = client.bucket("main").collection("regions").changeset()
     >>> changeset.timestamp, [r.id for r in changeset.records]
-    (1796306995054, ['de', 'fr'])
+    (..., ['de', 'fr'])
     """
 
     bucket: str

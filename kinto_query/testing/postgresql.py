@@ -76,7 +76,7 @@ class PostgreSQL:
 
     >>> with PostgreSQL() as pg:
     ...     print(pg.url)
-    postgresql://postgres@127.0.0.1:41235/kinto
+    postgresql://...@127.0.0.1:.../kinto
     """
 
     def __init__(

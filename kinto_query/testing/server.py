@@ -162,7 +162,7 @@ class KintoServer:
 
     >>> with KintoServer() as server:
     ...     print(server.url)
-    http://127.0.0.1:38401/v1
+    http://127.0.0.1:.../v1
     """
 
     # What start() checks this Python can import, and the install line it names otherwise.
