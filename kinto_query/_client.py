@@ -172,7 +172,11 @@ class Client:
         that collection's error); ``report.timestamps`` is the next ``seen``.
 
         >>> report = client.fetch_changed(bucket="main")
+        >>> list(report.timestamps)
+        ['main/regions']
         >>> later = client.fetch_changed(report)  # only what changed since
+        >>> later.fetched, later.unchanged
+        ((), ('main/regions',))
         """
         return fetch_changed(self, seen, bucket=bucket, collection=collection,
                              concurrency=concurrency, verify=verify)
