@@ -150,7 +150,7 @@ def prefetch(url: str, backend: str, n: int, page_size: int, rounds: int) -> lis
                         ratio_to=None)
     medians = {f.contender: f.median for f in figures}
     limit = max(medians["fetch alone (floor)"], medians["consume alone"])
-    set_ratios(figures, "limit", base=limit)
+    set_ratios(figures, "max(fetch, consume)", base=limit)
     for figure in figures:
         figure.extra.update(page_size=page_size, limit_s=limit)
     figures[0].extra["note"] = (f"pages of {page_size}; ratios to the physical limit "
