@@ -96,12 +96,13 @@ def concurrent_bulk(url: str, backend: str, n: int, rounds: int, latency: float 
     added = (medians[f"sequential, +{latency * 1000:.0f} ms"]
              - medians["sequential, no latency"]) / chunks
     base = medians["sequential, no latency"]
+    served = medians[f"concurrency={concurrency}, no latency"]
     # One Kinto process (one GIL) serves a round's chunks together, so they end together
-    # and the next round spends its latency with the server idle: the server's time plus
-    # a latency per round. Were they served one by one, a round would cost latency plus
-    # one chunk: the latency-bound floor.
-    lockstep = (base + rounds * added) / base
-    floor = rounds * (added + base / chunks) / base
+    # and the next round spends its latency with the server idle: the time without latency
+    # plus a latency per round. At best the latency hides all but one round's: the larger of
+    # that and a latency plus one chunk per round.
+    lockstep = (served + rounds * added) / base
+    floor = max(served + added, rounds * (added + base / chunks)) / base
     for figure in figures:
         figure.extra.update(latency_s=latency, concurrency=concurrency, chunks=chunks,
                             rounds=rounds, added_latency_s=added, lockstep_ratio=lockstep,
@@ -111,5 +112,5 @@ def concurrent_bulk(url: str, backend: str, n: int, rounds: int, latency: float 
         f"one without added latency\n  {chunks} chunks, {rounds} rounds of {concurrency}; "
         f"latency per request as measured {added * 1000:.0f} ms; expected ratio "
         f"{lockstep:.2f} if the server serves each round's chunks together (one process), "
-        f"{floor:.2f} if one by one")
+        f"{floor:.2f} at best")
     return figures
