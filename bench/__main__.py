@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import goals, remote_settings, report, scans, servers, writes
+from . import dask_scans, goals, remote_settings, report, scans, servers, writes
 from .timing import REQUESTS, Figure
 
 HERE = Path(__file__).resolve().parent
@@ -47,8 +47,8 @@ QUICK = Plan(sizes=(1_000, 2_000, 5_000), postgresql=2_000, rounds=2, canned_rou
              rs_collections=12, rs_rounds=1)
 
 WORKS = ("scan", "scan-pg", "filtered", "canned", "first", "rss", "bulk", "prefetch",
-         "concurrent", "partition", "remote-settings")
-NEEDS_PG = {"scan-pg", "partition"}
+         "concurrent", "partition", "dask", "remote-settings")
+NEEDS_PG = {"scan-pg", "partition", "dask"}
 SELF_CONTAINED = {"remote-settings"}
 
 
@@ -73,6 +73,8 @@ def works(plan: Plan, env: servers.Servers) -> dict[str, Callable[[], list[list[
         "concurrent": lambda: [writes.concurrent_bulk(env.writes, "memory", plan.concurrent,
                                                       plan.write_rounds)],
         "partition": lambda: [scans.partition(env.heads, plan.postgresql, plan.rounds)]
+        if pg else [],
+        "dask": lambda: [dask_scans.dask_partition(env.heads, plan.postgresql, plan.rounds)]
         if pg else [],
         # Its own Remote Settings server, started and published inside the work.
         "remote-settings": lambda: [remote_settings.fetch_changed(plan.rs_collections, 10,

@@ -16,6 +16,7 @@ from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._config import Config
 from ._data import Data
+from ._diff import RecordChange, RecordsDiff, diff_records
 from ._endpoints import validate_id
 from ._fetch_changed import CollectionFetch, FetchReport
 from ._grants import Grant, GrantQuery
@@ -35,6 +36,7 @@ from ._review import ReviewStatus
 from ._scan import Page
 from ._signature import SignatureVerifier, verify_signature
 from ._signer import CollectionRef, SignerResource
+from ._sync import SyncReport
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
@@ -50,6 +52,7 @@ from .exceptions import (
     IncompleteScan,
     InvalidId,
     InvalidQuery,
+    InvalidRecords,
     InvalidResponse,
     InvalidReviewStep,
     InvalidSignature,
@@ -67,6 +70,7 @@ from .exceptions import (
     ReviewConflict,
     ReviewError,
     ReviewForbidden,
+    SchemaMismatch,
     ServerError,
     SignerOwned,
     SigningNotEnabled,
@@ -115,6 +119,7 @@ __all__ = [
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
+    "InvalidRecords",
     "InvalidResponse",
     "InvalidReviewStep",
     "InvalidSignature",
@@ -139,7 +144,9 @@ __all__ = [
     "Principals",
     "Query",
     "Record",
+    "RecordChange",
     "RecordQuery",
+    "RecordsDiff",
     "ReplicationError",
     "ReplicationReport",
     "Request",
@@ -149,6 +156,7 @@ __all__ = [
     "ReviewError",
     "ReviewForbidden",
     "ReviewStatus",
+    "SchemaMismatch",
     "ServerError",
     "SignatureVerifier",
     "SignerOwned",
@@ -156,6 +164,7 @@ __all__ = [
     "SigningNotEnabled",
     "StreamBody",
     "StreamedResponse",
+    "SyncReport",
     "TokenAuth",
     "TooManyRedirects",
     "TooManyRequests",
@@ -164,6 +173,7 @@ __all__ = [
     "UnsafeURL",
     "Watch",
     "__version__",
+    "diff_records",
     "replicate",
     "split_lookup",
     "validate_id",
