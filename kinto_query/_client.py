@@ -143,9 +143,9 @@ class Client:
         in ``POST /batch`` chunks of the server's ``batch_max_requests`` (see ``Batch``).
         An exception raised inside the block sends nothing.
 
-        >>> with Client().batch() as batch:                              # doctest: +SKIP
+        >>> with client.batch() as batch:
         ...     created = batch.create(todo.record({"title": "milk"}))
-        >>> created.result().data.title                                  # doctest: +SKIP
+        >>> created.result().data.title
         'milk'
         """
         return Batch(self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
@@ -171,8 +171,12 @@ class Client:
         e.g. ``SignatureVerifier(...).verify``, runs on each changeset; what it raises is
         that collection's error); ``report.timestamps`` is the next ``seen``.
 
-        >>> report = client.fetch_changed(bucket="main")                   # doctest: +SKIP
-        >>> later = client.fetch_changed(report)  # only what changed since  # doctest: +SKIP
+        >>> report = client.fetch_changed(bucket="main")
+        >>> list(report.timestamps)
+        ['main/regions']
+        >>> later = client.fetch_changed(report)  # only what changed since
+        >>> later.fetched, later.unchanged
+        ((), ('main/regions',))
         """
         return fetch_changed(self, seen, bucket=bucket, collection=collection,
                              concurrency=concurrency, verify=verify)

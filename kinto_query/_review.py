@@ -68,8 +68,7 @@ class ReviewStatus:
     collection's version the next step is sent against; and the signer's collections for it.
 
     >>> status = client.bucket("main-workspace").collection("regions").review_status()
-    ... # doctest: +SKIP
-    >>> status.status, str(status.destination)                           # doctest: +SKIP
+    >>> status.status, str(status.destination)
     ('signed', '/buckets/main/collections/regions')
     """
 

@@ -34,9 +34,11 @@ class SyncReport:
     ``missing``, ``failed``, ``unknown``; an item's ``index`` is its place in the plan: the
     diff's creates, then its updates, then its deletes when ``delete=True``).
 
-    >>> report = todo.sync(records, delete=True)                      # doctest: +SKIP
-    >>> report.summary()                                              # doctest: +SKIP
-    'created 2, updated 1, deleted 1, unchanged 7'
+    >>> records = [{"id": "r1", "title": "milk"}, {"id": "r3", "title": "jam", "status": "done"},
+    ...            {"id": "r4", "title": "tea"}, {"id": "r5", "title": "rice"}]
+    >>> report = todo.sync(records, delete=True)
+    >>> report.summary()
+    'created 2, updated 1, deleted 1, unchanged 1'
     """
 
     diff: RecordsDiff

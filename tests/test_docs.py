@@ -166,3 +166,18 @@ def test_page_examples_paste_into_the_python_repl(page: Path, fresh_docs_server:
     printed = paste_into_repl(markdown_blocks(page_text(page)), docs_server, timeout=180)
     for expected in PRINTED.get(page_id(page), []):
         assert expected in printed
+
+
+PACKAGE = Path(__file__).parent.parent / "kinto_query"
+SKIPPED = re.compile(r"#\s*doctest:[^\n]*\+SKIP")
+
+
+def test_no_docstring_example_is_skipped() -> None:
+    """Every docstring example runs and is checked (those needing a server in the live
+    namespace of the root conftest.py): none is marked ``+SKIP``."""
+    skipped = [f"{path.relative_to(PACKAGE.parent)}:{number}"
+               for path in sorted(PACKAGE.rglob("*.py"))
+               for number, line in enumerate(path.read_text().splitlines(), 1)
+               if SKIPPED.search(line)]
+    assert not skipped, f"docstring examples marked +SKIP: {skipped}; give them what they " \
+                        "need in conftest.py's doctest namespace instead"

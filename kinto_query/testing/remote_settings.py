@@ -74,10 +74,10 @@ class RemoteSettingsServer(KintoServer):
     the same in a file while the server runs). :meth:`publish` writes records and has them
     reviewed and signed, as two users of Remote Settings would.
 
-    >>> with RemoteSettingsServer() as server:                        # doctest: +SKIP
-    ...     server.publish("regions", [{"id": "fr", "name": "France"}])
+    >>> with RemoteSettingsServer() as server:
+    ...     timestamp = server.publish("regions", [{"id": "fr", "name": "France"}])
     ...     print(server.url, server.public_key_pem[:26])
-    http://127.0.0.1:38411/v1 b'-----BEGIN PUBLIC KEY-----'
+    http://127.0.0.1:.../v1 b'-----BEGIN PUBLIC KEY-----'
     """
 
     _packages = (*_SERVER_PACKAGES, "kinto_changes", "kinto_signer", "cornice", "cryptography")
@@ -154,8 +154,9 @@ def publish(
     one under test. ``session`` sends it elsewhere, e.g. through a cassette
     (``kinto_recorder.new_session()``, with ``url=kinto_recorder.server_url``).
 
-    >>> publish(server.url, "regions", [{"id": "fr", "name": "France"}])   # doctest: +SKIP
-    1796306995054
+    >>> timestamp = publish(server.url, "regions", [{"id": "fr", "name": "France"}])
+    >>> Client(server.url).bucket("main").collection("regions").changeset().timestamp == timestamp
+    True
     """
     own = session is None
     session = session or requests.Session()
