@@ -16,6 +16,7 @@ from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._config import Config
 from ._data import Data
+from ._dry_run import PlannedWrite
 from ._endpoints import validate_id
 from ._fetch_changed import CollectionFetch, FetchReport
 from ._grants import Grant, GrantQuery
@@ -123,6 +124,7 @@ __all__ = [
     "Overwritten",
     "Page",
     "Permissions",
+    "PlannedWrite",
     "PreconditionFailed",
     "Principals",
     "Query",
