@@ -1,0 +1,206 @@
+"""Tests of _dry_run.py: a dry run reads for real, writes nothing, and predicts each write's
+answer as the real run then gives it (live Kinto: the state a prediction comes from is a
+real server's)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+import requests
+
+from kinto_query import (
+    AlreadyExists,
+    BatchReport,
+    Client,
+    Config,
+    NotFound,
+    PlannedWrite,
+    PreconditionFailed,
+)
+
+from .conftest import AUTH, RequestLog
+
+pytestmark = pytest.mark.live
+
+TODO = "/buckets/shop/collections/todo"
+
+
+def raw_dump(url: str) -> dict[str, bytes]:
+    """Every bucket, group, collection and record (and each listing) as the server sends
+    its bytes, timestamps included: a dry run must leave every one of them as it was."""
+    dump: dict[str, bytes] = {}
+
+    def get(path: str) -> Any:
+        answer = requests.get(url + path, auth=AUTH, timeout=10)
+        dump[path] = answer.content
+        return answer.json()
+
+    for bucket in get("/buckets")["data"]:
+        path = f"/buckets/{bucket['id']}"
+        get(path)
+        for kind in ("groups", "collections"):
+            for child in get(f"{path}/{kind}")["data"]:
+                child_path = f"{path}/{kind}/{child['id']}"
+                get(child_path)
+                if kind == "collections":
+                    for record in get(f"{child_path}/records")["data"]:
+                        get(f"{child_path}/records/{record['id']}")
+    return dump
+
+
+def seed(client: Client) -> dict[str, Any]:
+    todo = client.bucket("shop").create(exist_ok=True).collection("todo")
+    todo.create(exist_ok=True)
+    todo.create_records([{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}])
+    return {r.id: r for r in todo.records()}
+
+
+def outcome(report: BatchReport) -> dict[str, Any]:
+    """What a report says item by item (not the timestamps the server picks)."""
+    return {
+        "succeeded": report.succeeded, "created": report.created,
+        **{kind: [(f.index, f.id, f.status, f.message) for f in getattr(report, kind)]
+           for kind in ("conflicts", "missing", "failed", "unknown")},
+    }
+
+
+@pytest.fixture
+def dry(kinto_fresh_server: str) -> Client:
+    return Client(kinto_fresh_server, auth=AUTH, dry_run=True)
+
+
+def test_a_dry_bulk_write_changes_nothing_and_predicts_the_real_report(
+        kinto_fresh_server: str, alice: Client, dry: Client):
+    held = seed(alice)
+    stale = held["b"].last_modified - 1
+
+    def writes(client: Client) -> list[BatchReport]:
+        todo = client.bucket("shop").collection("todo")
+        return [
+            # "a" exists: a conflict; the others are created.
+            todo.create_records([{"id": "a", "n": 9}] + [{"id": f"new{i}"} for i in range(30)],
+                                raise_on_error=False, chunk_size=25),
+            # "b" at a stale timestamp: a conflict; "c" at its own: replaced.
+            todo.replace_records([{"id": "b", "n": 0, "last_modified": stale},
+                                  {"id": "c", "n": 0, "last_modified": held["c"].last_modified},
+                                  {"id": "ghost", "n": 0}], raise_on_error=False),
+            todo.delete_records(["a", "nope"], raise_on_error=False),
+        ]
+
+    before = raw_dump(kinto_fresh_server)
+    log = RequestLog(dry)
+    predicted = writes(dry)
+    assert raw_dump(kinto_fresh_server) == before
+    assert all(method in ("GET", "HEAD", "POST") for method, _ in log.sent)
+    assert str(predicted[0]).startswith("<BatchReport 30 of 31 succeeded; "
+                                          "1 conflict ['a']")
+    real_log = RequestLog(alice)
+    real = writes(alice)
+    assert [outcome(r) for r in predicted] == [outcome(r) for r in real]
+    assert predicted[1].conflicts[0].existing == real[1].conflicts[0].existing
+    # The dry run costs the requests the real one does (a batch of reads per batch of
+    # writes), and one GET / for the user id Kinto adds to what one writes.
+    assert [s for s in log.sent if s != ("GET", "/")] == real_log.sent
+
+
+def test_the_dry_run_log_has_each_write_with_its_predicted_answer(
+        kinto_fresh_server: str, alice: Client, dry: Client, caplog: pytest.LogCaptureFixture):
+    seed(alice)
+    todo = dry.bucket("shop").collection("todo")
+    with caplog.at_level(logging.INFO, logger="kinto_query"):
+        todo.create_records([{"id": "a"}, {"id": "z", "secret": "s3cret"}],
+                            raise_on_error=False)
+    assert dry.dry_run_log == (
+        PlannedWrite("PUT", f"{TODO}/records/a", {"data": {}},
+                     {"If-None-Match": "*"}, 412),
+        PlannedWrite("PUT", f"{TODO}/records/z", {"data": {"secret": "s3cret"}},
+                     {"If-None-Match": "*"}, 201),
+    )
+    assert [str(w) for w in dry.dry_run_log] == [
+        f"PUT {TODO}/records/a (If-None-Match: *) -> 412 conflict",
+        f"PUT {TODO}/records/z (If-None-Match: *) -> 201 created",
+    ]
+    planned = [r.getMessage() for r in caplog.records if "dry run" in r.getMessage()]
+    assert planned == [f"dry run, not sent: {w}" for w in dry.dry_run_log]
+    # Neither bodies nor credentials are logged, nor shown in a planned write's repr.
+    assert "s3cret" not in caplog.text and "s3cret" not in repr(dry.dry_run_log)
+    assert dry.dry_run_log[0].preconditions == {"If-None-Match": "*"}
+    assert Client(kinto_fresh_server).dry_run_log == ()
+
+
+def test_single_writes_raise_what_the_real_write_raises(
+        kinto_fresh_server: str, alice: Client, dry: Client):
+    held = seed(alice)
+    before = raw_dump(kinto_fresh_server)
+    todo = dry.bucket("shop").collection("todo")
+    with pytest.raises(AlreadyExists):
+        todo.record({"id": "a"}).create()
+    stale = todo.get("b")
+    alice.bucket("shop").collection("todo").get("b").patch(n=20)  # someone else's change
+    before = raw_dump(kinto_fresh_server)
+    stale.data["n"] = 5
+    with pytest.raises(PreconditionFailed) as conflict:
+        stale.save()
+    assert conflict.value.existing is not None and conflict.value.existing["n"] == 20
+    with pytest.raises(NotFound):
+        todo.record(id="ghost").patch(n=1)
+    fresh = todo.get("c")
+    fresh.data["n"] = 30
+    fresh.save()  # predicted to succeed: the record comes back as the server would answer
+    assert (fresh.data["n"], fresh.last_modified > held["c"].last_modified) == (30, True)
+    fresh.data["n"] = 31
+    fresh.save()  # against the predicted version: the plan so far counts
+    assert [w.status for w in dry.dry_run_log] == [412, 412, 404, 200, 200]
+    assert raw_dump(kinto_fresh_server) == before
+    with pytest.raises(PreconditionFailed):  # and the real writes do the same
+        alice.bucket("shop").collection("todo").record({"id": "b", "n": 5,
+                                                        "last_modified": held["b"].last_modified}
+                                                       ).save()
+
+
+def test_a_dry_mixed_batch_changes_nothing_and_predicts_the_real_one(
+        kinto_fresh_server: str, alice: Client, dry: Client):
+    seed(alice)
+
+    def batch(client: Client) -> BatchReport:
+        todo = client.bucket("shop").collection("todo")
+        with client.batch(raise_on_error=False) as calls:
+            calls.create(client.bucket("new"))
+            calls.create(client.bucket("new").collection("list"))
+            calls.create(client.bucket("new").collection("list").record({"id": "x"}))
+            calls.create(todo.record({"id": "a"}))
+            calls.patch(todo.record(id="ghost"), n=1)
+            calls.delete(todo.record(id="b"))
+            calls.delete(todo.record(id="b"))
+        return calls.report
+
+    before = raw_dump(kinto_fresh_server)
+    predicted = batch(dry)
+    assert raw_dump(kinto_fresh_server) == before
+    assert "bucket" in dry.dry_run_log[0].note  # a 403 on a missing bucket: told so
+    real = batch(alice)
+    assert outcome(predicted) == outcome(real)
+    assert (predicted.succeeded, [f.id for f in predicted.missing]) == (
+        ["new", "list", "x", "b"], ["ghost", "b"])
+
+
+def test_a_dry_list_delete_counts_what_the_real_one_deletes(
+        kinto_fresh_server: str, alice: Client, dry: Client):
+    seed(alice)
+    before = raw_dump(kinto_fresh_server)
+    assert dry.bucket("shop").collection("todo").filter(n__gte=2).delete() == 2
+    assert raw_dump(kinto_fresh_server) == before
+    assert alice.bucket("shop").collection("todo").filter(n__gte=2).delete() == 2
+
+
+def test_dry_run_is_an_option_like_the_others(kinto_fresh_server: str):
+    assert Client(config=Config(kinto_fresh_server, dry_run=True)).dry_run
+    assert not Client(kinto_fresh_server).dry_run
+    bucket = __import__("kinto_query").Bucket("b", server_url=kinto_fresh_server, auth=AUTH,
+                                              dry_run=True)
+    bucket.save()
+    assert raw_dump(kinto_fresh_server) == {"/buckets": b'{"data":[]}'}
+    with pytest.raises(TypeError, match="dry_run"):
+        Config(dry_run="yes")  # type: ignore[arg-type]
