@@ -205,6 +205,23 @@ class Planner:
             self._record(request, path, 200, "", locked=True)
         return _response(request, url(path), 200, {"data": gone})
 
+    def stand_in(self, request: Request, url: Callable[[str], str]) -> Response | None:
+        """The answer to a read the server refused (403, 404) of what the plan creates: the
+        object as planned, or a listing of the objects planned in a parent planned (its
+        filters not applied); None when the plan has nothing there."""
+        path = _local(request.path, url)
+        bare = urlsplit(path).path.rstrip("/")
+        with self._lock:
+            if not _is_list(bare):
+                obj = self._plan.get(bare)
+                return None if obj is None else _response(request, url(path), 200, obj)
+            if self._plan.get(bare.rsplit("/", 1)[0]) is None:
+                return None
+            children = [obj["data"] for key, obj in self._plan.items()
+                        if obj is not None and key.rsplit("/", 1)[0] == bare]
+        return _response(request, url(path), 200, {"data": children},
+                         {"Total-Objects": str(len(children))})
+
     # -- prediction ------------------------------------------------------------------------
 
     def _target(self, request: Request, path: str) -> str:
@@ -351,8 +368,10 @@ def _local(path: str, url: Callable[[str], str]) -> str:
     return path[len(root):] if path.startswith(root) else urlsplit(path).path
 
 
-def _response(request: Request, url: str, status: int, body: Any) -> Response:
+def _response(request: Request, url: str, status: int, body: Any,
+              headers: Mapping[str, str] | None = None) -> Response:
     reason = {200: "OK", 201: "Created", 403: "Forbidden", 404: "Not Found",
               412: "Precondition Failed"}.get(status, "")
-    return Response(request, url, status, reason, {"Content-Type": "application/json"},
+    return Response(request, url, status, reason,
+                    {"Content-Type": "application/json", **(headers or {})},
                     json.dumps(body).encode())

@@ -44,6 +44,7 @@ from ._urls import (
 from ._values import dumps
 from .exceptions import (
     BackoffRequested,
+    Forbidden,
     HTTPError,
     InvalidResponse,
     KintoConnectionError,
@@ -296,12 +297,23 @@ class Transport:
                           public=True)
 
     def _send(self, request: Request, *, stream: bool, public: bool) -> Response:
-        if self._planner is not None and not public and request.method not in _READS \
-                and not only_reads(request):
+        if self._planner is None or public:
+            return self._send_now(request, stream=stream, public=public)
+        if request.method not in _READS and not only_reads(request):
             answer = self._planner.answer(request, self._read_for_plan, self.url)
             if answer.status >= 400:
                 raise_for_response(answer, credentials_sent=self._credentials_sent())
             return answer
+        try:
+            return self._send_now(request, stream=stream, public=public)
+        except (Forbidden, NotFound):
+            # Sent for real, and refused: it reads what the dry run planned to create.
+            stand_in = None if stream else self._planner.stand_in(request, self.url)
+            if stand_in is None:
+                raise
+            return stand_in
+
+    def _send_now(self, request: Request, *, stream: bool, public: bool) -> Response:
         safe = idempotent(request)
         # A POST /batch of writes is resent by the bulk writes' own loop, which reads back first.
         batch = urlsplit(request.path).path.rstrip("/").endswith("/batch")

@@ -159,7 +159,11 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
         click.echo(f"error: {message}", err=True)
     finally:
         if context is not None and isinstance(context.obj, Settings):
+            context.obj.say_dry_run()
             context.obj.close()
+    if context is not None and isinstance(context.obj, Settings) and context.obj.dry_run \
+            and status == ExitStatus.FAILED:
+        status = ExitStatus.OK  # items predicted to fail: the rehearsal itself succeeded
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -27,7 +27,7 @@ import click
 
 from .. import BatchReport, Collection, ItemFailure, Record
 from .errors import CliError, ExitStatus, classify
-from .options import Target, connection_options, settings_of, target_argument
+from .options import Target, connection_options, dry_run_option, settings_of, target_argument
 from .output import plural_records
 from .progress import Progress
 from .sources import (
@@ -215,6 +215,7 @@ def _sigint(run: _Run) -> Callable[[int, Any], None]:
               help="Where failed items go [default: FILE.failed.jsonl or .csv].")
 @click.option("--create-collection", is_flag=True,
               help="Create the bucket and the collection first if they do not exist.")
+@dry_run_option
 @connection_options
 @click.pass_context
 def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str, fmt: str | None,
@@ -231,7 +232,7 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
     Examples:
       kinto-query import shop/todo todo.jsonl
       kinto-query import backup/todo todo.jsonl --create-collection
-      kinto-query import shop/todo edited.csv --update
+      kinto-query import shop/todo edited.csv --update --dry-run
       kinto-query export shop/todo | kinto-query import backup/todo - --upsert -c 4
     """
     fmt = fmt or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
@@ -257,14 +258,15 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
         items = read_items(stream, fmt, needs_id=mode == "update", header=header,
                            with_permissions=with_permissions)
         return _import(collection, target, items, FailedFile(failed_path, fmt, header), mode,
-                       concurrency, total, file)
+                       concurrency, total, file, settings_of(ctx).dry_run)
     finally:
         if not stdin:
             stream.close()
 
 
 def _import(collection: Collection, target: Target, items: Iterator[Item], failed: FailedFile,
-            mode: str, concurrency: int, total: int | None, file: Path) -> ExitStatus:
+            mode: str, concurrency: int, total: int | None, file: Path,
+            dry_run: bool = False) -> ExitStatus:
     with Progress(f"importing into {target}", total) as bar:
         run = _Run(items, failed, mode, bar)
         previous = signal.signal(signal.SIGINT, _sigint(run))
@@ -293,6 +295,8 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
     # The verb says what happened to the records (never to the collection): "created 0
     # records in backup/todo; 121 failed".
     done = f"{_MODE_WORDS[mode]} {plural_records(run.imported)} in {target}"
+    if dry_run:
+        done = f"dry run: would have {done}"
     if run.stop_requested:
         click.echo(f"interrupted: {done}; the {failed.count:,} not imported ({rest:,} never "
                    f"sent) are in {failed.path}: go on with 'kinto-query import {target} "

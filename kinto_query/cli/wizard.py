@@ -32,7 +32,7 @@ import yaml
 from .. import Bucket, Client, Collection, Group
 from ..exceptions import Forbidden, NotFound
 from .errors import CliError, ExitStatus
-from .options import bucket_argument, connection_options, settings_of
+from .options import bucket_argument, connection_options, dry_run_option, settings_of
 from .output import plural
 from .yamlio import dump_yaml, load_yaml
 
@@ -207,6 +207,7 @@ def dump(ctx: click.Context, bucket: str | None, bucket_option: str | None, with
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--bucket", "-b", help="Only this bucket of the file.")
 @click.option("--force", is_flag=True, help="Overwrite without checking versions.")
+@dry_run_option
 @connection_options
 @click.pass_context
 def load(ctx: click.Context, file: IO[str], bucket: str | None, force: bool) -> None:
@@ -217,6 +218,7 @@ def load(ctx: click.Context, file: IO[str], bucket: str | None, force: bool) -> 
     Examples:
       kinto-query load server.yaml
       kinto-query load shop.yaml --bucket shop
+      kinto-query load server.yaml --dry-run     # what it would change, changing nothing
     """
     try:
         config = load_yaml(file)
@@ -225,4 +227,5 @@ def load(ctx: click.Context, file: IO[str], bucket: str | None, force: bool) -> 
     counts = load_server(settings_of(ctx).client(), config, bucket=bucket, force=force)
     summary = ", ".join(f"{plural(n, kind)} {outcome}" for (kind, outcome), n in counts.items())
     summary = summary or "nothing to load"
-    click.echo(f"loaded {file.name}: {summary}", err=True)
+    done = "dry run: would have loaded" if settings_of(ctx).dry_run else "loaded"
+    click.echo(f"{done} {file.name}: {summary}", err=True)
