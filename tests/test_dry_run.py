@@ -20,34 +20,11 @@ from kinto_query import (
     PreconditionFailed,
 )
 
-from .conftest import AUTH, RequestLog
+from .conftest import AUTH, RequestLog, raw_dump
 
 pytestmark = pytest.mark.live
 
 TODO = "/buckets/shop/collections/todo"
-
-
-def raw_dump(url: str) -> dict[str, bytes]:
-    """Every bucket, group, collection and record (and each listing) as the server sends
-    its bytes, timestamps included: a dry run must leave every one of them as it was."""
-    dump: dict[str, bytes] = {}
-
-    def get(path: str) -> Any:
-        answer = requests.get(url + path, auth=AUTH, timeout=10)
-        dump[path] = answer.content
-        return answer.json()
-
-    for bucket in get("/buckets")["data"]:
-        path = f"/buckets/{bucket['id']}"
-        get(path)
-        for kind in ("groups", "collections"):
-            for child in get(f"{path}/{kind}")["data"]:
-                child_path = f"{path}/{kind}/{child['id']}"
-                get(child_path)
-                if kind == "collections":
-                    for record in get(f"{child_path}/records")["data"]:
-                        get(f"{child_path}/records/{record['id']}")
-    return dump
 
 
 def seed(client: Client) -> dict[str, Any]:

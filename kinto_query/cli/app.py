@@ -135,7 +135,7 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
         warnings.showwarning = _one_line_warning
     context: click.Context | None = None
     try:
-        with cli.make_context(PROG, args) as context:
+        with cli.make_context(PROG, args, obj=Settings()) as context:
             result = cli.invoke(context)
         status = result if isinstance(result, int) else ExitStatus.OK
     except click.exceptions.Exit as done:  # --help, --version
