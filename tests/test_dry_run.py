@@ -8,7 +8,6 @@ import logging
 from typing import Any
 
 import pytest
-import requests
 
 from kinto_query import (
     AlreadyExists,
