@@ -42,7 +42,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(requests|urllib3|betamax|pytest|_pytest|uritemplate|cryptography|ec)(\..*)?"),
     (r"py:.*", r"(collections\.abc|typing|typing_extensions|types|re|os|pathlib|subprocess"
-               r"|concurrent\.futures|threading|datetime|decimal|uuid|contextlib|dataclasses)"
+               r"|concurrent\.futures|threading|datetime|decimal|uuid|contextlib|dataclasses|argparse)"
                r"\..*"),
     # Type aliases, type variables and private helpers of ours that signatures name.
     (r"py:.*", r"(AuthLike|Timeout|OnBackoff|Options|PermissionLists|PublicKey|Fetch"
