@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -34,8 +35,8 @@ _LISTS = ("buckets", "collections", "groups", "records")
 _PRECONDITIONS = ("If-Match", "If-None-Match")
 # The headers a planned write shows: the request's own (never the session's credentials).
 _SHOWN_HEADERS = (*_PRECONDITIONS, "Content-Type")
-_WORDS = {200: "done", 201: "created", 202: "accepted", 403: "forbidden", 404: "missing",
-          412: "conflict"}
+_WORDS = {201: "created", 403: "forbidden", 404: "missing", 412: "conflict"}
+_DONE = {"PUT": "replaced", "PATCH": "patched", "DELETE": "deleted"}
 
 Held = tuple[int, Any]  # (status, body) of a GET of an object
 Read = Callable[[Request], Response]  # sends a read; an error answer is returned, not raised
@@ -72,8 +73,11 @@ class PlannedWrite:
 
     @property
     def outcome(self) -> str:
-        """``created``, ``done``, ``conflict``, ``missing``, ``forbidden``... in one word."""
-        return _WORDS.get(self.status, "refused" if self.status >= 400 else "done")
+        """In one word: ``created``, ``replaced``, ``patched``, ``deleted``, ``done`` (another
+        success), or ``conflict`` (412), ``missing`` (404), ``forbidden`` (403), ``refused``."""
+        if self.status >= 300 or self.status == 201:
+            return _WORDS.get(self.status, "refused")
+        return _DONE.get(self.method, "done")
 
     def __str__(self) -> str:
         pre = "".join(f" ({k}: {v})" for k, v in self.preconditions.items())
@@ -142,15 +146,34 @@ class Planner:
         if urlsplit(path).path.rstrip("/").endswith("/batch"):
             return self._batch(request, read, url)
         if isinstance(request.body, StreamBody):
-            self._record(request, path, 201, "a file upload: not simulated, its answer is "
-                         "made up")
-            return _response(request, url(path), 201, {})
+            return self._upload(request, path, request.body, read, url)
         if request.method == "DELETE" and _is_list(path):
             return self._delete_list(request, path, read, url)
         target = self._target(request, path)
         held = _held(read(Request("GET", target)))
         status, body = self._predict(request, path, target, held)
         return _response(request, url(path), status, body)
+
+    def _upload(self, request: Request, path: str, body: StreamBody, read: Read,
+                url: Callable[[str], str]) -> Response:
+        """A file sent to kinto-attachment (``.../records/ID/attachment``): its record read,
+        then planned as holding the file (the file is not read: no hash, no location)."""
+        target = urlsplit(path).path.rstrip("/").removesuffix("/attachment")
+        held = _held(read(Request("GET", target)))
+        with self._lock:
+            current, refusal = self._known(target, held)
+            if refusal is not None:
+                self._record(request, path, refusal[0], locked=True)
+                return _response(request, url(path), *refusal)
+            answer = _upload_answer(body)
+            object_id = object_named(target)[1]
+            obj = copy.deepcopy(current) if current is not None else {"data": {},
+                                                                      "permissions": {}}
+            obj["data"].update(id=object_id, last_modified=self._stamp(), attachment=answer)
+            self._plan[target] = obj
+            self._record(request, path, 201, "a file upload: its answer is made up (no "
+                         "location, no hash)", locked=True)
+        return _response(request, url(path), 201, answer)
 
     def _batch(self, request: Request, read: Read,
                url: Callable[[str], str]) -> Response:
@@ -345,6 +368,20 @@ class Planner:
             with self._lock:
                 self._log.append(write)
         logger.info("dry run, not sent: %s", write)
+
+
+def _upload_answer(body: StreamBody) -> dict[str, Any]:
+    """What kinto-attachment would answer an upload, as far as the form's head tells (its
+    first chunk: the file itself is not read): file name, media type, size."""
+    head = next(iter(body.chunks()), b"").decode("utf-8", "replace")
+    found = re.search(r'name="attachment"; filename="((?:[^"\\]|\\.)*)"\r\n'
+                      r"Content-Type: ([^\r]*)", head)
+    boundary = body.content_type.partition("boundary=")[2]
+    size = None if body.length is None else \
+        body.length - len(head.encode()) - len(f"\r\n--{boundary}--\r\n")
+    return {"location": "", "hash": "", "size": max(0, size or 0),
+            "filename": found.group(1).replace('\\"', '"') if found else "",
+            "mimetype": found.group(2) if found else "application/octet-stream"}
 
 
 def _held(response: Response) -> Held:

@@ -4,6 +4,7 @@ real server's)."""
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
@@ -180,3 +181,19 @@ def test_dry_run_is_an_option_like_the_others(kinto_fresh_server: str):
     assert raw_dump(kinto_fresh_server) == {"/buckets": b'{"data":[]}'}
     with pytest.raises(TypeError, match="dry_run"):
         Config(dry_run="yes")  # type: ignore[arg-type]
+
+
+def test_a_dry_attach_uploads_nothing_and_predicts_the_file(
+        kinto_fresh_server: str, alice: Client, dry: Client):
+    seed(alice)
+    before = raw_dump(kinto_fresh_server)
+    planned = dry.bucket("shop").collection("todo").record(id="a").attach(
+        io.BytesIO(b"hello"), filename="a.txt")
+    assert raw_dump(kinto_fresh_server) == before
+    assert [str(w) for w in dry.dry_run_log] == [
+        f"POST {TODO}/records/a/attachment -> 201 created; a file upload: its answer is made "
+        "up (no location, no hash)"]
+    real = alice.bucket("shop").collection("todo").record(id="a").attach(
+        io.BytesIO(b"hello"), filename="a.txt")
+    assert (planned.filename, planned.mimetype, planned.size) == (
+        real.filename, real.mimetype, real.size)

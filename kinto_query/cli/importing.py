@@ -18,6 +18,7 @@ flight finish and files the rest as not imported; a second one stops at once.
 from __future__ import annotations
 
 import collections
+import os
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -242,6 +243,9 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
     if failed_path is None:
         stem = "import" if stdin else str(file.with_suffix(""))
         failed_path = Path(f"{stem}.failed.{fmt}")
+    dry_run = settings_of(ctx).dry_run
+    if dry_run:  # a rehearsal leaves no file behind (nor overwrites a real run's)
+        failed_path = Path(os.devnull)
     collection = target.of(settings_of(ctx))
     if create_collection:  # each kept as it is when it exists
         collection.bucket.create(exist_ok=True)
@@ -258,7 +262,7 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
         items = read_items(stream, fmt, needs_id=mode == "update", header=header,
                            with_permissions=with_permissions)
         return _import(collection, target, items, FailedFile(failed_path, fmt, header), mode,
-                       concurrency, total, file, settings_of(ctx).dry_run)
+                       concurrency, total, file, dry_run)
     finally:
         if not stdin:
             stream.close()
@@ -302,6 +306,10 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
                    f"sent) are in {failed.path}: go on with 'kinto-query import {target} "
                    f"{failed.path} --{mode}'", err=True)
         return ExitStatus.INTERRUPTED
+    if failed.count and dry_run:
+        click.echo(f"{done}; {failed.count:,} would fail (no failed file in a dry run)",
+                   err=True)
+        return ExitStatus.FAILED
     if failed.count:
         click.echo(f"{done}; {failed.count:,} failed, written to {failed.path}: fix them and "
                    f"import that file", err=True)

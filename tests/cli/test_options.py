@@ -55,6 +55,7 @@ def test_a_dry_import_writes_nothing_and_says_what_the_import_then_does(
               cwd=tmp_path)
     assert raw_dump(kinto_fresh_server) == before
     assert dry.status == 0, dry.err
+    assert not (tmp_path / "in.failed.jsonl").exists()
     assert planned(dry.err) == [
         f"PUT {TODO}/records/t001 (If-None-Match: *) -> 412 conflict",
         f"PUT {TODO}/records/new (If-None-Match: *) -> 201 created"]
@@ -62,9 +63,13 @@ def test_a_dry_import_writes_nothing_and_says_what_the_import_then_does(
                                         "(1 conflict, 1 created)")
     real = run(["import", "shop/todo", "in.jsonl"], server=kinto_fresh_server, cwd=tmp_path)
     assert real.status == 1
-    # The same lines, item by item: the conflict, then the total (the dry one says "would").
+    # The same lines, item by item: the conflict, then the total (the dry one says "would",
+    # and writes no failed file).
     assert dry.err.splitlines()[:2] == [
-        real.err.splitlines()[0], "dry run: would have " + real.err.splitlines()[1]]
+        real.err.splitlines()[0],
+        "dry run: would have created 1 record in shop/todo; 1 would fail (no failed file in "
+        "a dry run)"]
+    assert real.err.splitlines()[1].startswith("created 1 record in shop/todo; 1 failed")
     assert raw_get(kinto_fresh_server, f"{TODO}/records/new")["data"]["id"] == "new"
 
 
@@ -78,8 +83,8 @@ def test_a_dry_delete_prints_the_ids_and_the_delete_and_deletes_nothing(
     assert (dry.status, dry.lines) == (0, done)
     assert dry.err.splitlines() == [
         f"would delete {len(done)} records from shop/todo",
-        f"would DELETE {TODO}/records?status=done -> 200 done",
-        "dry run: nothing was written; 1 write not sent (1 done)"]
+        f"would DELETE {TODO}/records?status=done -> 200 deleted",
+        "dry run: nothing was written; 1 write not sent (1 deleted)"]
     real = run(["delete", "shop/todo", "-f", "status=done", "--yes"], server=kinto_fresh_server)
     assert real.err == f"deleted {len(done)} records from shop/todo\n"
 
