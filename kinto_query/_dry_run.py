@@ -150,6 +150,9 @@ class Planner:
         if request.method == "DELETE" and _is_list(path):
             return self._delete_list(request, path, read, url)
         target = self._target(request, path)
+        if object_named(target)[0] == "object":  # not a bucket, group, record... (a flush)
+            self._record(request, path, 200, "not a Kinto object: its answer is not predicted")
+            return _response(request, url(path), 200, {})
         held = _held(read(Request("GET", target)))
         status, body = self._predict(request, path, target, held)
         return _response(request, url(path), status, body)
@@ -290,11 +293,12 @@ class Planner:
             current, refusal = self._known(target, held)
             note = ""
             kind, object_id, _ = object_named(target)
-            if refusal is not None and refusal[0] == 403 and kind == "bucket" and \
-                    request.method in ("PUT", "POST"):
-                # Kinto answers 403 for a bucket that does not exist: a create may be allowed.
-                note, refusal = ("predicted a create: the server answers 403 both for a "
-                                 "missing bucket and for one you may not write"), None
+            if refusal is not None and refusal[0] in (401, 403) and \
+                    kind in ("bucket", "account") and request.method in ("PUT", "POST"):
+                # Kinto answers 403 for a bucket (or an account) that does not exist, as for
+                # one you may not read: a create may be allowed.
+                note, refusal = (f"predicted a create: the server answers {refusal[0]} both "
+                                 f"for a missing {kind} and for one you may not write"), None
             if refusal is not None:
                 answer = refusal
             else:
@@ -360,6 +364,10 @@ class Planner:
             body = {"upload": body.content_type, "bytes": body.length}
         elif body is not None:
             body = json.loads(dumps(body))
+            data = body.get("data") if isinstance(body, dict) else None
+            if object_named(path)[0] == "account" and isinstance(data, dict) \
+                    and "password" in data:
+                data["password"] = "***"  # a credential: never kept, never shown
         headers = {k: v for k, v in request.headers.items() if k.title() in _SHOWN_HEADERS}
         write = PlannedWrite(request.method, path, body, headers, status, note)
         if locked:

@@ -202,6 +202,13 @@ class Transport:
         twin._planner = self._planner  # one dry run: one plan, whichever thread sends
         return twin
 
+    def anonymous(self) -> Transport:
+        """This transport without credentials, on the same session (and the same dry run)."""
+        twin = Transport(config=dataclasses.replace(self.config, auth=None,
+                                                    session=self.session))
+        twin._planner = self._planner
+        return twin
+
     @property
     def dry_run(self) -> bool:
         """Whether writes are planned (``dry_run_log``) instead of sent."""

@@ -203,3 +203,24 @@ def test_a_dry_attach_uploads_nothing_and_predicts_the_file(
         io.BytesIO(b"hello"), filename="a.txt")
     assert (planned.filename, planned.mimetype, planned.size) == (
         real.filename, real.mimetype, real.size)
+
+
+def test_a_dry_flush_flushes_nothing(kinto_fresh_server: str, alice: Client, dry: Client):
+    seed(alice)
+    before = raw_dump(kinto_fresh_server)
+    dry.flush()
+    assert raw_dump(kinto_fresh_server) == before
+    assert [str(w) for w in dry.dry_run_log] == [
+        "POST /__flush__ -> 200 done; not a Kinto object: its answer is not predicted"]
+
+
+def test_a_dry_sign_up_creates_no_account_and_keeps_no_password(
+        kinto_fresh_server: str, dry: Client):
+    account = dry.accounts.create("ann", "pa55word")
+    assert account.id == "ann"
+    assert raw_dump(kinto_fresh_server) == {"/buckets": b'{"data":[]}'}
+    assert [(w.method, w.path, w.status, w.body) for w in dry.dry_run_log] == [
+        ("PUT", "/accounts/ann", 201, {"data": {"password": "***"}})]
+    assert "pa55word" not in repr(dry.dry_run_log)
+    real = Client(kinto_fresh_server, auth=AUTH).accounts.create("ann", "pa55word")
+    assert real.id == "ann"
