@@ -299,6 +299,8 @@ class Planner:
                 # one you may not read: a create may be allowed.
                 note, refusal = (f"predicted a create: the server answers {refusal[0]} both "
                                  f"for a missing {kind} and for one you may not write"), None
+            if request.method == "PATCH" and isinstance(request.body, list):
+                note = "a JSON-Patch: its answer is predicted, not its effect on the data"
             if refusal is not None:
                 answer = refusal
             else:
@@ -316,8 +318,10 @@ class Planner:
         expected = headers.get("if-match")
         if expected is not None and current is None and method in ("PATCH", "DELETE"):
             return _not_found(kind, object_id)
-        if expected is not None and (current is None or expected.strip('"') !=
-                                     str((existing or {}).get("last_modified"))):
+        version = str((existing or {}).get("last_modified"))
+        stale = expected is not None and expected.strip() != "*" and \
+            expected.strip('"') != version  # "*": any version, but one must exist
+        if expected is not None and (current is None or stale):
             return _conflict(existing)
         if method in ("PATCH", "DELETE") and current is None:
             return _not_found(kind, object_id)

@@ -68,7 +68,8 @@ def test_a_dry_bulk_write_changes_nothing_and_predicts_the_real_report(
             # "b" at a stale timestamp: a conflict; "c" at its own: replaced.
             todo.replace_records([{"id": "b", "n": 0, "last_modified": stale},
                                   {"id": "c", "n": 0, "last_modified": held["c"].last_modified},
-                                  {"id": "ghost", "n": 0}], raise_on_error=False),
+                                  {"id": "ghost", "n": 0}, {"id": "a", "n": 0}],
+                                 raise_on_error=False),
             todo.delete_records(["a", "nope"], raise_on_error=False),
         ]
 
