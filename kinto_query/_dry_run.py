@@ -15,7 +15,6 @@ import copy
 import dataclasses
 import json
 import logging
-import re
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._answers import Held, conflict, make_response, merged, not_found, upload_answer
 from ._messages import Request, Response, StreamBody
 from ._values import dumps
 from ._wording import object_named
@@ -38,7 +38,6 @@ _SHOWN_HEADERS = (*_PRECONDITIONS, "Content-Type")
 _WORDS = {201: "created", 403: "forbidden", 404: "missing", 412: "conflict"}
 _DONE = {"PUT": "replaced", "PATCH": "patched", "DELETE": "deleted"}
 
-Held = tuple[int, Any]  # (status, body) of a GET of an object
 Read = Callable[[Request], Response]  # sends a read; an error answer is returned, not raised
 
 
@@ -85,37 +84,6 @@ class PlannedWrite:
         return f"{self.method} {self.path}{pre} -> {self.status} {self.outcome}{note}"
 
 
-def _error(status: int, errno: int, error: str, message: str | None = None,
-           details: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": status, "errno": errno, "error": error}
-    if message:
-        body["message"] = message
-    if details is not None:
-        body["details"] = details
-    return body
-
-
-def _not_found(kind: str, object_id: str) -> Held:
-    return 404, _error(404, 110 if kind == "record" else 111, "Not Found",
-                       details={"id": object_id, "resource_name": kind})
-
-
-def _conflict(existing: Mapping[str, Any] | None) -> Held:
-    details = {"existing": dict(existing)} if existing is not None else None
-    return 412, _error(412, 114, "Precondition Failed", "Resource was modified meanwhile",
-                       details)
-
-
-def _merged(data: dict[str, Any], changes: Mapping[str, Any], merge_patch: bool) -> None:
-    for key, value in changes.items():
-        if merge_patch and value is None:
-            data.pop(key, None)
-        elif merge_patch and isinstance(value, Mapping) and isinstance(data.get(key), dict):
-            _merged(data[key], value, True)
-        else:
-            data[key] = copy.deepcopy(value)
-
-
 class Planner:
     """The writes of one dry run: predicts each from the server's state and the plan so far.
 
@@ -152,10 +120,10 @@ class Planner:
         target = self._target(request, path)
         if object_named(target)[0] == "object":  # not a bucket, group, record... (a flush)
             self._record(request, path, 200, "not a Kinto object: its answer is not predicted")
-            return _response(request, url(path), 200, {})
+            return make_response(request, url(path), 200, {})
         held = _held(read(Request("GET", target)))
         status, body = self._predict(request, path, target, held)
-        return _response(request, url(path), status, body)
+        return make_response(request, url(path), status, body)
 
     def _upload(self, request: Request, path: str, body: StreamBody, read: Read,
                 url: Callable[[str], str]) -> Response:
@@ -167,8 +135,8 @@ class Planner:
             current, refusal = self._known(target, held)
             if refusal is not None:
                 self._record(request, path, refusal[0], locked=True)
-                return _response(request, url(path), *refusal)
-            answer = _upload_answer(body)
+                return make_response(request, url(path), *refusal)
+            answer = upload_answer(body)
             object_id = object_named(target)[1]
             obj = copy.deepcopy(current) if current is not None else {"data": {},
                                                                       "permissions": {}}
@@ -176,7 +144,7 @@ class Planner:
             self._plan[target] = obj
             self._record(request, path, 201, "a file upload: its answer is made up (no "
                          "location, no hash)", locked=True)
-        return _response(request, url(path), 201, answer)
+        return make_response(request, url(path), 201, answer)
 
     def _batch(self, request: Request, read: Read,
                url: Callable[[str], str]) -> Response:
@@ -193,7 +161,7 @@ class Planner:
         status, found = _held(read(reads))
         responses = found.get("responses") if isinstance(found, dict) else None
         if status != 200 or not isinstance(responses, list) or len(responses) != len(subs):
-            return _response(request, url("/batch"), status, found)
+            return make_response(request, url("/batch"), status, found)
         answers = []
         for sub, target, got in zip(subrequests, targets, responses, strict=True):
             held = (int(got.get("status", 0)), got.get("body"))
@@ -203,7 +171,7 @@ class Planner:
                 answer = self._predict(sub, _local(sub.path, url), target, held)
             answers.append({"status": answer[0], "path": sub.path, "body": answer[1],
                             "headers": {}})
-        return _response(request, url("/batch"), 200, {"responses": answers})
+        return make_response(request, url("/batch"), 200, {"responses": answers})
 
     def _delete_list(self, request: Request, path: str, read: Read,
                      url: Callable[[str], str]) -> Response:
@@ -215,7 +183,7 @@ class Planner:
             status, body = _held(response)
             if status >= 400 or not isinstance(body, dict):
                 self._record(request, path, status)
-                return _response(request, url(path), status, body)
+                return make_response(request, url(path), status, body)
             matched.extend(body.get("data") or [])
             page = response.headers.get("Next-Page")
         base = urlsplit(path).path.rstrip("/")
@@ -229,7 +197,7 @@ class Planner:
                 self._forget(child)
                 gone.append({"id": obj["id"], "last_modified": stamp, "deleted": True})
             self._record(request, path, 200, "", locked=True)
-        return _response(request, url(path), 200, {"data": gone})
+        return make_response(request, url(path), 200, {"data": gone})
 
     def stand_in(self, request: Request, url: Callable[[str], str]) -> Response | None:
         """The answer to a read the server refused (403, 404) of what the plan creates: the
@@ -240,12 +208,12 @@ class Planner:
         with self._lock:
             if not _is_list(bare):
                 obj = self._plan.get(bare)
-                return None if obj is None else _response(request, url(path), 200, obj)
+                return None if obj is None else make_response(request, url(path), 200, obj)
             if self._plan.get(bare.rsplit("/", 1)[0]) is None:
                 return None
             children = [obj["data"] for key, obj in self._plan.items()
                         if obj is not None and key.rsplit("/", 1)[0] == bare]
-        return _response(request, url(path), 200, {"data": children},
+        return make_response(request, url(path), 200, {"data": children},
                          {"Total-Objects": str(len(children))})
 
     # -- prediction ------------------------------------------------------------------------
@@ -268,7 +236,7 @@ class Planner:
         kind, object_id, _ = object_named(target)
         if status == 200 and isinstance(body, dict):
             if self._parent_deleted(target):
-                return None, _not_found(kind, object_id)
+                return None, not_found(kind, object_id)
             return body, None
         details = body.get("details") if isinstance(body, dict) else None
         missing_self = status == 404 and isinstance(details, Mapping) and \
@@ -314,17 +282,17 @@ class Planner:
         headers = {k.lower(): v for k, v in request.headers.items()}
         existing = current.get("data") if current is not None else None
         if headers.get("if-none-match") == "*" and current is not None:
-            return _conflict(existing)
+            return conflict(existing)
         expected = headers.get("if-match")
         if expected is not None and current is None and method in ("PATCH", "DELETE"):
-            return _not_found(kind, object_id)
+            return not_found(kind, object_id)
         version = str((existing or {}).get("last_modified"))
         stale = expected is not None and expected.strip() != "*" and \
             expected.strip('"') != version  # "*": any version, but one must exist
         if expected is not None and (current is None or stale):
-            return _conflict(existing)
+            return conflict(existing)
         if method in ("PATCH", "DELETE") and current is None:
-            return _not_found(kind, object_id)
+            return not_found(kind, object_id)
         if method == "POST" and current is not None:
             return 200, current  # Kinto answers the existing object, unchanged
         if method == "DELETE":
@@ -336,7 +304,7 @@ class Planner:
         data = copy.deepcopy(existing) if method == "PATCH" and existing else {}
         if method == "PATCH":
             merge = headers.get("content-type", "").startswith("application/merge-patch")
-            _merged(data, sent.get("data") or {}, merge)
+            merged(data, sent.get("data") or {}, merge)
         else:
             data = copy.deepcopy(sent.get("data") or {})
         data.update(id=object_id, last_modified=self._stamp())
@@ -382,20 +350,6 @@ class Planner:
         logger.info("dry run, not sent: %s", write)
 
 
-def _upload_answer(body: StreamBody) -> dict[str, Any]:
-    """What kinto-attachment would answer an upload, as far as the form's head tells (its
-    first chunk: the file itself is not read): file name, media type, size."""
-    head = next(iter(body.chunks()), b"").decode("utf-8", "replace")
-    found = re.search(r'name="attachment"; filename="((?:[^"\\]|\\.)*)"\r\n'
-                      r"Content-Type: ([^\r]*)", head)
-    boundary = body.content_type.partition("boundary=")[2]
-    size = None if body.length is None else \
-        body.length - len(head.encode()) - len(f"\r\n--{boundary}--\r\n")
-    return {"location": "", "hash": "", "size": max(0, size or 0),
-            "filename": found.group(1).replace('\\"', '"') if found else "",
-            "mimetype": found.group(2) if found else "application/octet-stream"}
-
-
 def _held(response: Response) -> Held:
     return response.status, response.json_or_none()
 
@@ -417,10 +371,3 @@ def _local(path: str, url: Callable[[str], str]) -> str:
     return path[len(root):] if path.startswith(root) else urlsplit(path).path
 
 
-def _response(request: Request, url: str, status: int, body: Any,
-              headers: Mapping[str, str] | None = None) -> Response:
-    reason = {200: "OK", 201: "Created", 403: "Forbidden", 404: "Not Found",
-              412: "Precondition Failed"}.get(status, "")
-    return Response(request, url, status, reason,
-                    {"Content-Type": "application/json", **(headers or {})},
-                    json.dumps(body).encode())
