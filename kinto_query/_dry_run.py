@@ -96,6 +96,8 @@ class Planner:
         self._log: list[PlannedWrite] = []
         self._plan: dict[str, dict[str, Any] | None] = {}  # path -> object, None: deleted
         self._last = 0
+        self._collections: dict[str, int] = {}  # a collection read for a refused record
+        self._guessed: set[str] = set()  # records whose refusal is a 404 guessed
 
     @property
     def log(self) -> tuple[PlannedWrite, ...]:
@@ -121,7 +123,7 @@ class Planner:
         if object_named(target)[0] == "object":  # not a bucket, group, record... (a flush)
             self._record(request, path, 200, "not a Kinto object: its answer is not predicted")
             return make_response(request, url(path), 200, {})
-        held = _held(read(Request("GET", target)))
+        held = self._refined(target, _held(read(Request("GET", target))), read)
         status, body = self._predict(request, path, target, held)
         return make_response(request, url(path), status, body)
 
@@ -130,7 +132,7 @@ class Planner:
         """A file sent to kinto-attachment (``.../records/ID/attachment``): its record read,
         then planned as holding the file (the file is not read: no hash, no location)."""
         target = urlsplit(path).path.rstrip("/").removesuffix("/attachment")
-        held = _held(read(Request("GET", target)))
+        held = self._refined(target, _held(read(Request("GET", target))), read)
         with self._lock:
             current, refusal = self._known(target, held)
             if refusal is not None:
@@ -168,6 +170,7 @@ class Planner:
             if sub.method in ("GET", "HEAD"):
                 answer = held
             else:
+                held = self._refined(target, held, read)
                 answer = self._predict(sub, _local(sub.path, url), target, held)
             answers.append({"status": answer[0], "path": sub.path, "body": answer[1],
                             "headers": {}})
@@ -253,6 +256,26 @@ class Planner:
             parent = parent.rsplit("/", 2)[0]
         return False
 
+    def _refined(self, target: str, held: Held, read: Read) -> Held:
+        """A record's refused read (403), made precise where Kinto's write would differ:
+        a record written where no collection is answers 404, though read it answers 403.
+        Its collection is read (once per run): readable, the 403 stands; not, the bucket
+        is missing or unreadable, and the 404 is predicted (with a note)."""
+        kind = object_named(target)[0]
+        if kind != "record" or held[0] != 403 or target in self._plan:
+            return held
+        collection = target.rsplit("/", 2)[0]
+        status = self._collections.get(collection)
+        if status is None:
+            status = read(Request("GET", collection)).status
+            with self._lock:
+                self._collections[collection] = status
+        if status not in (403, 404):
+            return held
+        with self._lock:
+            self._guessed.add(target)
+        return not_found("collection", object_named(collection)[1])
+
     def _parent_deleted(self, target: str) -> bool:
         return any(self._plan.get(p, {}) is None for p in _parents(target))
 
@@ -267,6 +290,9 @@ class Planner:
                 # one you may not read: a create may be allowed.
                 note, refusal = (f"predicted a create: the server answers {refusal[0]} both "
                                  f"for a missing {kind} and for one you may not write"), None
+            if target in self._guessed and refusal is not None and refusal[0] == 404:
+                note = ("its bucket cannot be read: Kinto answers this 404 when the bucket or "
+                        "collection does not exist, 403 when the bucket exists unreadable")
             if request.method == "PATCH" and isinstance(request.body, list):
                 note = "a JSON-Patch: its answer is predicted, not its effect on the data"
             if refusal is not None:

@@ -225,3 +225,14 @@ def test_a_dry_sign_up_creates_no_account_and_keeps_no_password(
     assert "pa55word" not in repr(dry.dry_run_log)
     real = Client(kinto_fresh_server, auth=AUTH).accounts.create("ann", "pa55word")
     assert real.id == "ann"
+
+
+def test_a_record_where_no_bucket_is_refused_as_the_write_would_be(
+        kinto_fresh_server: str, alice: Client, dry: Client):
+    # Kinto answers 403 to reading it, 404 (its collection not found) to writing it.
+    with pytest.raises(NotFound) as predicted:
+        dry.bucket("nob").collection("c").record({"id": "r"}).save()
+    with pytest.raises(NotFound) as real:
+        alice.bucket("nob").collection("c").record({"id": "r"}).save()
+    assert str(predicted.value) == str(real.value)
+    assert "bucket or collection does not exist" in dry.dry_run_log[0].note

@@ -287,9 +287,9 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
                 status, message = classify_failure(error.failure)
             else:
                 status, message = classify(error)
+            where = "(no failed file in a dry run)" if dry_run else f"are in {failed.path}"
             raise CliError(f"{message}; imported {run.imported:,}, {failed.count:,} not "
-                           f"imported ({rest:,} never sent) are in {failed.path}",
-                           status) from error
+                           f"imported ({rest:,} never sent) {where}", status) from error
         finally:
             signal.signal(signal.SIGINT, previous)
         rest = run.file_the_rest() if run.stop_requested else 0

@@ -122,3 +122,30 @@ def test_a_dry_load_writes_what_kinto_wizards_dry_load_writes_and_nothing(
     real = run(["load", "w.yaml"], server=kinto_fresh_server, cwd=tmp_path)
     assert ours.err.splitlines()[0] == real.err.replace("loaded", "dry run: would have loaded",
                                                         1).strip()
+
+
+def test_a_dry_import_into_a_new_collection_plans_it_and_fails_where_the_real_one_does(
+        kinto_fresh_server: str, tmp_path: Path):
+    (tmp_path / "in.jsonl").write_text('{"id": "a"}\n{"id": "b"}\n')
+    args = ["import", "new/todo", "in.jsonl"]
+    dry_refused = run([*args, "--dry-run"], server=kinto_fresh_server, cwd=tmp_path)
+    dry = run([*args, "--dry-run", "--create-collection"], server=kinto_fresh_server,
+              cwd=tmp_path)
+    assert raw_dump(kinto_fresh_server) == {"/buckets": b'{"data":[]}'}
+    assert planned(dry.err) == [
+        "PUT /buckets/new (If-None-Match: *) -> 201 created; predicted a create: the server "
+        "answers 403 both for a missing bucket and for one you may not write",
+        "PUT /buckets/new/collections/todo (If-None-Match: *) -> 201 created",
+        "PUT /buckets/new/collections/todo/records/a (If-None-Match: *) -> 201 created",
+        "PUT /buckets/new/collections/todo/records/b (If-None-Match: *) -> 201 created"]
+    refused = run(args, server=kinto_fresh_server, cwd=tmp_path)
+    # No bucket: each record refused with 404, though the server answers 403 to reading it.
+    assert (dry_refused.status, refused.status) == (3, 3)
+    assert dry_refused.err.splitlines()[0].split(";")[0] == refused.err.split(";")[0]
+    real = run([*args, "--create-collection"], server=kinto_fresh_server, cwd=tmp_path)
+    assert (dry.status, real.status) == (0, 0)
+    assert dry.err.splitlines()[0] == "dry run: would have " + real.err.strip()
+    assert sorted(raw_dump(kinto_fresh_server)) == sorted([
+        "/buckets", "/buckets/new", "/buckets/new/groups", "/buckets/new/collections",
+        "/buckets/new/collections/todo", "/buckets/new/collections/todo/records",
+        "/buckets/new/collections/todo/records/a", "/buckets/new/collections/todo/records/b"])
