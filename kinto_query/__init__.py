@@ -32,8 +32,10 @@ from ._record import Record
 from ._replicate import ReplicationReport, replicate
 from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
+from ._review import ReviewStatus
 from ._scan import Page
 from ._signature import SignatureVerifier, verify_signature
+from ._signer import CollectionRef, SignerResource
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
@@ -50,9 +52,11 @@ from .exceptions import (
     InvalidId,
     InvalidQuery,
     InvalidResponse,
+    InvalidReviewStep,
     InvalidSignature,
     KintoConnectionError,
     KintoError,
+    LastEditorCannotReview,
     NoAttachment,
     NotAuthenticated,
     NotEnabled,
@@ -61,7 +65,12 @@ from .exceptions import (
     Overwritten,
     PreconditionFailed,
     ReplicationError,
+    ReviewConflict,
+    ReviewError,
+    ReviewForbidden,
     ServerError,
+    SignerOwned,
+    SigningNotEnabled,
     TooManyRedirects,
     TooManyRequests,
     Unauthorized,
@@ -89,6 +98,7 @@ __all__ = [
     "Client",
     "Collection",
     "CollectionFetch",
+    "CollectionRef",
     "Config",
     "ConfigurationError",
     "Conflict",
@@ -107,10 +117,12 @@ __all__ = [
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",
+    "InvalidReviewStep",
     "InvalidSignature",
     "ItemFailure",
     "KintoConnectionError",
     "KintoError",
+    "LastEditorCannotReview",
     "Listing",
     "Monitor",
     "MonitorEntry",
@@ -135,8 +147,15 @@ __all__ = [
     "Request",
     "Response",
     "RetryPolicy",
+    "ReviewConflict",
+    "ReviewError",
+    "ReviewForbidden",
+    "ReviewStatus",
     "ServerError",
     "SignatureVerifier",
+    "SignerOwned",
+    "SignerResource",
+    "SigningNotEnabled",
     "StreamBody",
     "StreamedResponse",
     "TokenAuth",

@@ -18,6 +18,7 @@ from ._query import Query, delegate
 from ._record import Record
 from ._report import BatchItem, BatchReport
 from ._resource import Resource
+from ._review import ReviewStatus, review_status, review_step
 from .exceptions import BatchError
 
 if TYPE_CHECKING:
@@ -364,3 +365,47 @@ class Collection(Resource):
         """Poll for changes every ``interval`` s (an idle poll: one GET answered 304), each
         handed out once, until ``stop()``: ``for r in todo.watch(since=ts): ...``."""
         return Watch(self, since, interval=interval, page_size=page_size, stop_event=stop_event)
+
+    # -- the review workflow (Remote Settings, kinto-signer; see _review.py) -------------------
+
+    def review_status(self) -> ReviewStatus:
+        """Where this workspace collection stands in the review workflow (one ``GET``; the
+        server's capabilities once per client): status, who edited, asked for a review and
+        signed it, when, and its preview and destination. Unsaved changes are dropped.
+
+        >>> regions = client.bucket("main-workspace").collection("regions")  # doctest: +SKIP
+        >>> regions.review_status().status                                  # doctest: +SKIP
+        'work-in-progress'
+        """
+        return review_status(self)
+
+    def request_review(self, message: str = "") -> ReviewStatus:
+        """Ask for a review of the changes (status ``to-review``, ``message`` for the
+        reviewer), against the version read last (``ReviewConflict`` if it changed since).
+
+        Example: ``regions.request_review("Add Belgium")``.
+        """
+        return review_step(self, "request_review", message)
+
+    def approve(self) -> ReviewStatus:
+        """Approve the review (status ``to-sign``): the signer signs the records into the
+        destination. Another user than the one who asked must (``LastEditorCannotReview``).
+
+        Example: ``regions.approve().status`` is ``'signed'``.
+        """
+        return review_step(self, "approve")
+
+    def decline(self, message: str = "") -> ReviewStatus:
+        """Decline the review (back to ``work-in-progress``), ``message`` saying why.
+
+        Example: ``regions.decline("Belgium's code is BE")``.
+        """
+        return review_step(self, "decline", message)
+
+    def rollback(self) -> ReviewStatus:
+        """Drop the changes not signed yet: the workspace (and preview) get the destination's
+        records back (status ``to-rollback``, then ``signed``).
+
+        Example: ``regions.rollback()``.
+        """
+        return review_step(self, "rollback")

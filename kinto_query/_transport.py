@@ -32,6 +32,7 @@ from ._dry_run import PlannedWrite, Planner
 from ._endpoints import endpoint_path
 from ._messages import Request, Response, StreamBody, StreamedResponse, if_match
 from ._retry import Again, applied, idempotent, only_reads, retry_after_seconds, with_retries
+from ._signer import names_a_collection, refuse_signer_owned
 from ._urls import (
     DEFAULT_SERVER_URL,
     check_v1_redirect,
@@ -48,9 +49,11 @@ from .exceptions import (
     HTTPError,
     InvalidResponse,
     KintoConnectionError,
+    KintoError,
     NotFound,
     OutcomeUnknown,
     ServerError,
+    SignerOwned,
     TooManyRedirects,
     TooManyRequests,
     UnsafeURL,
@@ -278,11 +281,42 @@ class Transport:
         against the server: if the first attempt was applied, that is the answer.
         A ``StreamBody`` is never retried.
 
+        A write to a collection that a Remote Settings signer owns (a destination or
+        preview) is refused before sending (``SignerOwned``), once the server's capabilities
+        are known (``server_info()``, which review steps and bulk writes read); the guard
+        never reads them before a write, so a plain Kinto server gets no extra request. A
+        write refused (403) before they were read has them read then: a refusal of such a
+        write becomes ``SignerOwned`` too.
+
         ``stream=True``: a success comes back as a ``StreamedResponse`` whose body is read as it
         arrives (errors are read whole and raised as usual); the deadline still bounds the
         attempt, body included. Only the request is retried, never a body half read.
         """
-        return self._send(request, stream=stream, public=False)
+        if request.method in _READS:
+            return self._send(request, stream=stream, public=False)
+        known = self._server_info
+        refuse_signer_owned(known, request.method, request.path, request.body)
+        try:
+            return self._send(request, stream=stream, public=False)
+        except Forbidden as error:
+            if known is None and names_a_collection(request.method, request.path,
+                                                    request.body):
+                self._explain_refusal(request, error)
+            raise
+
+    def _explain_refusal(self, request: Request, error: Forbidden) -> None:
+        """A write refused (403) by a server whose capabilities were not read yet: if it
+        aimed at what a Remote Settings signer owns, ``SignerOwned`` (naming the workspace)
+        says so instead; one ``GET /v1/``, on a refusal only."""
+        try:
+            info = self.server_info()
+        except KintoError:
+            return  # the refusal itself says enough
+        try:
+            refuse_signer_owned(info, request.method, request.path, request.body,
+                                refused=True)
+        except SignerOwned as owned:
+            raise owned from error
 
     @overload
     def fetch(self, url: str, *, headers: Mapping[str, str] | None = None,

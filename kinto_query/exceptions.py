@@ -12,7 +12,8 @@
     │   │   └── NotEnabled         404 from an endpoint the server has turned off (a plugin)
     │   ├── Conflict               409
     │   ├── PreconditionFailed     412 (.existing: the server's current version)
-    │   │   └── AlreadyExists      412 on a create that must not overwrite
+    │   │   ├── AlreadyExists      412 on a create that must not overwrite
+    │   │   └── ReviewConflict     a review step on a collection changed since read
     │   ├── TooManyRequests        429 (.retry_after)
     │   └── ServerError            5xx (.retry_after)
     ├── IncompleteScan             a scan stopped midway (.resume_token, .cause)
@@ -25,6 +26,12 @@
     ├── UnsafeURL                  the server pointed us to another origin
     │   └── TooManyRedirects       a read's redirects loop or do not end
     ├── InvalidSignature           a Remote Settings signature did not verify (.check)
+    ├── ReviewError                the review-and-sign workflow (kinto-signer) refused a step
+    │   ├── ReviewForbidden        not allowed to take this step (not in the group)
+    │   │   └── LastEditorCannotReview  the user who asked for the review cannot approve it
+    │   ├── InvalidReviewStep      the step does not apply to the status (not under review...)
+    │   ├── SigningNotEnabled      no signer on this server, or not for this collection
+    │   └── SignerOwned            a write to a destination or preview, refused before sending
     ├── BatchError                 some items of a bulk write failed (.report)
     │   └── ReplicationError       a replication stopped midway (.report.timestamp resumes)
     ├── BatchNotSent (RuntimeError)  a batch's result asked for before the batch was sent
@@ -65,9 +72,11 @@ __all__ = [
     "InvalidId",
     "InvalidQuery",
     "InvalidResponse",
+    "InvalidReviewStep",
     "InvalidSignature",
     "KintoConnectionError",
     "KintoError",
+    "LastEditorCannotReview",
     "NoAttachment",
     "NotAuthenticated",
     "NotEnabled",
@@ -76,7 +85,12 @@ __all__ = [
     "Overwritten",
     "PreconditionFailed",
     "ReplicationError",
+    "ReviewConflict",
+    "ReviewError",
+    "ReviewForbidden",
     "ServerError",
+    "SignerOwned",
+    "SigningNotEnabled",
     "TooManyRedirects",
     "TooManyRequests",
     "Unauthorized",
@@ -133,6 +147,57 @@ class InvalidSignature(KintoError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), str(self), {"check": self.check}))
+
+
+class ReviewError(KintoError):
+    """The review-and-sign workflow of Remote Settings (kinto-signer) refused a step, or would.
+
+    ``.collection`` is the path of the collection concerned, ``.review_status`` its status when
+    known (``"to-review"``...), ``.cause`` the server's refusal (an ``HTTPError``) when it
+    came from the server, None when caught before sending.
+    """
+
+    collection: str = ""
+    review_status: str | None = None
+    cause: HTTPError | None = None
+
+    def __init__(self, message: str, *, collection: str = "", review_status: str | None = None,
+                 cause: HTTPError | None = None) -> None:
+        super().__init__(message)
+        self.collection = collection
+        self.review_status = review_status
+        self.cause = cause
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
+
+class ReviewForbidden(ReviewError):
+    """The server does not let this user take this step (403): not in the editors or
+    reviewers group the signer checks."""
+
+
+class LastEditorCannotReview(ReviewForbidden):
+    """Approving a review you asked for yourself (403, errno 121): another user must."""
+
+
+class InvalidReviewStep(ReviewError):
+    """The step does not apply to the collection's status: approving or declining what is
+    not under review, approving what is signed, rolling back with nothing to roll back."""
+
+
+class SigningNotEnabled(ReviewError):
+    """The server signs nothing (no ``signer`` capability), or not this collection (not a
+    workspace its signer lists): a review step would be an ordinary field, signing nothing."""
+
+
+class SignerOwned(ReviewError):
+    """A write aimed at a destination or preview collection, which the signer owns, refused
+    before any request; ``.workspace`` is the path of the collection to write instead."""
+
+    def __init__(self, message: str, *, collection: str, workspace: str) -> None:
+        super().__init__(message, collection=collection)
+        self.workspace = workspace
 
 
 class BackoffRequested(KintoError):
@@ -413,6 +478,29 @@ class AlreadyExists(PreconditionFailed):
 
     def _message(self, body: Mapping[str, Any]) -> str:
         return already_exists(urlsplit(self.url).path)
+
+
+class ReviewConflict(PreconditionFailed, ReviewError):
+    """412 on a review step: the collection changed (a status set, a record edited) since its
+    review status was read; ``.existing`` is the collection now. Read the status again."""
+
+    def __init__(self, response: Response, body: Mapping[str, Any] | None, *,
+                 action: str) -> None:
+        self.action = action
+        super().__init__(response, body)
+        # After HTTPError's __init__, which ends in ReviewError's (it sets these to defaults).
+        path = urlsplit(response.url).path
+        self.collection = path[path.find("/buckets/"):]
+        self.review_status = (self.existing or {}).get("status")
+
+    def _message(self, body: Mapping[str, Any]) -> str:
+        _, collection, ids = object_named(urlsplit(self.url).path)
+        status = (self.existing or {}).get("status")
+        now = f" (its status is now {status!r})" if status else ""
+        return (f"collection {ids.get('bucket', '?')}/{collection} changed on the server since "
+                f"you read its review status{now}: someone changed its status or its records "
+                f"meanwhile; read review_status() again, check it, and {self.action} again "
+                "if it still holds")
 
 
 class TooManyRequests(HTTPError):

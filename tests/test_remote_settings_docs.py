@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import markdown_blocks
+from .conftest import markdown_blocks, paste_into_repl
 
 PAGE = Path(__file__).parent.parent / "docs" / "remote-settings.md"
 READING = PAGE.read_text().partition("## Verifying signatures")[0]
@@ -36,3 +36,25 @@ def test_the_reading_examples_run_as_written() -> None:
         "%22&bucket=main&collection=regions")
     assert lines[5:] == ["True", "1 changed, 1 fetched, 0 failed, 0 unchanged",
                          "[('main/fonts', None)] ('main/regions',)"]
+
+
+@pytest.mark.live
+def test_the_publishing_example_runs_as_written() -> None:
+    section = PAGE.read_text().partition("## Publishing: the review workflow")[2]
+    blocks = markdown_blocks(section.partition("\n## ")[0])
+    assert len(blocks) == 1
+    namespace: dict[str, Any] = {}
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(blocks[0], namespace)
+    finally:
+        if "server" in namespace:
+            namespace["server"].stop()
+    assert out.getvalue().splitlines() == [
+        "work-in-progress /buckets/main/collections/regions", "to-review",
+        "LastEditorCannotReview", "Add Belgium", "signed", "['be', 'fr']",
+        "/buckets/main-workspace/collections/regions"]
+    # Pasted into the REPL as a reader would: the same lines, among the REPL's prompts.
+    pasted = paste_into_repl(blocks, "http://localhost:8888/v1", timeout=120)
+    assert "LastEditorCannotReview" in pasted and "['be', 'fr']" in pasted

@@ -90,6 +90,9 @@ def _register() -> None:
 
     cli.add_command(remote_settings.changeset)
     cli.add_command(remote_settings.monitor)
+    from . import review
+
+    cli.add_command(review.review)
 
 
 _register()

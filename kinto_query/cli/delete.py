@@ -70,6 +70,9 @@ def delete(ctx: click.Context, /, target: Target, yes: bool, show_url: bool,
         if not click.confirm(f"Delete {plural_records(matching)} {what}?", default=False, err=True):
             click.echo("nothing deleted", err=True)
             return ExitStatus.FAILED
+    # Read the capabilities (cached; one GET): a Remote Settings destination, which its
+    # signer owns, is then refused before anything is deleted (SignerOwned).
+    settings_of(ctx).client().server_info()
     try:
         deleted = query.delete()
     except KeyboardInterrupt:

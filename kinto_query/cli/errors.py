@@ -20,12 +20,16 @@ from ..exceptions import (
     InvalidId,
     InvalidQuery,
     InvalidResponse,
+    InvalidReviewStep,
     InvalidSignature,
     KintoConnectionError,
     NotFound,
     Overwritten,
     PreconditionFailed,
+    ReviewForbidden,
     ServerError,
+    SignerOwned,
+    SigningNotEnabled,
     TooManyRequests,
     Unauthorized,
     UnsafeURL,
@@ -72,7 +76,11 @@ _BY_CLASS: tuple[tuple[type[BaseException], ExitStatus], ...] = (
     (Unauthorized, ExitStatus.FORBIDDEN),
     (Forbidden, ExitStatus.FORBIDDEN),
     (Conflict, ExitStatus.CONFLICT),
-    (PreconditionFailed, ExitStatus.CONFLICT),  # AlreadyExists too
+    (PreconditionFailed, ExitStatus.CONFLICT),  # AlreadyExists, ReviewConflict too
+    (ReviewForbidden, ExitStatus.FORBIDDEN),  # LastEditorCannotReview too
+    (SignerOwned, ExitStatus.FORBIDDEN),  # a write to what the signer owns
+    (InvalidReviewStep, ExitStatus.CONFLICT),  # the collection's status does not allow it
+    (SigningNotEnabled, ExitStatus.NOT_FOUND),  # no such feature here, as NotEnabled
     (Overwritten, ExitStatus.CONFLICT),
     (BadRequest, ExitStatus.USAGE),  # the server refused what we asked: a filter, an id
     (ServerError, ExitStatus.SERVER),
