@@ -22,7 +22,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._answers import Held, conflict, make_response, merged, not_found, upload_answer
+from ._answers import (
+    Held,
+    conflict,
+    error_body,
+    make_response,
+    merged,
+    not_found,
+    upload_answer,
+)
 from ._messages import Request, Response, StreamBody
 from ._values import dumps
 from ._wording import object_named
@@ -92,7 +100,7 @@ class Planner:
 
     def __init__(self, user_id: Callable[[], str | None]) -> None:
         self._user_id = user_id
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the user id is read (once) while predicting
         self._log: list[PlannedWrite] = []
         self._plan: dict[str, dict[str, Any] | None] = {}  # path -> object, None: deleted
         self._last = 0
@@ -202,22 +210,39 @@ class Planner:
             self._record(request, path, 200, "", locked=True)
         return make_response(request, url(path), 200, {"data": gone})
 
-    def stand_in(self, request: Request, url: Callable[[str], str]) -> Response | None:
-        """The answer to a read the server refused (403, 404) of what the plan creates: the
-        object as planned, or a listing of the objects planned in a parent planned (its
-        filters not applied); None when the plan has nothing there."""
+    def planned(self, request: Request, url: Callable[[str], str]) -> Response | None:
+        """The answer to a ``GET`` of one object that the plan wrote (sent, then answered
+        as the real run would read it: as planned, or gone), or None when it did not."""
         path = _local(request.path, url)
         bare = urlsplit(path).path.rstrip("/")
+        if request.method != "GET" or _is_list(bare):
+            return None
         with self._lock:
-            if not _is_list(bare):
-                obj = self._plan.get(bare)
-                return None if obj is None else make_response(request, url(path), 200, obj)
+            if bare not in self._plan:
+                return None
+            obj = self._plan[bare]
+        if obj is not None:
+            return make_response(request, url(path), 200, obj)
+        kind, object_id, _ = object_named(bare)
+        if kind == "bucket":  # Kinto's answer for a bucket that does not exist
+            return make_response(request, url(path), 403, error_body(
+                403, 121, "Forbidden", "This user cannot access this resource."))
+        return make_response(request, url(path), *not_found(kind, object_id))
+
+    def planned_listing(self, request: Request, url: Callable[[str], str]) -> Response | None:
+        """The answer to a listing the server refused (403, 404) under a parent the plan
+        creates: the objects planned there (its filters not applied), or None."""
+        path = _local(request.path, url)
+        bare = urlsplit(path).path.rstrip("/")
+        if not _is_list(bare):
+            return None
+        with self._lock:
             if self._plan.get(bare.rsplit("/", 1)[0]) is None:
                 return None
             children = [obj["data"] for key, obj in self._plan.items()
                         if obj is not None and key.rsplit("/", 1)[0] == bare]
         return make_response(request, url(path), 200, {"data": children},
-                         {"Total-Objects": str(len(children))})
+                             {"Total-Objects": str(len(children))})
 
     # -- prediction ------------------------------------------------------------------------
 

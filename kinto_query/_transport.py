@@ -346,13 +346,22 @@ class Transport:
                 raise_for_response(answer, credentials_sent=self._credentials_sent())
             return answer
         try:
-            return self._send_now(request, stream=stream, public=public)
+            response = self._send_now(request, stream=stream, public=public)
         except (Forbidden, NotFound):
-            # Sent for real, and refused: it reads what the dry run planned to create.
-            stand_in = None if stream else self._planner.stand_in(request, self.url)
-            if stand_in is None:
+            # Refused: it may read what the dry run planned to create.
+            planned = None if stream else (self._planner.planned(request, self.url)
+                                           or self._planner.planned_listing(request, self.url))
+            if planned is None:
                 raise
-            return stand_in
+            return self._planned_answer(planned)
+        # Sent for real; what the plan wrote reads as the real run would read it.
+        planned = None if stream else self._planner.planned(request, self.url)
+        return response if planned is None else self._planned_answer(planned)
+
+    def _planned_answer(self, response: Response) -> Response:
+        if response.status >= 400:
+            raise_for_response(response, credentials_sent=self._credentials_sent())
+        return response
 
     def _send_now(self, request: Request, *, stream: bool, public: bool) -> Response:
         safe = idempotent(request)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 
 from kinto_query import Client, Collection
+from kinto_query.testing import RemoteSettingsServer
+from kinto_query.testing.remote_settings import EDITOR
 
 from ..conftest import raw_dump, raw_get
 from .clitools import AUTH, PASSWORD, cli_env, jsonl, run
@@ -149,3 +153,32 @@ def test_a_dry_import_into_a_new_collection_plans_it_and_fails_where_the_real_on
         "/buckets", "/buckets/new", "/buckets/new/groups", "/buckets/new/collections",
         "/buckets/new/collections/todo", "/buckets/new/collections/todo/records",
         "/buckets/new/collections/todo/records/a", "/buckets/new/collections/todo/records/b"])
+
+
+def test_a_dry_review_request_changes_nothing_and_says_what_the_real_one_does(
+        kinto_fresh_rs_server: RemoteSettingsServer):
+    rs = kinto_fresh_rs_server
+    rs.publish("regions", [{"id": "fr", "name": "France"}])
+    workspace = "/buckets/main-workspace/collections/regions"
+    requests.put(f"{rs.url}{workspace}/records/be", json={"data": {"name": "Belgium"}},
+                 auth=EDITOR, timeout=10).raise_for_status()
+
+    def state() -> list[bytes]:
+        return [requests.get(f"{rs.url}{path}", auth=EDITOR, timeout=10).content
+                for path in (workspace, f"{workspace}/records",
+                             "/buckets/main/collections/regions/records")]
+
+    before = state()
+    editor = ":".join(EDITOR)
+    dry = run(["review", "request", "main-workspace/regions", "-m", "hi", "--dry-run"],
+              server=rs.url, auth=editor)
+    assert state() == before
+    assert dry.status == 0, dry.err
+    version = json.loads(before[0])["data"]["last_modified"]
+    assert planned(dry.err) == [f'PATCH {workspace} (If-Match: "{version}") -> 200 patched']
+    assert dry.err.splitlines()[0] == ("main-workspace/regions: dry run: would have review "
+                                       "requested (status to-review)")
+    real = run(["review", "request", "main-workspace/regions", "-m", "hi"], server=rs.url,
+               auth=editor)
+    assert real.err == "main-workspace/regions: review requested (status to-review)\n"
+    assert json.loads(dry.out)["editor_comment"] == json.loads(real.out)["editor_comment"]
