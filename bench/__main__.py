@@ -4,8 +4,9 @@ a minute, small N, run by CI so the harness cannot rot; numbers are never assert
     python -m bench [--quick] [--only WORK,...] [--out DIR]
 
 Starts its own servers (``bench.servers``), seeds them (``bench.seed``), runs each work with
-the contenders alternated (``bench.timing``, ``bench.contenders``), prints a table per work
-and writes DIR/results.json and DIR/chart.png (DIR: bench/, or bench/quick/ in quick mode).
+the contenders alternated (``bench.timing``, ``bench.contenders``), prints a table per work,
+then the goals (``bench.goals``: each ratio beside its goal, met or missed), and writes
+DIR/results.json and DIR/chart.png (DIR: bench/, or bench/quick/ in quick mode).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import remote_settings, report, scans, servers, writes
+from . import dask_scans, goals, remote_settings, report, scans, servers, writes
 from .timing import REQUESTS, Figure
 
 HERE = Path(__file__).resolve().parent
@@ -46,8 +47,8 @@ QUICK = Plan(sizes=(1_000, 2_000, 5_000), postgresql=2_000, rounds=2, canned_rou
              rs_collections=12, rs_rounds=1)
 
 WORKS = ("scan", "scan-pg", "filtered", "canned", "first", "rss", "bulk", "prefetch",
-         "concurrent", "partition", "remote-settings")
-NEEDS_PG = {"scan-pg", "partition"}
+         "concurrent", "partition", "dask", "remote-settings")
+NEEDS_PG = {"scan-pg", "partition", "dask"}
 SELF_CONTAINED = {"remote-settings"}
 
 
@@ -72,6 +73,8 @@ def works(plan: Plan, env: servers.Servers) -> dict[str, Callable[[], list[list[
         "concurrent": lambda: [writes.concurrent_bulk(env.writes, "memory", plan.concurrent,
                                                       plan.write_rounds)],
         "partition": lambda: [scans.partition(env.heads, plan.postgresql, plan.rounds)]
+        if pg else [],
+        "dask": lambda: [dask_scans.dask_partition(env.heads, plan.postgresql, plan.rounds)]
         if pg else [],
         # Its own Remote Settings server, started and published inside the work.
         "remote-settings": lambda: [remote_settings.fetch_changed(plan.rs_collections, 10,
@@ -110,7 +113,9 @@ def main(argv: list[str]) -> None:
                 figures += group
             durations[work] = round(time.perf_counter() - began, 2)
         seeding = env.seeding
-    report.write_results(out / "results.json", mode, figures, seeding, durations, command)
+    held = goals.rows(figures)
+    goals.print_rows(held)
+    report.write_results(out / "results.json", mode, figures, seeding, durations, command, held)
     drawn = report.chart(out / "chart.png", figures,
                          f"kinto_query benchmark ({mode}; `{command}`)")
     print(f"\n{mode} run: {time.perf_counter() - started:.0f} s in all; wrote "

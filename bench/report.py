@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .contenders import SCAN_CONTENDERS
+from .goals import Row
 from .timing import Figure
 
 
@@ -52,7 +53,7 @@ def _version(package: str) -> str | None:
 
 
 def write_results(path: Path, mode: str, figures: list[Figure], seeding: dict[str, float],
-                  durations: dict[str, float], command: str) -> None:
+                  durations: dict[str, float], command: str, goals: list[Row]) -> None:
     results: dict[str, Any] = {
         "mode": mode,
         "command": command,
@@ -63,6 +64,7 @@ def write_results(path: Path, mode: str, figures: list[Figure], seeding: dict[st
                                                        "requests")},
         "seeding_records_per_s": seeding,
         "work_seconds": durations,
+        "goals": [row.as_dict() for row in goals],
         "figures": [figure.as_dict() for figure in figures],
     }
     path.write_text(json.dumps(results, indent=1) + "\n")

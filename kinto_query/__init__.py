@@ -16,6 +16,7 @@ from ._client import Client
 from ._collection import Collection, RecordQuery
 from ._config import Config
 from ._data import Data
+from ._diff import RecordChange, RecordsDiff, diff_records
 from ._dry_run import PlannedWrite
 from ._endpoints import validate_id
 from ._fetch_changed import CollectionFetch, FetchReport
@@ -36,6 +37,7 @@ from ._review import ReviewStatus
 from ._scan import Page
 from ._signature import SignatureVerifier, verify_signature
 from ._signer import CollectionRef, SignerResource
+from ._sync import SyncReport
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
 from .exceptions import (
     AlreadyExists,
@@ -51,6 +53,7 @@ from .exceptions import (
     IncompleteScan,
     InvalidId,
     InvalidQuery,
+    InvalidRecords,
     InvalidResponse,
     InvalidReviewStep,
     InvalidSignature,
@@ -68,6 +71,7 @@ from .exceptions import (
     ReviewConflict,
     ReviewError,
     ReviewForbidden,
+    SchemaMismatch,
     ServerError,
     SignerOwned,
     SigningNotEnabled,
@@ -116,6 +120,7 @@ __all__ = [
     "IncompleteScan",
     "InvalidId",
     "InvalidQuery",
+    "InvalidRecords",
     "InvalidResponse",
     "InvalidReviewStep",
     "InvalidSignature",
@@ -141,7 +146,9 @@ __all__ = [
     "Principals",
     "Query",
     "Record",
+    "RecordChange",
     "RecordQuery",
+    "RecordsDiff",
     "ReplicationError",
     "ReplicationReport",
     "Request",
@@ -151,6 +158,7 @@ __all__ = [
     "ReviewError",
     "ReviewForbidden",
     "ReviewStatus",
+    "SchemaMismatch",
     "ServerError",
     "SignatureVerifier",
     "SignerOwned",
@@ -158,6 +166,7 @@ __all__ = [
     "SigningNotEnabled",
     "StreamBody",
     "StreamedResponse",
+    "SyncReport",
     "TokenAuth",
     "TooManyRedirects",
     "TooManyRequests",
@@ -166,6 +175,7 @@ __all__ = [
     "UnsafeURL",
     "Watch",
     "__version__",
+    "diff_records",
     "replicate",
     "split_lookup",
     "validate_id",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, overload
 from ._batch import Progress, send_batch
 from ._changes_feed import Changes, Watch, collection_timestamp
 from ._changeset import Changeset, Since
+from ._diff import DEFAULT_IGNORE, RecordsDiff, diff_records
 from ._endpoints import endpoint_path
 from ._messages import Request
 from ._monitor import collection_changeset
@@ -19,6 +20,7 @@ from ._record import Record
 from ._report import BatchItem, BatchReport
 from ._resource import Resource
 from ._review import ReviewStatus, review_status, review_step
+from ._sync import SyncReport, run_sync, sync_items
 from .exceptions import BatchError
 
 if TYPE_CHECKING:
@@ -63,9 +65,8 @@ class Collection(Resource):
         return Query(
             self.transport,
             self.records_path,
-            # A page's items are the records' own (not copied); partial: no call of ours
-            # between the query and the record.
-            functools.partial(Record.from_page, self),
+            # A page's items are the records' own (not copied).
+            Record.page_factory(self),
             item_path=lambda record_id: self.record(id=record_id).path,
         )
 
@@ -89,6 +90,11 @@ class Collection(Resource):
     exists = delegate(records, Query.exists)
     first = delegate(records, Query.first)
     get = delegate(records, Query.get)
+    iter_batches = delegate(records, Query.iter_batches)
+    to_arrow = delegate(records, Query.to_arrow)
+    to_pandas = delegate(records, Query.to_pandas)
+    to_dask_bag = delegate(records, Query.to_dask_bag)
+    to_dask_dataframe = delegate(records, Query.to_dask_dataframe)
 
     # Overloads and properties, which a delegated function cannot carry.
     @overload
@@ -283,6 +289,60 @@ class Collection(Resource):
                 yield BatchItem(request, record.id, record.take_answer)
 
         return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    def diff(
+        self,
+        records: Iterable[Mapping[str, Any] | Record],
+        *,
+        key: str = "id",
+        ignore: Iterable[str] = DEFAULT_IGNORE,
+    ) -> RecordsDiff:
+        """What ``sync(records)`` would write: one scan of the collection compared with
+        ``records`` (see ``diff_records``); nothing is written.
+
+        >>> print(todo.diff([{"id": "r1", "title": "milk"}]))           # doctest: +SKIP
+        0 to create, 1 to update, 2 to delete, 0 unchanged
+        ~ r1: status, title
+        - r2
+        - r3
+        """
+        return diff_records(self.dicts(), records, key=key, ignore=ignore)
+
+    def sync(
+        self,
+        records: Iterable[Mapping[str, Any] | Record] | RecordsDiff,
+        *,
+        delete: bool = False,
+        key: str = "id",
+        ignore: Iterable[str] = DEFAULT_IGNORE,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> SyncReport:
+        """Make the collection hold ``records`` (any iterable: a file's lines, an API's
+        answer, another collection's query): one scan, the diff, then its writes through
+        ``POST /batch``, and one report; with ``delete=True`` the records the list does not
+        hold are deleted too. A ``RecordsDiff`` from ``diff()`` is applied as it is.
+
+        Each write holds only if the record is as scanned (``If-Match``; a create only if
+        the id is free): a record changed meanwhile is reported in ``conflicts`` and left
+        as it is. Only data is synced (record permissions stay); fields in ``ignore`` are
+        neither compared nor changed. With nothing to change, only the scan is sent.
+        By default a report with failures raises ``BatchError`` carrying it.
+
+        >>> report = todo.sync([{"id": "r1", "title": "milk"}], delete=True)  # doctest: +SKIP
+        >>> report.summary()                                                # doctest: +SKIP
+        'created 0, updated 1, deleted 2, unchanged 0'
+        """
+        diff = (records if isinstance(records, RecordsDiff)
+                else self.diff(records, key=key, ignore=ignore))
+        report = run_sync(diff, sync_items(self, diff, delete), delete, functools.partial(
+            self._bulk, raise_on_error=False, chunk_size=chunk_size, progress=progress,
+            concurrency=concurrency))
+        if raise_on_error and not report.ok:
+            raise BatchError(report)
+        return report
 
     def permissions_of(self, record_ids: Iterable[str]) -> list[dict[str, list[str]]]:
         """The permissions of many records, in order, read in ``POST /batch`` chunks of

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
-__all__ = ["Data", "TrackedList", "raw_of", "view"]
+__all__ = ["TOUCH", "Data", "TrackedList", "new_view", "raw_of", "set_raw", "set_touch", "view"]
 
 Touch = Callable[[], None]
 _TOUCH = 0  # the storage key of the touch callback: no field name (they are strings)
@@ -152,6 +152,15 @@ _new = dict.__new__
 _CONTAINERS = frozenset((dict, list))
 # What ``data.<name>`` finds on the class rather than in the fields.
 _OWN = frozenset(dir(Data))
+
+
+# What ``view`` does, for an owner that makes views where a call of ours costs too much (a
+# record's first read of its data, once per record of a scan): ``v = new_view(Data)``,
+# ``set_raw(v, raw)``, ``set_touch(v, TOUCH, touch)``.
+TOUCH = _TOUCH
+new_view = _new
+set_raw = _set_raw
+set_touch = _set_touch
 
 
 def view(raw: dict[str, Any], touch: Touch) -> Data:

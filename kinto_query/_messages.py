@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from ._json import loads
 from .exceptions import InvalidResponse
 
 __all__ = ["Request", "Response", "StreamBody", "StreamedResponse", "if_match"]
@@ -49,7 +49,7 @@ class Response:
     def json(self) -> Any:
         """The JSON body, or ``InvalidResponse`` if it is not JSON."""
         try:
-            return json.loads(self.content)
+            return loads(self.content)
         except ValueError:
             kind = self.headers.get("Content-Type", "no content type").split(";")[0]
             raise InvalidResponse(
@@ -60,7 +60,7 @@ class Response:
     def json_or_none(self) -> Any:
         """The JSON body, or None when there is none (a HEAD, an HTML error page)."""
         try:
-            return json.loads(self.content) if self.content else None
+            return loads(self.content) if self.content else None
         except ValueError:
             return None
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, overload
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -19,7 +20,13 @@ from ._values import etag_timestamp, milliseconds
 from .exceptions import HTTPError, IncompleteScan, InvalidQuery, InvalidResponse, KintoError
 
 if TYPE_CHECKING:
+    import dask.bag
+    import dask.dataframe
+    import pandas
+    import pyarrow
     from typing_extensions import Self
+
+    from . import _dask
 
 __all__ = ["Addressed", "Deletable", "Listing", "Page", "Projected", "Query", "Timed"]
 
@@ -349,6 +356,55 @@ class Listing(Generic[T]):
             while objects:
                 yield factory(objects.pop(), fields, None)
 
+    # -- Arrow and pandas (the arrow extra) ---------------------------------------------------
+
+    def iter_batches(self, schema: pyarrow.Schema | None = None, *,
+                     strict: bool = False) -> Generator[pyarrow.RecordBatch, None, None]:
+        """The results as ``pyarrow.RecordBatch`` objects, one per page, each built as its page
+        arrives (the page's JSON objects dropped before the next is fetched).
+
+        Without ``schema``, each page's columns and types are inferred from its objects
+        (nested objects as structs, arrays as lists), so two pages may differ; with one,
+        every batch has it (a field it lacks is left out, or an error if ``strict``).
+        ``id`` and ``last_modified`` come first, then the ``fields()`` asked for.
+        Needs the ``arrow`` extra.
+
+        >>> for batch in todo.iter_batches():                            # doctest: +SKIP
+        ...     writer.write_batch(batch)
+        """
+        from . import _arrow
+
+        return _arrow.batches(self._raw_pages(), self._state.fields, self._url_for_errors(),
+                              schema, strict=strict)
+
+    def to_arrow(self, schema: pyarrow.Schema | None = None, *,
+                 strict: bool = False) -> pyarrow.Table:
+        """Every result in one ``pyarrow.Table``, built page by page (see ``iter_batches``);
+        without ``schema``, the pages' schemas unified (a field missing on a page is null
+        there; integers and floats in one field are floats). ``SchemaMismatch`` when values
+        of one field fit no one type: pass ``schema=``.
+
+        >>> todo.filter(status="done").fields("title").to_arrow().column_names  # doctest: +SKIP
+        ['id', 'last_modified', 'title']
+        """
+        from . import _arrow
+
+        return _arrow.table(self._raw_pages(), self._state.fields, self._url_for_errors(),
+                            schema, strict=strict)
+
+    def to_pandas(self, schema: pyarrow.Schema | None = None) -> pandas.DataFrame:
+        """Every result in one ``pandas.DataFrame``, through ``to_arrow(schema)``.
+
+        >>> todo.to_pandas().set_index("id")                               # doctest: +SKIP
+        """
+        from . import _arrow
+
+        _arrow.pandas()
+        return self.to_arrow(schema).to_pandas()
+
+    def _url_for_errors(self) -> str:
+        return self._state.start or self.url
+
     def count(self) -> int:
         """How many results, from one ``HEAD`` (``Total-Objects``)."""
         url = self._url(self._params_without("_limit", "_sort", "_fields"))
@@ -422,8 +478,10 @@ class Timed(Listing[T]):
                for name, _ in state.filters):
             raise InvalidQuery("partition() splits by last_modified: filter on it with since() "
                                "and before() instead")
+        if k == 1:
+            return [self]  # nothing to split: no request
         oldest, newest = self._edge("last_modified"), self._edge("-last_modified")
-        if k == 1 or oldest is None or newest is None:
+        if oldest is None or newest is None:
             return [self]
         span = newest + 1 - oldest
         bounds = sorted({oldest + span * i // k for i in range(k)} | {newest + 1})
@@ -433,6 +491,48 @@ class Timed(Listing[T]):
                                  ("lt_last_modified", str(high))), live_only=live_only)
             for low, high in itertools.pairwise(bounds)
         ]
+
+    def to_dask_bag(self, k: int, *, servers: Sequence[str] | None = None) -> dask.bag.Bag:
+        """A Dask bag of the results as plain JSON objects, one Dask partition per part of
+        ``partition(k)``, each read by a Dask worker with a client of its own; part ``i``
+        through ``servers[i % len(servers)]`` (Kinto web heads on one database; default:
+        this query's server). Needs the ``dask`` extra.
+
+        >>> todo.to_dask_bag(8, servers=heads).pluck("status").frequencies()  # doctest: +SKIP
+        """
+        from . import _dask
+
+        _dask.require("bag")
+        return _dask.bag(self._scan_parts(k, servers))
+
+    def to_dask_dataframe(self, k: int, *, servers: Sequence[str] | None = None,
+                          schema: pyarrow.Schema | None = None) -> dask.dataframe.DataFrame:
+        """A Dask dataframe of the results, one partition per part of ``partition(k)``
+        (each read by a worker as in ``to_dask_bag``), its columns those of ``schema``.
+
+        Without ``schema``, it is inferred from the first page of the query (read now):
+        a part whose records have a field outside it raises ``SchemaMismatch`` when
+        computed; pass ``schema=`` where records vary. Needs the ``dask`` extra.
+
+        >>> todo.to_dask_dataframe(8, servers=heads).groupby("status").size()  # doctest: +SKIP
+        """
+        from . import _arrow, _dask
+
+        _dask.require("dataframe")
+        parts = self._scan_parts(k, servers)
+        strict = schema is None
+        if schema is None:
+            with contextlib.closing(self.iter_batches()) as batches:
+                first = next(batches, None)
+            schema = _arrow.base_schema(self._state.fields) if first is None else first.schema
+        return _dask.dataframe(parts, schema, strict)
+
+    def _scan_parts(self, k: int, servers: Sequence[str] | None) -> list[_dask.ScanPart]:
+        from . import _dask
+
+        server_configs = _dask.configs(self._transport.config, servers)  # checked first
+        states = [part._state for part in self.partition(k)]
+        return _dask.parts(server_configs, self._path, states)
 
     def _edge(self, order: str) -> int | None:
         """The ``last_modified`` of the first result in ``order`` (one small GET), or None."""

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._attachment import Attachment, FileSource, Target, download, upload
 from ._changes import split_server_fields
 from ._data import Data, raw_of
-from ._data import view as make_view
 from ._endpoints import endpoint_path, validate_id
 from ._messages import Request
 from ._plugins import ATTACHMENTS, requires
-from ._resource import Resource, Toucher
+from ._resource import Resource
 from ._values import dumps
 from .exceptions import InvalidQuery, NoAttachment
 
@@ -33,6 +32,18 @@ class _PagePath:
         return path
 
 
+class _OfCollection:
+    """An attribute a record built from a page shares with its collection (its transport,
+    its bucket's id), read from there rather than stored in each record: a scan makes many
+    records, and few of them ever send a request (a handle stores its own)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Record | None, owner: Any = None) -> Any:
+        return self if obj is None else getattr(obj.collection, self.name)
+
+
 class Record(Resource):
     """One record of a collection: ``.id``, ``.last_modified``, ``.data``, ``.permissions``.
 
@@ -47,8 +58,10 @@ class Record(Resource):
 
     kind = "record"
     deleted = False
-    if not TYPE_CHECKING:  # for type checkers, Resource's ``path: str``
+    if not TYPE_CHECKING:  # for type checkers, Resource's ``path: str`` and the others
         path = _PagePath()
+        transport = _OfCollection()
+        _bucket_id = _OfCollection()
 
     def __init__(
         self,
@@ -114,32 +127,44 @@ class Record(Resource):
         fields: tuple[str, ...] | None,
         permissions: Mapping[str, list[str]] | None,
     ) -> Record:
-        """A record from an item of a freshly decoded page, which it keeps (not copied).
+        """A record from an item of a freshly decoded page, which it keeps (not copied)."""
+        return cls.page_factory(collection)(data, fields, permissions)
 
-        This is the one per-record cost of a scan, so it sets only what differs from the
-        class defaults, in the instance dict directly, with the ``Data`` view made here
-        (reading ``record.data`` then costs no call) and the path left to first use. Kinto's
-        own id needs no check.
+    @classmethod
+    def page_factory(cls, collection: Collection) -> Callable[
+            [dict[str, Any], tuple[str, ...] | None, Mapping[str, list[str]] | None], Record]:
+        """What builds the records of ``collection`` from the items of its pages (a query's
+        factory): ``factory(item, fields, permissions)``, the item kept, not copied.
+
+        This is the one per-record cost of a scan, so a record costs only what is read: it
+        holds the four values that differ from record to record and whether it came from the
+        server (set as plain attributes: Resource has no ``__setattr__``); its transport and
+        bucket id are its collection's; its path, its ``Data`` view and that view's
+        change-tracking hook are made on first use. Kinto's own id needs no check. (A
+        closure: one Python call per record, where a partial of a classmethod costs more.)
         """
-        record_id = data.pop("id")
-        last_modified = data.pop("last_modified", None)
-        record = cls.__new__(cls)
-        state = record.__dict__
-        state["transport"] = collection.transport
-        state["id"] = record_id
-        state["_bucket_id"] = collection._bucket_id
-        state["collection"] = collection
-        state["last_modified"] = last_modified if type(last_modified) is int else None
-        state["_raw"] = data
-        state["data"] = make_view(data, Toucher(record))  # made here: no call on reading it
-        state["_from_server"] = True
-        state["_fields"] = fields
-        if "deleted" in data and len(data) == 1 and data["deleted"] is True:
-            del data["deleted"]  # a tombstone: id, last_modified and deleted only
-            state["deleted"] = True
-        if permissions is not None:
-            state["_permissions"] = record._new_permissions(permissions)
-        return record
+        new = object.__new__
+
+        def from_page(data: dict[str, Any], fields: tuple[str, ...] | None,
+                      permissions: Mapping[str, list[str]] | None) -> Record:
+            record_id = data.pop("id")
+            last_modified = data.pop("last_modified", None)
+            record: Record = new(cls)
+            record.collection = collection
+            record.id = record_id
+            record.last_modified = last_modified if type(last_modified) is int else None
+            record._raw = data
+            record._from_server = True
+            if fields is not None:
+                record._fields = fields
+            if "deleted" in data and len(data) == 1 and data["deleted"] is True:
+                del data["deleted"]  # a tombstone: id, last_modified and deleted only
+                record.deleted = True
+            if permissions is not None:
+                record._permissions = record._new_permissions(permissions)
+            return record
+
+        return from_page
 
     def __getitem__(self, key: str) -> NoReturn:
         """Refused with the spelling meant: a record is not a dict (its id, timestamp, data

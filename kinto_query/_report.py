@@ -67,6 +67,11 @@ class BatchReport:
         it, as whether it existed before cannot be told."""
 
     @property
+    def succeeded_at(self) -> list[int]:
+        """The input position of each ``succeeded`` id, in the same order."""
+        return list(self._succeeded_at)
+
+    @property
     def ok(self) -> bool:
         """True when every item succeeded."""
         return not (self.conflicts or self.missing or self.failed or self.unknown)

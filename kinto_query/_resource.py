@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._changes import fingerprint, partial_save, split_server_fields
-from ._data import Data, raw_of
-from ._data import view as make_view
+from ._data import TOUCH, Data, new_view, raw_of, set_raw, set_touch
 from ._messages import Request, if_match
 from ._permissions import Permissions
 from ._transport import Transport
@@ -49,26 +48,6 @@ class Toucher(weakref.ref):  # type: ignore[type-arg]
             owner._before_first_change()
 
 
-class _DataAttribute:
-    """``obj.data``: the object's fields (fetched on first use): ``obj.data.title``,
-    ``obj.data["title"]``; assigning replaces them.
-
-    The view, once made, lives in the instance's dict, where Python finds it before this
-    descriptor (it has no ``__set__``, so it is not consulted then): reading ``record.data``
-    in a scan costs no Python call. ``Resource.__setattr__`` handles assignment.
-    """
-
-    @overload
-    def __get__(self, obj: None, owner: Any = None) -> _DataAttribute: ...
-    @overload
-    def __get__(self, obj: Resource, owner: Any = None) -> Data: ...
-    def __get__(self, obj: Resource | None, owner: Any = None) -> Data | _DataAttribute:
-        return self if obj is None else obj._data_view()
-
-    if TYPE_CHECKING:  # for type checkers only: at run time assignment is __setattr__'s
-        def __set__(self, obj: Resource, value: Mapping[str, Any]) -> None: ...
-
-
 class Resource:
     """A Kinto object: ``.data`` and ``.permissions`` load on first use; ``save()`` is safe.
 
@@ -85,6 +64,7 @@ class Resource:
     _snapshot: str | None = None  # the data as loaded, kept at its first change
     _fields: tuple[str, ...] | None = None  # the projection it was loaded with
     _permissions: Permissions | None = None
+    _view: Data | None = None  # the view ``data`` hands out, made on its first read
 
     def __init__(
         self,
@@ -113,20 +93,32 @@ class Resource:
 
     # -- state ---------------------------------------------------------------------------
 
-    data = _DataAttribute()
+    @property
+    def data(self) -> Data:
+        """The object's fields (fetched on first use): ``obj.data.title``,
+        ``obj.data["title"]``; assigning replaces them.
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "data":  # the descriptor has no __set__ (see _DataAttribute)
-            self._replace_data(value)
-        else:
-            object.__setattr__(self, name, value)
-
-    def _data_view(self) -> Data:
-        if self._raw is None:
-            self.refresh()
-        assert self._raw is not None
-        view = self.__dict__["data"] = make_view(self._raw, Toucher(self))
+        One view, made on the first read with the hook through which it tells this object of
+        a change (a weak link back, see ``Toucher``): a record of a scan never read costs
+        neither. A property, not a ``__setattr__``, so that the attributes of a record are
+        set at the interpreter's own speed when a page is read.
+        """
+        view = self._view
+        if view is None:
+            raw = self._raw
+            if raw is None:
+                self.refresh()
+                raw = self._raw
+                assert raw is not None
+            # What _data.view does, without its call (this runs once per record read).
+            view = self._view = new_view(Data)
+            set_raw(view, raw)
+            set_touch(view, TOUCH, Toucher(self))
         return view
+
+    @data.setter
+    def data(self, value: Mapping[str, Any]) -> None:
+        self._replace_data(value)
 
     def _replace_data(self, value: Mapping[str, Any]) -> None:
         raw = raw_of(value) if isinstance(value, Data) else dict(value)
@@ -135,7 +127,7 @@ class Resource:
 
     def _set_raw(self, raw: dict[str, Any]) -> None:
         self._raw = raw
-        self.__dict__.pop("data", None)  # its view is made again on first use
+        self._view = None  # its view is made again on first use
 
     def _before_first_change(self) -> None:
         """Keep the data as loaded, before anything changes it (the views call this)."""

@@ -38,7 +38,9 @@
     ├── NoAttachment (LookupError)  the record has no file attached
     ├── ConfigurationError (ValueError)  the client is set up wrong (server_url without /v1)
     ├── InvalidQuery (ValueError)  a query that cannot be expressed, caught before sending
-    └── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
+    ├── InvalidRecords (ValueError)  a list of records to sync: one without its key, or two with one
+    ├── InvalidId (ValueError)     an id Kinto would refuse, caught before sending
+    └── SchemaMismatch (TypeError)  records that fit no one Arrow schema (pass schema=)
 
 ``raise_for_response`` is the one place that maps a response to one of these; ``describe``
 words a Kinto error body, for single requests and batch items alike. This module imports
@@ -88,6 +90,7 @@ __all__ = [
     "ReviewConflict",
     "ReviewError",
     "ReviewForbidden",
+    "SchemaMismatch",
     "ServerError",
     "SignerOwned",
     "SigningNotEnabled",
@@ -113,6 +116,16 @@ def _rebuild(cls: type[KintoError], message: str, attributes: dict[str, Any]) ->
 
 class InvalidQuery(KintoError, ValueError):
     """A query or argument that Kinto cannot express; nothing was sent."""
+
+
+class InvalidRecords(KintoError, ValueError):
+    """A list of records a collection cannot be made to hold: a record without its key (its
+    id), or two records with the same; caught before any request is sent."""
+
+
+class SchemaMismatch(KintoError, TypeError):
+    """Records that do not fit one Arrow schema (``to_arrow()``, ``to_dask_dataframe()``):
+    pass ``schema=`` to say each field's type."""
 
 
 class InvalidId(KintoError, ValueError):

@@ -34,6 +34,11 @@ PRINTED: dict[str, list[str]] = {
         "{'author.name': 'bob', 'in_priority': '1,2'}", "{'min_last_modified': '1795858200000'}",
         "['id', 'last_modified', 'title']",
     ],
+    "guides/dataframes.md": [
+        "60 ['id', 'last_modified']", "struct<name: string>", "{'done': 120, 'todo': 120}",
+        "['id', 'last_modified', 'title', 'author']", "{'name': 'ann'}", "[50, 50, 20]\nTrue",
+        "\n4\n120\n120\n",
+    ],
 }
 
 

@@ -511,6 +511,13 @@ def test_partition_refuses_what_it_cannot_split(offline_client: Client) -> None:
         todo.partition(0)
 
 
+def test_partition_into_one_is_the_query_itself_without_a_request(
+        offline_client: Client) -> None:
+    todo = offline_client.bucket("b").collection("c").filter(n=1)
+    (part,) = todo.partition(1)  # offline_client's session refuses any request
+    assert part.url == todo.url
+
+
 def test_partitions_are_disjoint_and_together_the_whole(kinto_any_server: str) -> None:
     client = Client(kinto_any_server, auth=("alice", "s3cret"))
     todo = Bucket("b", client=client, create=True).create_collection("c")

@@ -41,7 +41,7 @@ def test_the_reading_examples_run_as_written() -> None:
 @pytest.mark.live
 def test_the_publishing_example_runs_as_written() -> None:
     section = PAGE.read_text().partition("## Publishing: the review workflow")[2]
-    blocks = markdown_blocks(section.partition("\n## ")[0])
+    blocks = markdown_blocks(section.partition("\n## ")[0].partition("\n### ")[0])
     assert len(blocks) == 1
     namespace: dict[str, Any] = {}
     out = io.StringIO()
@@ -58,3 +58,21 @@ def test_the_publishing_example_runs_as_written() -> None:
     # Pasted into the REPL as a reader would: the same lines, among the REPL's prompts.
     pasted = paste_into_repl(blocks, "http://localhost:8888/v1", timeout=120)
     assert "LastEditorCannotReview" in pasted and "['be', 'fr']" in pasted
+
+
+@pytest.mark.live
+def test_the_sync_then_review_example_runs_as_written() -> None:
+    section = PAGE.read_text().partition("### Syncing the workspace from a source of truth")[2]
+    blocks = markdown_blocks(section.partition("\n## ")[0])
+    assert len(blocks) == 1
+    namespace: dict[str, Any] = {}
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(blocks[0], namespace)
+    finally:
+        if "server" in namespace:
+            namespace["server"].stop()
+    assert out.getvalue().splitlines() == [
+        "1 to create, 0 to update, 1 to delete, 1 unchanged",
+        "created 1, updated 0, deleted 1, unchanged 1", "to-review", "signed", "['fr', 'it']"]

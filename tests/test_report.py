@@ -61,3 +61,11 @@ def test_the_summary_names_ids_and_the_shared_reason() -> None:
     assert report.summary() == (
         "1 of 8 succeeded; 7 unknown ['u0', 'u1', 'u2', 'u3', 'u4', '...'] (no answer)")
     assert not report.ok
+
+
+def test_succeeded_at_gives_each_succeeded_items_input_position() -> None:
+    report = BatchReport()
+    item = BatchItem(Request("PUT", "/buckets/b/collections/c/records/a"), "a")
+    report.answer(2, item, 200, {})
+    report.answer(0, item, 412, {})
+    assert report.succeeded_at == [2] and report.succeeded == ["a"]

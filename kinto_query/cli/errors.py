@@ -49,12 +49,14 @@ class ExitStatus(enum.IntEnum):
     CONFLICT = 5  # 409/412: the object exists or changed meanwhile
     SERVER = 6  # 5xx, 429, no answer, an answer that is not Kinto's
     INVALID_SIGNATURE = 7  # a Remote Settings signature did not verify
+    INVALID = 8  # validate: records that fail their collection's JSON schema
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 EXIT_STATUS_HELP = (
     "Exit status: 0 ok, 1 some items failed, 2 usage, 3 not found, 4 forbidden or "
-    "unauthorized, 5 conflict, 6 server or network, 7 invalid signature, 130 interrupted."
+    "unauthorized, 5 conflict, 6 server or network, 7 invalid signature, 8 invalid records "
+    "(validate), 130 interrupted."
 )
 
 

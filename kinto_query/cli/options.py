@@ -74,11 +74,14 @@ def _complete_ids(incomplete: str, parts: int) -> list[CompletionItem]:
     return [CompletionItem(i, type="plain") for i in sorted(ids) if i.startswith(incomplete)]
 
 
-def _target(record: bool) -> Callable[[click.Context, click.Parameter, str], Target]:
+def _target(record: bool) -> Callable[[click.Context, click.Parameter, str | None],
+                                       Target | None]:
     name = "BUCKET/COLLECTION/RECORD" if record else "BUCKET/COLLECTION"
     example = "shop/todo/r1" if record else "shop/todo"
 
-    def convert(ctx: click.Context, param: click.Parameter, value: str) -> Target:
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> Target | None:
+        if value is None:  # an optional argument not given
+            return None
         parts = value.strip("/").split("/")
         if len(parts) != (3 if record else 2):
             raise click.BadParameter(f"{value!r} is not {name}, e.g. {example}", ctx, param)
@@ -92,9 +95,9 @@ def _target(record: bool) -> Callable[[click.Context, click.Parameter, str], Tar
     return convert
 
 
-def target_argument(*, record: bool = False) -> Callable[[F], F]:
+def target_argument(*, record: bool = False, required: bool = True) -> Callable[[F], F]:
     """The ``BUCKET/COLLECTION`` (``record``: ``BUCKET/COLLECTION/RECORD``) argument, checked,
-    with ids completed from the server."""
+    with ids completed from the server (None when not ``required`` and not given)."""
 
     def complete(ctx: click.Context, param: click.Parameter,
                  incomplete: str) -> list[CompletionItem]:
@@ -102,7 +105,7 @@ def target_argument(*, record: bool = False) -> Callable[[F], F]:
 
     metavar = "BUCKET/COLLECTION/RECORD" if record else "BUCKET/COLLECTION"
     return click.argument("target", metavar=metavar, callback=_target(record),
-                          shell_complete=complete)
+                          shell_complete=complete, required=required)
 
 
 def bucket_argument(*, required: bool = True) -> Callable[[F], F]:

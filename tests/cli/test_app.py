@@ -18,7 +18,7 @@ from .clitools import (
 from .conftest import seed
 
 COMMANDS = ["records", "count", "get", "buckets", "collections", "export", "import", "delete",
-            "dump", "load", "completion", "whoami", "history"]
+            "sync", "dump", "load", "completion", "whoami", "history"]
 
 
 # -- help and completion --------------------------------------------------------------------------

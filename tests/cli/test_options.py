@@ -182,3 +182,24 @@ def test_a_dry_review_request_changes_nothing_and_says_what_the_real_one_does(
                auth=editor)
     assert real.err == "main-workspace/regions: review requested (status to-review)\n"
     assert json.loads(dry.out)["editor_comment"] == json.loads(real.out)["editor_comment"]
+
+
+def test_a_dry_sync_writes_nothing_and_plans_what_the_real_one_does(
+        kinto_fresh_server: str, shop: Collection, tmp_path: Path):
+    (tmp_path / "want.jsonl").write_text('{"id": "t001", "title": "renamed"}\n{"id": "new"}\n')
+    before = raw_dump(kinto_fresh_server)
+    dry = run(["sync", "shop/todo", "want.jsonl", "--delete", "--dry-run"],
+              server=kinto_fresh_server, cwd=tmp_path)
+    assert raw_dump(kinto_fresh_server) == before
+    assert dry.status == 0, dry.err
+    writes = planned(dry.err)
+    real = run(["sync", "shop/todo", "want.jsonl", "--delete"], server=kinto_fresh_server,
+               cwd=tmp_path)
+    assert real.status == 0, real.err
+    assert sorted(r["id"] for r in raw_get(kinto_fresh_server, f"{TODO}/records")["data"]) == [
+        "new", "t001"]
+    # Each planned write succeeds, one per record the real run changed: "new" created,
+    # "t001" replaced, every other record of the fixture deleted.
+    assert all(" -> 20" in w for w in writes)
+    held = {path.rsplit("/", 1)[-1] for path in before if path.startswith(f"{TODO}/records/")}
+    assert sorted(w.split(" ")[1].rsplit("/", 1)[-1] for w in writes) == sorted(held | {"new"})

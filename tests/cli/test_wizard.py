@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def test_dump_takes_the_bucket_as_an_argument_and_load_counts_in_the_singular(
     assert old.status == 0 and read_yaml(old.out) == dumped
     both = run(["dump", "shop", "--bucket", "other"], server=kinto_fresh_server, cwd=tmp_path)
     assert both.status == 2 and "two buckets given: 'shop' and --bucket 'other'" in both.err
-    assert "--bucket" not in run(["dump", "--help"], server=None).out
+    assert not re.search(r"--bucket(?!s)", run(["dump", "--help"], server=None).out)
     flush(kinto_fresh_server)
     loaded = run(["load", "shop.yaml"], server=kinto_fresh_server, cwd=tmp_path)
     assert loaded.err == ("loaded shop.yaml: 1 bucket created, 1 group created, "
