@@ -43,7 +43,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(requests|urllib3|betamax|pytest|_pytest|uritemplate|cryptography|ec|pyarrow"
                r"|pandas|dask)(\..*)?"),
     (r"py:.*", r"(collections\.abc|typing|typing_extensions|types|re|os|pathlib|subprocess"
-               r"|concurrent\.futures|threading|datetime|decimal|uuid|contextlib|dataclasses)"
+               r"|concurrent\.futures|threading|datetime|decimal|uuid|contextlib|dataclasses|argparse)"
                r"\..*"),
     # Type aliases, type variables and private helpers of ours that signatures name.
     (r"py:.*", r"(AuthLike|Timeout|OnBackoff|Options|PermissionLists|PublicKey|Fetch"

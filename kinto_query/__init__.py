@@ -17,6 +17,7 @@ from ._collection import Collection, RecordQuery
 from ._config import Config
 from ._data import Data
 from ._diff import RecordChange, RecordsDiff, diff_records
+from ._dry_run import PlannedWrite
 from ._endpoints import validate_id
 from ._fetch_changed import CollectionFetch, FetchReport
 from ._grants import Grant, GrantQuery
@@ -140,6 +141,7 @@ __all__ = [
     "Overwritten",
     "Page",
     "Permissions",
+    "PlannedWrite",
     "PreconditionFailed",
     "Principals",
     "Query",

@@ -157,8 +157,7 @@ class Accounts:
 
     def _anonymous(self) -> Transport:
         """The client's transport without credentials (same session: cassettes see it)."""
-        t = self._transport
-        return Transport(config=dataclasses.replace(t.config, auth=None, session=t.session))
+        return self._transport.anonymous()
 
     def create(self, account_id: str, password: str, *, exist_ok: bool = False) -> Account:
         """Create an account; ``AlreadyExists`` if the name is taken, unless ``exist_ok=True``

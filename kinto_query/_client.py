@@ -13,6 +13,7 @@ from ._accounts import whoami as ask_whoami
 from ._batch import chunk_size_of
 from ._bucket import Bucket
 from ._config import Config, Options
+from ._dry_run import PlannedWrite
 from ._endpoints import endpoint_path
 from ._fetch_changed import FetchReport, Seen, Verify, fetch_changed
 from ._grants import GrantQuery
@@ -39,7 +40,9 @@ class Client:
     ``RetryPolicy``, or None for none) retries reads and safe writes on 429, 502, 503, 504 and
     lost connections.
     ``user_agent`` (e.g. ``"myproduct/1.2"``) goes in front of the ``User-Agent`` every
-    request sends (``kinto_query/<version> requests/<v> python/<v>``).
+    request sends (``kinto_query/<version> requests/<v> python/<v>``). ``dry_run=True``
+    sends every read and no write: each write is answered as the server would answer it
+    now and recorded in ``dry_run_log``.
 
     >>> client = Client("http://localhost:8888/v1", auth=("alice", "s3cret"))
     >>> client.bucket("b").collection("todo")
@@ -59,6 +62,23 @@ class Client:
     def config(self) -> Config:
         """The configuration of this client (its server URL resolved)."""
         return self.transport.config
+
+    @property
+    def dry_run(self) -> bool:
+        """Whether this client plans its writes instead of sending them (``dry_run=True``)."""
+        return self.transport.dry_run
+
+    @property
+    def dry_run_log(self) -> tuple[PlannedWrite, ...]:
+        """The writes this dry-run client did not send, in order, each with the answer
+        predicted from the server's state (``PlannedWrite``); empty when not a dry run.
+
+        >>> dry = Client("http://localhost:8888/v1", dry_run=True)        # doctest: +SKIP
+        >>> dry.bucket("b").collection("c").record({"id": "r1"}).save()   # doctest: +SKIP
+        >>> [str(write) for write in dry.dry_run_log]                     # doctest: +SKIP
+        ['PUT /buckets/b/collections/c/records/r1 -> 201 created']
+        """
+        return self.transport.dry_run_log
 
     @property
     def server_url(self) -> str:

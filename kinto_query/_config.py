@@ -56,8 +56,10 @@ class Config:
     clients to back off; ``user_agent`` (e.g. ``"myproduct/1.2"``) goes in front of the
     ``User-Agent`` every request sends. ``session_factory`` makes the session of a transport
     given none, ``id_factory`` the id of a new record whose data has none (None: those of the
-    default configuration, see ``as_default``; else ``requests.Session`` and a UUID4). Its
-    repr shows no credentials.
+    default configuration, see ``as_default``; else ``requests.Session`` and a UUID4).
+    ``dry_run=True``: every read is sent, no write is; each write is answered as the server
+    would from its current state and recorded (``Client.dry_run_log``). Its repr shows no
+    credentials.
 
     >>> config = Config("http://localhost:8888/v1", auth=("alice", "s3cret"), retry=None)
     >>> Client(config=config, deadline=30.0).transport.deadline
@@ -76,6 +78,7 @@ class Config:
     session_factory: Callable[[], requests.Session] | None = dataclasses.field(
         default=None, repr=False)
     id_factory: Callable[[], str] | None = dataclasses.field(default=None, repr=False)
+    dry_run: bool = False
 
     @staticmethod
     def default() -> Config:
@@ -116,6 +119,8 @@ class Config:
         if ua is not None and (not isinstance(ua, str) or not ua.strip()
                                or any(c in ua for c in "\r\n")):
             raise ValueError("user_agent must be a product token such as 'myproduct/1.2'")
+        if not isinstance(self.dry_run, bool):
+            raise TypeError("dry_run must be True or False")
         object.__setattr__(self, "deadline", float(self.deadline))
         object.__setattr__(self, "headers", dict(self.headers or {}))
 
@@ -134,6 +139,7 @@ class Options(TypedDict, total=False):
     user_agent: str | None
     session_factory: Callable[[], requests.Session] | None
     id_factory: Callable[[], str] | None
+    dry_run: bool
 
 
 _default = Config()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 _LISTS = ("buckets", "collections", "groups", "records", "history", "permissions", "batch")
 
-__all__ = ["DEFAULT_RETRY", "Again", "RetryPolicy", "applied", "idempotent",
+__all__ = ["DEFAULT_RETRY", "Again", "RetryPolicy", "applied", "idempotent", "only_reads",
            "retry_after_seconds", "same_json", "with_retries"]
 
 logger = logging.getLogger("kinto_query")
@@ -46,10 +46,10 @@ def idempotent(request: Request) -> bool:
     headers = {name.lower() for name in request.headers}
     if method == "PATCH":
         return bool({"if-match", "if-none-match"} & headers)
-    return method == "POST" and _only_reads(request)
+    return method == "POST" and only_reads(request)
 
 
-def _only_reads(request: Request) -> bool:
+def only_reads(request: Request) -> bool:
     """A ``POST /batch`` of reads only (how bulk writes read back an unclear chunk)."""
     body = request.body
     subrequests = body.get("requests") if isinstance(body, Mapping) else None

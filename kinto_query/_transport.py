@@ -28,9 +28,10 @@ from requests.structures import CaseInsensitiveDict
 
 from ._auth import parse_auth
 from ._config import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, Config, Options, Timeout, configure
+from ._dry_run import PlannedWrite, Planner
 from ._endpoints import endpoint_path
 from ._messages import Request, Response, StreamBody, StreamedResponse, if_match
-from ._retry import Again, applied, idempotent, retry_after_seconds, with_retries
+from ._retry import Again, applied, idempotent, only_reads, retry_after_seconds, with_retries
 from ._signer import names_a_collection, refuse_signer_owned
 from ._urls import (
     DEFAULT_SERVER_URL,
@@ -186,6 +187,7 @@ class Transport:
         self._origin = origin(self.server_url)
         self._backoff_until = 0.0
         self._server_info: dict[str, Any] | None = None
+        self._planner = Planner(self._user_id) if config.dry_run else None
         if isinstance(self.auth, requests.auth.HTTPBasicAuth) and self._origin[0] == "http" \
                 and not is_local(self._origin[1]):
             warnings.warn(
@@ -200,7 +202,36 @@ class Transport:
         """A transport like this one with a session of its own (for another thread)."""
         twin = Transport(config=dataclasses.replace(self.config, session=None))
         twin._server_info = self._server_info
+        twin._planner = self._planner  # one dry run: one plan, whichever thread sends
         return twin
+
+    def anonymous(self) -> Transport:
+        """This transport without credentials, on the same session (and the same dry run)."""
+        twin = Transport(config=dataclasses.replace(self.config, auth=None,
+                                                    session=self.session))
+        twin._planner = self._planner
+        return twin
+
+    @property
+    def dry_run(self) -> bool:
+        """Whether writes are planned (``dry_run_log``) instead of sent."""
+        return self._planner is not None
+
+    @property
+    def dry_run_log(self) -> tuple[PlannedWrite, ...]:
+        """The writes a dry run did not send, in order (empty when not a dry run)."""
+        return self._planner.log if self._planner is not None else ()
+
+    def _user_id(self) -> str | None:
+        user = self.server_info().get("user")
+        return user.get("id") if isinstance(user, dict) else None
+
+    def _read_for_plan(self, request: Request) -> Response:
+        """A read a dry run's prediction needs: sent; an error answer returned, not raised."""
+        try:
+            return self.send(request)
+        except HTTPError as error:
+            return error.response
 
     def close(self) -> None:
         """Close the session, if this transport created it (an injected one is the caller's)."""
@@ -308,6 +339,32 @@ class Transport:
                           public=True)
 
     def _send(self, request: Request, *, stream: bool, public: bool) -> Response:
+        if self._planner is None or public:
+            return self._send_now(request, stream=stream, public=public)
+        if request.method not in _READS and not only_reads(request):
+            answer = self._planner.answer(request, self._read_for_plan, self.url)
+            if answer.status >= 400:
+                raise_for_response(answer, credentials_sent=self._credentials_sent())
+            return answer
+        try:
+            response = self._send_now(request, stream=stream, public=public)
+        except (Forbidden, NotFound):
+            # Refused: it may read what the dry run planned to create.
+            planned = None if stream else (self._planner.planned(request, self.url)
+                                           or self._planner.planned_listing(request, self.url))
+            if planned is None:
+                raise
+            return self._planned_answer(planned)
+        # Sent for real; what the plan wrote reads as the real run would read it.
+        planned = None if stream else self._planner.planned(request, self.url)
+        return response if planned is None else self._planned_answer(planned)
+
+    def _planned_answer(self, response: Response) -> Response:
+        if response.status >= 400:
+            raise_for_response(response, credentials_sent=self._credentials_sent())
+        return response
+
+    def _send_now(self, request: Request, *, stream: bool, public: bool) -> Response:
         safe = idempotent(request)
         # A POST /batch of writes is resent by the bulk writes' own loop, which reads back first.
         batch = urlsplit(request.path).path.rstrip("/").endswith("/batch")

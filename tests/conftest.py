@@ -149,6 +149,29 @@ def raw_get(url: str, path: str) -> Any:
     return response.json()
 
 
+def raw_dump(url: str) -> dict[str, bytes]:
+    """Every bucket, group, collection and record (and each listing) as the server sends
+    its bytes, timestamps included: a dry run must leave every one of them as it was."""
+    dump: dict[str, bytes] = {}
+
+    def get(path: str) -> Any:
+        answer = raw("GET", url, path)
+        dump[path] = answer.content
+        return answer.json()
+
+    for bucket in get("/buckets")["data"]:
+        path = f"/buckets/{bucket['id']}"
+        get(path)
+        for kind in ("groups", "collections"):
+            for child in get(f"{path}/{kind}")["data"]:
+                child_path = f"{path}/{kind}/{child['id']}"
+                get(child_path)
+                if kind == "collections":
+                    for record in get(f"{child_path}/records")["data"]:
+                        get(f"{child_path}/records/{record['id']}")
+    return dump
+
+
 def raw_put_record(url: str, record_id: str, data: dict[str, Any]) -> dict[str, Any]:
     response = raw("PUT", url, f"{TODO}/records/{record_id}", {"data": data})
     response.raise_for_status()

@@ -11,6 +11,7 @@ from .errors import CliError, ExitStatus
 from .options import (
     Target,
     connection_options,
+    dry_run_option,
     query_options,
     select_from,
     settings_of,
@@ -24,21 +25,20 @@ __all__ = ["delete"]
 @click.command()
 @target_argument()
 @query_options(shape=False, limit=False)
-@click.option("--dry-run", is_flag=True,
-              help="Print the ids that would be deleted (stdout) and how many (stderr); "
-                   "delete nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--url", "show_url", is_flag=True,
               help="Print the request that would be sent (method and URL), and send nothing.")
+@dry_run_option
 @connection_options
 @click.pass_context
-def delete(ctx: click.Context, /, target: Target, dry_run: bool, yes: bool, show_url: bool,
+def delete(ctx: click.Context, /, target: Target, yes: bool, show_url: bool,
            **select: Any) -> ExitStatus:
     """Delete the records of BUCKET/COLLECTION that match the filters (all of them without
     filters), after showing how many and asking (not with --yes).
 
     Filters are those of 'kinto-query records'. Without a terminal to ask on, --yes is
-    required.
+    required. --dry-run prints the ids that would be deleted (stdout) and the requests that
+    would be sent (stderr), and deletes nothing.
 
     \b
     Examples:
@@ -47,6 +47,7 @@ def delete(ctx: click.Context, /, target: Target, dry_run: bool, yes: bool, show
       kinto-query delete shop/todo --filter last_modified__lt=2024-01-01T00:00:00Z --yes
     """
     options = select_from(select)
+    dry_run = settings_of(ctx).dry_run
     query = options.apply(target.of(settings_of(ctx), offline=show_url).records())
     if show_url:
         click.echo(f"DELETE {query.url}")
@@ -54,9 +55,9 @@ def delete(ctx: click.Context, /, target: Target, dry_run: bool, yes: bool, show
     matching = query.count()
     what = f"from {target}" + (" (every record)" if not (options.filters or options.excludes)
                                else "")
-    if dry_run:
+    if dry_run:  # the ids, then the deletes the dry-run client plans (none sent)
         emit(query.fields("id").sort("id").dicts().pages(), "ids", sys.stdout)
-        click.echo(f"would delete {plural_records(matching)} {what}", err=True)
+        click.echo(f"would delete {plural_records(query.delete())} {what}", err=True)
         return ExitStatus.OK
     if matching == 0:
         click.echo(f"nothing to delete: no record matches in {target}", err=True)

@@ -18,6 +18,7 @@ flight finish and files the rest as not imported; a second one stops at once.
 from __future__ import annotations
 
 import collections
+import os
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ import click
 
 from .. import BatchReport, Collection, ItemFailure, Record
 from .errors import CliError, ExitStatus, classify
-from .options import Target, connection_options, settings_of, target_argument
+from .options import Target, connection_options, dry_run_option, settings_of, target_argument
 from .output import plural_records
 from .progress import Progress
 from .sources import (
@@ -215,6 +216,7 @@ def _sigint(run: _Run) -> Callable[[int, Any], None]:
               help="Where failed items go [default: FILE.failed.jsonl or .csv].")
 @click.option("--create-collection", is_flag=True,
               help="Create the bucket and the collection first if they do not exist.")
+@dry_run_option
 @connection_options
 @click.pass_context
 def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str, fmt: str | None,
@@ -231,7 +233,7 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
     Examples:
       kinto-query import shop/todo todo.jsonl
       kinto-query import backup/todo todo.jsonl --create-collection
-      kinto-query import shop/todo edited.csv --update
+      kinto-query import shop/todo edited.csv --update --dry-run
       kinto-query export shop/todo | kinto-query import backup/todo - --upsert -c 4
     """
     fmt = fmt or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
@@ -241,6 +243,9 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
     if failed_path is None:
         stem = "import" if stdin else str(file.with_suffix(""))
         failed_path = Path(f"{stem}.failed.{fmt}")
+    dry_run = settings_of(ctx).dry_run
+    if dry_run:  # a rehearsal leaves no file behind (nor overwrites a real run's)
+        failed_path = Path(os.devnull)
     collection = target.of(settings_of(ctx))
     if create_collection:  # each kept as it is when it exists
         collection.bucket.create(exist_ok=True)
@@ -257,14 +262,15 @@ def import_records(ctx: click.Context, /, target: Target, file: Path, mode: str,
         items = read_items(stream, fmt, needs_id=mode == "update", header=header,
                            with_permissions=with_permissions)
         return _import(collection, target, items, FailedFile(failed_path, fmt, header), mode,
-                       concurrency, total, file)
+                       concurrency, total, file, dry_run)
     finally:
         if not stdin:
             stream.close()
 
 
 def _import(collection: Collection, target: Target, items: Iterator[Item], failed: FailedFile,
-            mode: str, concurrency: int, total: int | None, file: Path) -> ExitStatus:
+            mode: str, concurrency: int, total: int | None, file: Path,
+            dry_run: bool = False) -> ExitStatus:
     with Progress(f"importing into {target}", total) as bar:
         run = _Run(items, failed, mode, bar)
         previous = signal.signal(signal.SIGINT, _sigint(run))
@@ -281,9 +287,9 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
                 status, message = classify_failure(error.failure)
             else:
                 status, message = classify(error)
+            where = "(no failed file in a dry run)" if dry_run else f"are in {failed.path}"
             raise CliError(f"{message}; imported {run.imported:,}, {failed.count:,} not "
-                           f"imported ({rest:,} never sent) are in {failed.path}",
-                           status) from error
+                           f"imported ({rest:,} never sent) {where}", status) from error
         finally:
             signal.signal(signal.SIGINT, previous)
         rest = run.file_the_rest() if run.stop_requested else 0
@@ -293,11 +299,17 @@ def _import(collection: Collection, target: Target, items: Iterator[Item], faile
     # The verb says what happened to the records (never to the collection): "created 0
     # records in backup/todo; 121 failed".
     done = f"{_MODE_WORDS[mode]} {plural_records(run.imported)} in {target}"
+    if dry_run:
+        done = f"dry run: would have {done}"
     if run.stop_requested:
         click.echo(f"interrupted: {done}; the {failed.count:,} not imported ({rest:,} never "
                    f"sent) are in {failed.path}: go on with 'kinto-query import {target} "
                    f"{failed.path} --{mode}'", err=True)
         return ExitStatus.INTERRUPTED
+    if failed.count and dry_run:
+        click.echo(f"{done}; {failed.count:,} would fail (no failed file in a dry run)",
+                   err=True)
+        return ExitStatus.FAILED
     if failed.count:
         click.echo(f"{done}; {failed.count:,} failed, written to {failed.path}: fix them and "
                    f"import that file", err=True)

@@ -23,6 +23,7 @@ __all__ = [
     "Target",
     "bucket_argument",
     "connection_options",
+    "dry_run_option",
     "query_options",
     "select_from",
     "settings_of",
@@ -157,6 +158,15 @@ def connection_options(f: F) -> F:
         "--server", "-s", metavar="URL", expose_value=False, callback=_store("server"),
         help=f"Kinto's URL, with /v1 [env {SERVER_ENV}; default http://localhost:8888/v1].")(f)
     return f
+
+
+def dry_run_option(f: F) -> F:
+    """``--dry-run``: the command runs with every read sent and no write; each write it would
+    send is printed on stderr with the answer the server would give (``Settings.dry_run``)."""
+    return click.option(
+        "--dry-run", is_flag=True, expose_value=False, callback=_store("dry_run"),
+        help="Read for real, write nothing: print each write that would be sent, with the "
+             "server's predicted answer (stderr); exit 0.")(f)
 
 
 @dataclasses.dataclass(frozen=True)

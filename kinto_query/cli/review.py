@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from .. import ReviewStatus
-from .options import Target, connection_options, settings_of, target_argument
+from .options import Target, connection_options, dry_run_option, settings_of, target_argument
 from .output import dumps
 
 __all__ = ["review", "status_object"]
@@ -104,11 +104,13 @@ def _step(name: str, done: str, help_text: str, *, message: bool) -> click.Comma
         collection = target.of(settings_of(ctx))
         step = getattr(collection, {"request": "request_review"}.get(name, name))
         after: ReviewStatus = step(text or "") if message else step()
-        click.echo(f"{target}: {done} (status {after.status})", err=True)
+        said = f"dry run: would have {done}" if settings_of(ctx).dry_run else done
+        click.echo(f"{target}: {said} (status {after.status})", err=True)
         _print(after, fmt)
 
     command = click.pass_context(run)
     command = connection_options(command)
+    command = dry_run_option(command)
     if message:
         command = click.option("--message", "-m", "text", metavar="MSG",
                                help="Said to the other side (kept on the collection).")(command)

@@ -66,6 +66,7 @@ class Settings:
     server: str | None = None
     auth: str | None = None
     debug: bool = False
+    dry_run: bool = False
     _client: Client | None = None
 
     @property
@@ -76,11 +77,27 @@ class Settings:
         """The client for this run (the password, if any, is asked for here)."""
         if self._client is None:
             auth = resolve_auth(self.auth if self.auth is not None else os.environ.get(AUTH_ENV))
-            self._client = Client(self.server_url, auth=auth)
+            self._client = Client(self.server_url, auth=auth, dry_run=self.dry_run)
             if self.debug:
                 # The auth's repr stars its secret: safe to show.
                 click.echo(f"debug: {self._client!r}", err=True)
         return self._client
+
+    def say_dry_run(self) -> None:
+        """With ``--dry-run``: each write not sent, with its predicted answer, then a total,
+        on stderr (one line each)."""
+        if not self.dry_run:
+            return
+        planned = self._client.dry_run_log if self._client is not None else ()
+        for write in planned:
+            click.echo(f"would {write}", err=True)
+        outcomes: dict[str, int] = {}
+        for write in planned:
+            outcomes[write.outcome] = outcomes.get(write.outcome, 0) + 1
+        counts = ", ".join(f"{n:,} {outcome}" for outcome, n in outcomes.items())
+        writes = f"{len(planned):,} write{'s' if len(planned) != 1 else ''}"
+        click.echo(f"dry run: nothing was written; {writes} not sent"
+                   + (f" ({counts})" if counts else ""), err=True)
 
     def url_client(self) -> Client:
         """A client that only builds URLs (``--url``): no credentials asked for, none sent."""

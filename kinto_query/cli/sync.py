@@ -17,7 +17,7 @@ import click
 
 from .. import BatchError, InvalidRecords, SyncReport
 from .errors import CliError, ExitStatus
-from .options import Target, connection_options, settings_of, target_argument
+from .options import Target, connection_options, dry_run_option, settings_of, target_argument
 from .sources import open_input, read_items, stdin_input
 
 __all__ = ["sync"]
@@ -60,6 +60,7 @@ def _records(stream: IO[str], fmt: str, name: str, key: str) -> list[dict[str, A
               help="The field records are matched on (its values unique).")
 @click.option("--format", "fmt", type=click.Choice(("jsonl", "csv", "json")),
               help="[default: csv for .csv, json (an array) for .json, else jsonl]")
+@dry_run_option
 @connection_options
 @click.pass_context
 def sync(ctx: click.Context, /, target: Target, file: Path, delete: bool, key: str,

@@ -31,7 +31,7 @@ import click
 import yaml
 
 from .errors import CliError, ExitStatus
-from .options import bucket_argument, connection_options, settings_of
+from .options import bucket_argument, connection_options, dry_run_option, settings_of
 from .output import plural
 from .selection import KINDS, Selection, chosen_kinds, kind_options
 from .wizard_dump import dump_server
@@ -154,6 +154,7 @@ def _confirm_deletions(found: dict[tuple[str, str], list[str]], file: str, *,
               help="A write the server refuses (4xx: an invalid record, no permission) is a "
                    "warning and the load goes on (exit 0), as kinto-wizard's option.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting records.")
+@dry_run_option
 @connection_options
 @click.pass_context
 def load(ctx: click.Context, /, file: IO[str], bucket: str | None, collection: str | None,
@@ -172,6 +173,7 @@ def load(ctx: click.Context, /, file: IO[str], bucket: str | None, collection: s
       kinto-query load shop.yaml --bucket shop
       kinto-query load shop.yaml -b shop -c todo --records --delete-records --yes
       kinto-query load shop.yaml --attachments files/
+      kinto-query load server.yaml --dry-run     # what it would change, changing nothing
     """
     try:
         config = load_yaml(file)
@@ -188,10 +190,11 @@ def load(ctx: click.Context, /, file: IO[str], bucket: str | None, collection: s
     found: dict[tuple[str, str], list[str]] = {}
     if delete_records:
         found = missing_records(client, config, selection)
-        _confirm_deletions(found, file.name, yes=yes or force)
+        # A dry run deletes nothing: nothing to confirm.
+        _confirm_deletions(found, file.name, yes=yes or force or settings_of(ctx).dry_run)
     counts = load_server(client, config, selection, force=force, delete=found,
                          attachments=attachments, ignore_4xx=ignore_4xx, say=_say_on_stderr)
     summary = ", ".join(f"{plural(n, kind)} {outcome}" for (kind, outcome), n in counts.items())
     summary = summary or "nothing to load"
-    click.echo(f"loaded {file.name}: {summary}", err=True)
-
+    done = "dry run: would have loaded" if settings_of(ctx).dry_run else "loaded"
+    click.echo(f"{done} {file.name}: {summary}", err=True)
