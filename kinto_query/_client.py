@@ -73,10 +73,11 @@ class Client:
         """The writes this dry-run client did not send, in order, each with the answer
         predicted from the server's state (``PlannedWrite``); empty when not a dry run.
 
-        >>> dry = Client("http://localhost:8888/v1", dry_run=True)        # doctest: +SKIP
-        >>> dry.bucket("b").collection("c").record({"id": "r1"}).save()   # doctest: +SKIP
-        >>> [str(write) for write in dry.dry_run_log]                     # doctest: +SKIP
-        ['PUT /buckets/b/collections/c/records/r1 -> 201 created']
+        >>> dry = Client(auth=("alice", "s3cret"), dry_run=True)   # $KINTO_SERVER_URL
+        >>> dry.bucket("w").collection("todo").create_record({"id": "r4", "title": "tea"})
+        <Record 'r4' last_modified=...>
+        >>> [str(write) for write in dry.dry_run_log]
+        ['PUT /buckets/w/collections/todo/records/r4 (If-None-Match: *) -> 201 created']
         """
         return self.transport.dry_run_log
 

@@ -61,9 +61,13 @@ class PlannedWrite:
     server's current state (``412`` for a create of an existing object); ``note`` says why
     the prediction may be wrong (e.g. permissions that reading could not show), else ``""``.
 
-    >>> write = client.dry_run_log[0]                                 # doctest: +SKIP
-    >>> print(write)                                                  # doctest: +SKIP
-    PUT /buckets/b/collections/c/records/r1 (If-None-Match: *) -> 412 conflict
+    >>> from kinto_query import AlreadyExists
+    >>> dry = Client(auth=("alice", "s3cret"), dry_run=True)   # $KINTO_SERVER_URL
+    >>> try:
+    ...     dry.bucket("w").collection("todo").create_record({"id": "r1", "title": "x"})
+    ... except AlreadyExists:
+    ...     print(dry.dry_run_log[0])
+    PUT /buckets/w/collections/todo/records/r1 (If-None-Match: *) -> 412 conflict
     """
 
     method: str

@@ -233,8 +233,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, bucket: bool = True,
 def argument_parser(**kwargs: Any) -> argparse.ArgumentParser:
     """A new ``argparse.ArgumentParser(**kwargs)`` with the options of ``add_arguments``.
 
-    >>> argument_parser(description="Publish").parse_args([]).dry_run     # doctest: +SKIP
-    False
+    >>> argument_parser(description="Publish").parse_args(["--dry-run"]).dry_run
+    True
     """
     return add_arguments(argparse.ArgumentParser(**kwargs))
 
@@ -243,7 +243,7 @@ def connect(args: argparse.Namespace | Mapping[str, Any]) -> Connection:
     """The client, bucket and collection of parsed options (``add_arguments``' or
     ``click_options``'); logging set up as ``-v`` asks.
 
-    >>> kinto = connect(argument_parser().parse_args(["-b", "main", "-c", "c"]))  # doctest: +SKIP
+    >>> kinto = connect(argument_parser().parse_args(["-b", "main", "-c", "c"]))
     >>> kinto.collection
     <Collection '/buckets/main/collections/c'>
     """
@@ -277,10 +277,13 @@ def click_options(*, bucket: bool = True, collection: bool = True) -> Callable[[
     ``kinto``, a ``Connection`` (closed when the command returns). Needs click (the
     ``cli`` extra).
 
-    >>> @click.command()                                              # doctest: +SKIP
+    >>> import click
+    >>> @click.command()
     ... @click_options()
     ... def main(kinto: Connection) -> None:
-    ...     print(kinto.collection.count())
+    ...     print(kinto.collection, kinto.dry_run)
+    >>> main(["-b", "main", "-c", "regions", "--dry-run"], standalone_mode=False)
+    <Collection '/buckets/main/collections/regions'> True
     """
     import click
 
