@@ -22,6 +22,8 @@ PRINTED = [
     "\n24\n",
     "t009 task 9 4\nt019 task 19 4\nt029 task 29 4\n",
     "buy oat milk",
+    "created 1, updated 0, deleted 1, unchanged 1 2\ncreated 1, updated 0, deleted 1, "
+    "unchanged 1\nto-review\nsigned\n['fr', 'it']\n",
 ]
 
 
