@@ -3,7 +3,8 @@
 The file is read whole first (JSON lines or CSV as ``import`` reads them, or a JSON array,
 or a Kinto answer ``{"data": [...]}``): a line that cannot be read stops the run before any
 request, since a record left out would otherwise be deleted with ``--delete``. Then one scan,
-the difference on stderr, and the guarded writes of the library's sync.
+the difference on stderr, the question before any deletion (cli/confirm.py; an empty file is
+refused outright, as a likely truncated source), and the guarded writes of the library's sync.
 """
 
 from __future__ import annotations
