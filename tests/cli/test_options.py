@@ -176,8 +176,8 @@ def test_a_dry_review_request_changes_nothing_and_says_what_the_real_one_does(
     assert dry.status == 0, dry.err
     version = json.loads(before[0])["data"]["last_modified"]
     assert planned(dry.err) == [f'PATCH {workspace} (If-Match: "{version}") -> 200 patched']
-    assert dry.err.splitlines()[0] == ("main-workspace/regions: dry run: would have review "
-                                       "requested (status to-review)")
+    assert dry.err.splitlines()[0] == ("main-workspace/regions: dry run: would have asked "
+                                       "for a review (status to-review)")
     real = run(["review", "request", "main-workspace/regions", "-m", "hi"], server=rs.url,
                auth=editor)
     assert real.err == "main-workspace/regions: review requested (status to-review)\n"
