@@ -193,8 +193,8 @@ def test_a_dry_sync_writes_nothing_and_plans_what_the_real_one_does(
     assert raw_dump(kinto_fresh_server) == before
     assert dry.status == 0, dry.err
     writes = planned(dry.err)
-    real = run(["sync", "shop/todo", "want.jsonl", "--delete"], server=kinto_fresh_server,
-               cwd=tmp_path)
+    real = run(["sync", "shop/todo", "want.jsonl", "--delete", "--yes"],
+               server=kinto_fresh_server, cwd=tmp_path)
     assert real.status == 0, real.err
     assert sorted(r["id"] for r in raw_get(kinto_fresh_server, f"{TODO}/records")["data"]) == [
         "new", "t001"]
