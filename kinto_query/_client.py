@@ -98,7 +98,8 @@ class Client:
 
     def __repr__(self) -> str:
         auth = f", auth={self.auth!r}" if self.auth is not None else ""
-        return f"<Client {self.server_url!r}{auth}>"
+        dry = ", dry_run=True" if self.dry_run else ""  # a rehearsing script shows it
+        return f"<Client {self.server_url!r}{auth}{dry}>"
 
     def __enter__(self) -> Client:
         return self

@@ -154,6 +154,10 @@ def _changed_paths(before: Any, after: Any, prefix: str = "") -> Iterator[str]:
 
 def _wanted_by_key(wanted: Iterable[object], key: str) -> dict[str, tuple[int, dict[str, Any]]]:
     """The list, by the fingerprint of each record's key: (position, record)."""
+    if isinstance(wanted, (str, bytes, Mapping)) or not isinstance(wanted, Iterable):
+        # One record, or no list at all: iterating it would give keys or characters.
+        raise InvalidRecords(f"the records to hold must be a list (any iterable) of records, "
+                             f"not a {type(wanted).__name__}")
     found: dict[str, tuple[int, dict[str, Any]]] = {}
     for index, item in enumerate(wanted):
         where = f"record {index} of the list"

@@ -53,6 +53,12 @@ def test_repr_never_shows_credentials(auth: object) -> None:
     assert text.startswith("<Client 'http://h.test/v1'")
 
 
+def test_repr_says_a_dry_run_client_is_one() -> None:
+    assert repr(Client("http://h.test/v1", dry_run=True)) == (
+        "<Client 'http://h.test/v1', dry_run=True>")
+    assert repr(Client("http://h.test/v1")) == "<Client 'http://h.test/v1'>"
+
+
 def test_facade_properties_are_the_transports() -> None:
     client = Client("http://h.test/v1", auth=("alice", "s3cret"))
     transport = client.transport

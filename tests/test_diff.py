@@ -122,3 +122,10 @@ def test_a_sync_report_files_each_write_under_its_action() -> None:
     assert (report.created, report.updated, report.deleted) == (("c",), (), ("b",))
     assert report.summary().startswith("created 1, updated 0, deleted 1, unchanged 0; "
                                        "1 conflict ['a']")
+
+
+@pytest.mark.parametrize("wanted", [5, None, "r1", {"id": "r1"}])
+def test_what_is_not_a_list_of_records_is_refused_before_anything(wanted: Any) -> None:
+    # One record or no list at all: iterating it would give its keys or characters.
+    with pytest.raises(InvalidRecords, match=r"must be a list \(any iterable\) of records, not"):
+        diff_records([], wanted)

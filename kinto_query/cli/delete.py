@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from .confirm import confirm_deletion
 from .errors import CliError, ExitStatus
 from .options import (
     Target,
@@ -62,14 +63,9 @@ def delete(ctx: click.Context, /, target: Target, yes: bool, show_url: bool,
     if matching == 0:
         click.echo(f"nothing to delete: no record matches in {target}", err=True)
         return ExitStatus.OK
-    if not yes:
-        if not sys.stdin.isatty():
-            raise CliError(
-                f"not deleting {plural_records(matching)} {what} without confirmation: there is no "
-                "terminal to ask on, pass --yes", ExitStatus.USAGE)
-        if not click.confirm(f"Delete {plural_records(matching)} {what}?", default=False, err=True):
-            click.echo("nothing deleted", err=True)
-            return ExitStatus.FAILED
+    if not confirm_deletion(f"{plural_records(matching)} {what}", yes=yes):
+        click.echo("nothing deleted", err=True)
+        return ExitStatus.FAILED
     # Read the capabilities (cached; one GET): a Remote Settings destination, which its
     # signer owns, is then refused before anything is deleted (SignerOwned).
     settings_of(ctx).client().server_info()

@@ -101,6 +101,19 @@ _BY_CLASS: tuple[tuple[type[BaseException], ExitStatus], ...] = (
 )
 
 
+# The library's messages give Python advice; a shell user is told the command's way.
+_SHELL_ADVICE = (
+    ("client.whoami() says", "kinto-query whoami says"),
+    ("pass them as auth=", "pass them with --auth or $KINTO_AUTH"),
+)
+
+
+def _for_the_shell(message: str) -> str:
+    for python, shell in _SHELL_ADVICE:
+        message = message.replace(python, shell)
+    return message
+
+
 def classify(error: BaseException) -> tuple[ExitStatus, str]:
     """The exit status and the one-line message for an error leaving a command."""
     if isinstance(error, CliError):
@@ -109,7 +122,7 @@ def classify(error: BaseException) -> tuple[ExitStatus, str]:
         return ExitStatus.INTERRUPTED, "interrupted"
     for cls, status in _BY_CLASS:
         if isinstance(error, cls):
-            return status, one_line(str(error))
+            return status, _for_the_shell(one_line(str(error)))
     if isinstance(error, OSError):
         # A file we could not read or write: its name and the system's reason.
         name = f"{error.filename}: " if error.filename else ""

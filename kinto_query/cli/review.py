@@ -98,13 +98,14 @@ def status(ctx: click.Context, /, target: Target, fmt: str | None) -> None:
     _print(target.of(settings_of(ctx)).review_status(), fmt)
 
 
-def _step(name: str, done: str, help_text: str, *, message: bool) -> click.Command:
+def _step(name: str, done: str, planned: str, help_text: str, *, message: bool
+          ) -> click.Command:
     def run(ctx: click.Context, /, target: Target, fmt: str | None,
             text: str | None = None) -> None:
         collection = target.of(settings_of(ctx))
         step = getattr(collection, {"request": "request_review"}.get(name, name))
         after: ReviewStatus = step(text or "") if message else step()
-        said = f"dry run: would have {done}" if settings_of(ctx).dry_run else done
+        said = f"dry run: would have {planned}" if settings_of(ctx).dry_run else done
         click.echo(f"{target}: {said} (status {after.status})", err=True)
         _print(after, fmt)
 
@@ -120,18 +121,18 @@ def _step(name: str, done: str, help_text: str, *, message: bool) -> click.Comma
 
 
 review.add_command(_step(
-    "request", "review requested",
+    "request", "review requested", "asked for a review",
     "Ask for a review of the changes of BUCKET/COLLECTION (status to-review: the records "
     "are signed into the preview), with -m MSG for the reviewer.", message=True))
 review.add_command(_step(
-    "approve", "approved and signed",
+    "approve", "approved and signed", "approved and signed",
     "Approve the review of BUCKET/COLLECTION (another user than the one who asked): the "
     "records are signed into the destination.", message=False))
 review.add_command(_step(
-    "decline", "review declined",
+    "decline", "review declined", "declined the review",
     "Decline the review of BUCKET/COLLECTION (back to work-in-progress), with -m MSG "
     "saying why.", message=True))
 review.add_command(_step(
-    "rollback", "rolled back",
+    "rollback", "rolled back", "rolled back",
     "Drop the changes of BUCKET/COLLECTION not signed yet: the workspace gets the "
     "destination's records back.", message=False))

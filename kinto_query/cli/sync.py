@@ -3,7 +3,8 @@
 The file is read whole first (JSON lines or CSV as ``import`` reads them, or a JSON array,
 or a Kinto answer ``{"data": [...]}``): a line that cannot be read stops the run before any
 request, since a record left out would otherwise be deleted with ``--delete``. Then one scan,
-the difference on stderr, and the guarded writes of the library's sync.
+the difference on stderr, the question before any deletion (cli/confirm.py; an empty file is
+refused outright, as a likely truncated source), and the guarded writes of the library's sync.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import IO, Any
 import click
 
 from .. import BatchError, InvalidRecords, SyncReport
+from .confirm import confirm_deletion
 from .errors import CliError, ExitStatus
 from .options import Target, connection_options, dry_run_option, settings_of, target_argument
+from .output import plural
 from .sources import open_input, read_items, stdin_input
 
 __all__ = ["sync"]
@@ -50,6 +53,17 @@ def _records(stream: IO[str], fmt: str, name: str, key: str) -> list[dict[str, A
     return records
 
 
+def _confirm(count: int, name: str, target: Target, *, empty: bool, yes: bool) -> None:
+    """Ask before deleting ``count`` records; refuse an empty FILE, even on a terminal."""
+    what = f"{plural(count, 'record')} not in {name} from {target}"
+    if empty and not yes:
+        # A cut-off download or an empty export would otherwise wipe the collection.
+        raise CliError(f"{name} holds no record: not deleting {what} (a truncated file?); "
+                       "nothing was changed, pass --yes to delete them", ExitStatus.USAGE)
+    if not confirm_deletion(what, yes=yes):
+        raise CliError("nothing synced, nothing deleted", ExitStatus.FAILED)
+
+
 @click.command()
 @target_argument()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True,
@@ -58,12 +72,14 @@ def _records(stream: IO[str], fmt: str, name: str, key: str) -> list[dict[str, A
               help="Delete the records of the collection that FILE does not hold.")
 @click.option("--key", default="id", show_default=True,
               help="The field records are matched on (its values unique).")
+@click.option("--yes", "-y", is_flag=True,
+              help="With --delete, do not ask before deleting (needed without a terminal).")
 @click.option("--format", "fmt", type=click.Choice(("jsonl", "csv", "json")),
               help="[default: csv for .csv, json (an array) for .json, else jsonl]")
 @dry_run_option
 @connection_options
 @click.pass_context
-def sync(ctx: click.Context, /, target: Target, file: Path, delete: bool, key: str,
+def sync(ctx: click.Context, /, target: Target, file: Path, delete: bool, yes: bool, key: str,
          fmt: str | None) -> ExitStatus:
     """Make BUCKET/COLLECTION hold the records of FILE ('-' for stdin): create what is
     missing, replace what differs (only if unchanged since read: a record changed meanwhile
@@ -72,16 +88,22 @@ def sync(ctx: click.Context, /, target: Target, file: Path, delete: bool, key: s
     Records are compared without id, last_modified, schema and attachment. The difference
     goes to stderr before it is applied. The exit status is 1 when any write failed.
 
+    Before --delete deletes, it asks (not with --yes or --dry-run); without a terminal to ask
+    on, --yes is required. A FILE holding no record (a truncated source?) is refused with
+    --delete, even on a terminal, unless --yes is given.
+
     \b
     Examples:
       kinto-query sync shop/todo todo.jsonl
       kinto-query sync main-workspace/regions regions.json --delete
+      kinto-query sync main-workspace/regions regions.json --delete --yes   # from cron
     """
     fmt = fmt or {".csv": "csv", ".json": "json"}.get(file.suffix.lower(), "jsonl")
     stdin = str(file) == "-"
+    name = "stdin" if stdin else str(file)
     stream: IO[str] = stdin_input() if stdin else open_input(file)
     try:
-        records = _records(stream, fmt, "stdin" if stdin else str(file), key)
+        records = _records(stream, fmt, name, key)
     finally:
         if not stdin:
             stream.close()
@@ -93,6 +115,9 @@ def sync(ctx: click.Context, /, target: Target, file: Path, delete: bool, key: s
     # Without --delete, what FILE lacks stays: not listed as deleted (the summary counts it).
     shown = diff if delete else dataclasses.replace(diff, to_delete=())
     click.echo(shown.describe(limit=SHOWN), err=True)
+    if delete and diff.to_delete:
+        _confirm(len(diff.to_delete), name, target, empty=not records,
+                 yes=yes or settings_of(ctx).dry_run)
     try:
         report = collection.sync(diff, delete=delete)
     except BatchError as error:

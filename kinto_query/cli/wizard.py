@@ -30,6 +30,7 @@ from typing import IO
 import click
 import yaml
 
+from .confirm import confirm_deletion
 from .errors import CliError, ExitStatus
 from .options import bucket_argument, connection_options, dry_run_option, settings_of
 from .output import plural
@@ -121,12 +122,7 @@ def _confirm_deletions(found: dict[tuple[str, str], list[str]], file: str, *,
     total = sum(len(ids) for ids in found.values())
     where = ", ".join(f"{b}/{c}: {len(ids):,}" for (b, c), ids in found.items())
     what = f"{plural(total, 'record')} not in {file} ({where})"
-    if yes or not total:
-        return
-    if not sys.stdin.isatty():
-        raise CliError(f"not deleting {what} without confirmation: there is no terminal to "
-                       "ask on, pass --yes", ExitStatus.USAGE)
-    if not click.confirm(f"Delete {what}?", default=False, err=True):
+    if total and not confirm_deletion(what, yes=yes):
         raise CliError("nothing loaded, nothing deleted", ExitStatus.FAILED)
 
 

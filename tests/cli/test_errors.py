@@ -50,6 +50,9 @@ def test_errors_are_one_line_with_an_exit_status_by_kind(kinto_fresh_server: str
     assert status == 3 and "collection 'nope' not found in bucket 'shop'" in text
     assert fails(["records", "shop/todo"], auth="bob:hunter22")[0] == 4
     assert fails(["records", "nope/todo"])[0] == 4  # Kinto: 403 for a missing bucket
+    # The library's advice is for Python; the shell user is told the command's way.
+    status, text = fails(["count", "nope/todo"], auth="bob:hunter22")
+    assert status == 4 and "kinto-query whoami says who" in text and "client." not in text
 
 
 def test_an_unreachable_server_is_a_server_error(tmp_path: Path):
@@ -116,6 +119,8 @@ def test_a_server_url_with_user_info_is_one_line_that_never_shows_the_password(
     assert result.status == ExitStatus.USAGE
     assert PASSWORD not in result.err + result.out
     assert len(result.err.strip().splitlines()) == 1 and result.err.startswith("error: ")
+    if scheme == "http":
+        assert "pass them with --auth or $KINTO_AUTH" in result.err and "auth=" not in result.err
 
 
 def test_no_library_error_echoes_the_user_info_of_a_url(kinto_fresh_server: str) -> None:

@@ -176,8 +176,8 @@ def test_a_dry_review_request_changes_nothing_and_says_what_the_real_one_does(
     assert dry.status == 0, dry.err
     version = json.loads(before[0])["data"]["last_modified"]
     assert planned(dry.err) == [f'PATCH {workspace} (If-Match: "{version}") -> 200 patched']
-    assert dry.err.splitlines()[0] == ("main-workspace/regions: dry run: would have review "
-                                       "requested (status to-review)")
+    assert dry.err.splitlines()[0] == ("main-workspace/regions: dry run: would have asked "
+                                       "for a review (status to-review)")
     real = run(["review", "request", "main-workspace/regions", "-m", "hi"], server=rs.url,
                auth=editor)
     assert real.err == "main-workspace/regions: review requested (status to-review)\n"
@@ -193,8 +193,8 @@ def test_a_dry_sync_writes_nothing_and_plans_what_the_real_one_does(
     assert raw_dump(kinto_fresh_server) == before
     assert dry.status == 0, dry.err
     writes = planned(dry.err)
-    real = run(["sync", "shop/todo", "want.jsonl", "--delete"], server=kinto_fresh_server,
-               cwd=tmp_path)
+    real = run(["sync", "shop/todo", "want.jsonl", "--delete", "--yes"],
+               server=kinto_fresh_server, cwd=tmp_path)
     assert real.status == 0, real.err
     assert sorted(r["id"] for r in raw_get(kinto_fresh_server, f"{TODO}/records")["data"]) == [
         "new", "t001"]
