@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tracemalloc
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ import pyarrow as pa
 import pytest
 import requests
 
-from kinto_query import Bucket, Client, ConfigurationError, SchemaMismatch
+from kinto_query import Bucket, Client, ConfigurationError, SchemaMismatch, _arrow
+from kinto_query._scan import Page
 from kinto_query.testing import KintoServer
 
 from .conftest import AUTH, batch_put
@@ -194,3 +196,69 @@ def test_a_table_of_twenty_thousand_records_peaks_far_below_a_list_of_them(
     print(f"\nlist of dicts: {list_peak / 1e6:.1f} MB peak; to_arrow(): {table_peak / 1e6:.1f} "
           f"MB peak + {table.nbytes / 1e6:.1f} MB of columns")
     assert arrow_total < list_peak / 3
+
+
+# -- type rules: the same answer on one page as across pages --------------------------------
+# Pure: _arrow.table over hand-built pages, the objects as a Kinto server sends them (the live
+# test below sends them through a real one).
+
+def _pages(objects: list[dict[str, Any]], size: int) -> list[Page[dict[str, Any]]]:
+    return [Page(objects[i:i + size], None, None, None) for i in range(0, len(objects), size)]
+
+
+@pytest.mark.parametrize(("values", "field", "record", "why"), [
+    ([1, 2.5, True], "w", "r2", "true is a boolean, never a number"),
+    ([2.5, False], "w", "r1", "false is a boolean, never a number"),
+    ([{"a": 1.5}, {"a": True}], "w.a", "r1", "true is a boolean"),
+    ([[1.5], [2, True]], "w[]", "r1", "true is a boolean"),
+])
+def test_a_boolean_is_never_a_number_whatever_the_page_size(
+        values: list[Any], field: str, record: str, why: str) -> None:
+    objects = [{"id": f"r{i}", "w": value} for i, value in enumerate(values)]
+    expected = rf"one Arrow type per field \(field '{re.escape(field)}', record '{record}': {why}"
+    with pytest.raises(SchemaMismatch, match=expected):
+        _arrow.table(_pages(objects, 100), (), "b/c")
+    with pytest.raises(SchemaMismatch, match=rf"\(field 'w', record '{record}': "):
+        _arrow.table(_pages(objects, 1), (), "b/c")  # pages disagree, or one page holds both
+
+
+def test_a_schema_takes_no_boolean_for_a_number_nor_a_fraction_for_an_integer() -> None:
+    objects = [{"id": "r0", "f": 1.5, "i": 2}, {"id": "r1", "f": True, "i": 2.5}]
+    with pytest.raises(SchemaMismatch, match=r"does not fit the schema \(field 'f', record 'r1': "
+                                             r"true is a boolean"):
+        _arrow.table(_pages(objects, 100), (), "b/c", pa.schema([("f", pa.float64())]))
+    with pytest.raises(SchemaMismatch, match=r"\(field 'i', record 'r1': 2.5 is not an integer"):
+        _arrow.table(_pages(objects, 100), (), "b/c", pa.schema([("i", pa.int64())]))
+    with pytest.raises(SchemaMismatch, match=r"\(field 'i', record 'r1': .*str"):
+        _arrow.table(_pages([{"id": "r0", "i": 1}, {"id": "r1", "i": "two"}], 100), (), "b/c",
+                     pa.schema([("i", pa.int64())]))
+    table = _arrow.table(_pages(objects[:1], 100), (), "b/c", pa.schema([("i", pa.int64())]))
+    assert table.column("i").to_pylist() == [2]
+
+
+@pytest.mark.parametrize("size", [100, 1])
+def test_every_mismatch_names_the_field_and_the_first_record(size: int) -> None:
+    objects = [{"id": "r0", "a": 1, "v": 1}, {"id": "r1", "a": 2, "v": "one"}]
+    with pytest.raises(SchemaMismatch, match=r"\(field 'v', record 'r1': "):
+        _arrow.table(_pages(objects, size), (), "b/c")
+    huge = [{"id": "r0", "n": 1}, {"id": "r1", "n": 2 ** 63}]  # beyond int64
+    with pytest.raises(SchemaMismatch, match=r"\(field 'n', record 'r1': "):
+        _arrow.table(_pages(huge, size), (), "b/c")
+
+
+@pytest.mark.parametrize("size", [100, 1])
+def test_objects_with_differing_keys_unify_into_one_struct(size: int) -> None:
+    objects = [{"id": "r0", "s": {"a": 1}}, {"id": "r1", "s": {"a": 1.5, "b": "x"}}]
+    table = _arrow.table(_pages(objects, size), (), "b/c")
+    assert table.schema.field("s").type == pa.struct([("a", pa.float64()), ("b", pa.string())])
+    assert table.column("s").to_pylist() == [{"a": 1.0, "b": None}, {"a": 1.5, "b": "x"}]
+
+
+def test_a_boolean_among_numbers_is_a_mismatch_on_a_real_server(kinto_fresh_server: str) -> None:
+    client = Client(kinto_fresh_server, auth=AUTH)
+    todo = Bucket("b", client=client, create=True).create_collection("c")
+    batch_put(client, PATH, [{"id": "r0", "w": 1}, {"id": "r1", "w": 2.5}, {"id": "r2", "w": True}])
+    with pytest.raises(SchemaMismatch, match=r"field 'w', record 'r2': true is a boolean"):
+        todo.sort("id").fields("w").to_arrow()
+    with pytest.raises(SchemaMismatch, match=r"pages disagree.*field 'w', record 'r2'"):
+        todo.sort("id").fields("w").page_size(1).to_arrow()
