@@ -87,7 +87,12 @@ class BatchReport:
 
     def summary(self) -> str:
         """One line: ``3 of 5 succeeded; 1 conflict ['r2']; 1 failed ['r4'] (why)``."""
-        text = f"{len(self.succeeded)} of {self.total} succeeded"
+        return f"{len(self.succeeded)} of {self.total} succeeded{self.failures_text()}"
+
+    def failures_text(self) -> str:
+        """The failures part of ``summary()``: ``; 1 conflict ['r2']; 1 failed ['r4'] (why)``,
+        or ``""`` when none failed (``SyncReport.summary()`` ends with it too)."""
+        text = ""
         for label, items in self._failures():
             if items:
                 shown = [item.id for item in items[:5]] + (["..."] if len(items) > 5 else [])

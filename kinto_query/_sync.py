@@ -85,15 +85,7 @@ class SyncReport:
                 f"{len(self.deleted)}, unchanged {len(self.diff.unchanged)}")
         if self.kept:
             text += f", {self.kept} not in the list kept (delete=True deletes them)"
-        for label, items in (("conflict", self.report.conflicts),
-                             ("missing", self.report.missing), ("failed", self.report.failed),
-                             ("unknown", self.report.unknown)):
-            if items:
-                shown = [item.id for item in items[:5]] + (["..."] if len(items) > 5 else [])
-                text += f"; {len(items)} {label} {shown}"
-                if len({item.message for item in items}) == 1:
-                    text += f" ({items[0].message})"
-        return text
+        return text + self.report.failures_text()
 
     def __repr__(self) -> str:
         return f"<SyncReport {self.summary()}>"

@@ -16,10 +16,9 @@ PAGE = Path(__file__).parent.parent / "docs" / "remote-settings.md"
 READING = PAGE.read_text().partition("## Verifying signatures")[0]
 
 
-@pytest.mark.live
-def test_the_reading_examples_run_as_written() -> None:
-    blocks = markdown_blocks(READING)
-    assert len(blocks) == 4
+def _printed(blocks: list[str]) -> list[str]:
+    """The lines the blocks print, run in order in one namespace; the server they start is
+    stopped (by their last block, or here if one failed)."""
     namespace: dict[str, Any] = {}
     out = io.StringIO()
     try:
@@ -28,8 +27,15 @@ def test_the_reading_examples_run_as_written() -> None:
                 exec(block, namespace)
     finally:
         if "server" in namespace:
-            namespace["server"].stop()  # stopped by the last block; again if a block failed
-    lines = out.getvalue().splitlines()
+            namespace["server"].stop()
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.live
+def test_the_reading_examples_run_as_written() -> None:
+    blocks = markdown_blocks(READING)
+    assert len(blocks) == 4
+    lines = _printed(blocks)
     assert lines[0] == "b'-----BEGIN PUBLIC KEY-----'"
     assert lines[1:4] == ["True ['de', 'fr']", "['it'] ['de']", "[('main', 'regions')]"]
     assert lines[4].startswith("_expected=0&_since=%22") and lines[4].endswith(
@@ -43,15 +49,7 @@ def test_the_publishing_example_runs_as_written() -> None:
     section = PAGE.read_text().partition("## Publishing: the review workflow")[2]
     blocks = markdown_blocks(section.partition("\n## ")[0].partition("\n### ")[0])
     assert len(blocks) == 1
-    namespace: dict[str, Any] = {}
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            exec(blocks[0], namespace)
-    finally:
-        if "server" in namespace:
-            namespace["server"].stop()
-    assert out.getvalue().splitlines() == [
+    assert _printed(blocks) == [
         "work-in-progress /buckets/main/collections/regions", "to-review",
         "LastEditorCannotReview", "Add Belgium", "signed", "['be', 'fr']",
         "/buckets/main-workspace/collections/regions"]
@@ -65,14 +63,6 @@ def test_the_sync_then_review_example_runs_as_written() -> None:
     section = PAGE.read_text().partition("### Syncing the workspace from a source of truth")[2]
     blocks = markdown_blocks(section.partition("\n## ")[0])
     assert len(blocks) == 1
-    namespace: dict[str, Any] = {}
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            exec(blocks[0], namespace)
-    finally:
-        if "server" in namespace:
-            namespace["server"].stop()
-    assert out.getvalue().splitlines() == [
+    assert _printed(blocks) == [
         "1 to create, 0 to update, 1 to delete, 1 unchanged",
         "created 1, updated 0, deleted 1, unchanged 1", "to-review", "signed", "['fr', 'it']"]
