@@ -91,6 +91,13 @@ class Attachment:
         extra = {k: v for k, v in obj.items() if k not in fields and k != "original"}
         return cls(**fields, original=original, extra=extra)
 
+    def held_at(self, path: str | Path) -> bool:
+        """Whether the file at ``path`` is exactly this attachment, as served or as uploaded
+        before the server compressed it (size and SHA-256). Example:
+        ``record.attachment.held_at("report.pdf")``."""
+        return any(described is not None and _holds(Path(path), described)
+                   for described in (self, self.original))
+
 
 def _checked(obj: object, where: str, names: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(obj, Mapping):
@@ -384,7 +391,7 @@ def _own_name(attachment: Attachment, where: str) -> str:
     return name
 
 
-def _holds(path: Path, attachment: Attachment) -> bool:
+def _holds(path: Path, attachment: Attachment | OriginalFile) -> bool:
     """Whether the file at ``path`` is already exactly the attachment (size and SHA-256)."""
     try:
         if not path.is_file() or path.stat().st_size != attachment.size:

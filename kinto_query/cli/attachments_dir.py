@@ -9,20 +9,16 @@ record (kinto-wizard reads the original file name from it). Files are streamed b
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .. import Record
+from .. import Attachment, InvalidResponse, Record
 from .errors import CliError, ExitStatus
 
 __all__ = ["attachment_file", "differs", "download_attachment", "upload_attachment"]
-
-_PIECE = 1 << 18
-
 
 def attachment_file(directory: Path, metadata: Mapping[str, Any], where: str) -> Path:
     """Where the file of the attachment described by ``metadata`` is in ``directory``."""
@@ -39,24 +35,13 @@ def attachment_file(directory: Path, metadata: Mapping[str, Any], where: str) ->
     return directory.joinpath(*parts)
 
 
-def _size_and_sha256(path: Path) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as file:
-        for piece in iter(lambda: file.read(_PIECE), b""):
-            size += len(piece)
-            digest.update(piece)
-    return size, digest.hexdigest()
-
-
 def differs(path: Path, metadata: Any) -> bool:
     """Whether the file at ``path`` is not the attachment ``metadata`` describes (its size
     and SHA-256; or those of the original file, when the server stored it compressed)."""
-    if not isinstance(metadata, Mapping):
+    try:
+        return not Attachment.from_server(metadata, str(path)).held_at(path)
+    except InvalidResponse:  # no attachment, or one described wrong: upload it again
         return True
-    size, sha256 = _size_and_sha256(path)
-    described = [metadata, metadata.get("original")]
-    return not any(isinstance(m, Mapping) and m.get("size") == size
-                   and str(m.get("hash", "")).lower() == sha256 for m in described)
 
 
 def download_attachment(record: Record, directory: Path) -> bool:
