@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 
-.PHONY: install lint check test sweep record serve demo bench docs clean
+.PHONY: install lint check test sweep record serve demo bench docs clean unasync
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: install
-	$(VENV)/bin/ruff check kinto_query tests examples bench
+	$(VENV)/bin/ruff check kinto_query tests examples bench tools
 	$(VENV)/bin/mypy --strict kinto_query
+
+# The sync I/O code (kinto_query/_blocking) is generated from its async source
+# (kinto_query/_async): run after editing the source; tests/test_generated.py fails when stale.
+unasync: install
+	$(PY) tools/generate_sync.py
 
 # Test workers (pytest-xdist): one per core by default; each starts its own Kinto servers.
 JOBS ?= auto
