@@ -16,7 +16,7 @@ import dataclasses
 import functools
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar, runtime_checkable
 
 import requests
@@ -313,8 +313,9 @@ class HttpxWire:
         if out.trusted:
             headers.update(_auth_headers(out.auth, out))
         content: Any = out.body
+        upload: AsyncGenerator[bytes, None] | None = None
         if isinstance(out.body, StreamBody):
-            content = _file_chunks(out.body.chunks())
+            content = upload = _file_chunks(out.body.chunks())
             if out.body.length is not None:
                 headers["Content-Length"] = str(out.body.length)
         request = self.client.build_request(out.request.method, out.url, headers=headers,
@@ -330,6 +331,11 @@ class HttpxWire:
                                             follow_redirects=False)
         except httpx.RequestError as error:
             raise self._failure(out, error) from error
+        finally:
+            # Sent whole, failed or cancelled: what it read from is closed now (its file
+            # among them), not whenever the garbage collector gets to the generator.
+            if upload is not None:
+                await upload.aclose()
         streamed = out.stream and answer.status_code < 400 and not answer.is_redirect
         parts = out.response(answer.status_code, answer.reason_phrase, _joined(answer.headers),
                              str(answer.url))
@@ -429,11 +435,16 @@ def _joined(headers: httpx.Headers) -> dict[str, str]:
     return joined
 
 
-async def _file_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+async def _file_chunks(chunks: Iterator[bytes]) -> AsyncGenerator[bytes, None]:
     # The file is read in pieces as it is sent (never whole in memory); reading a local file
     # is quick enough not to need a thread.
-    for chunk in chunks:
-        yield chunk
+    try:
+        for chunk in chunks:
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)  # a generator's: its own cleanup runs now
+        if close is not None:
+            close()
 
 
 def async_wire_for(config: Config) -> AsyncWire:

@@ -24,7 +24,7 @@ import httpx
 import pytest
 import requests
 
-from kinto_query import Request, Response, Transport
+from kinto_query import Request, Response, StreamBody, Transport
 from kinto_query._retry import RetryPolicy
 from kinto_query.aio import AsyncTransport, HttpxWire
 from kinto_query.exceptions import (
@@ -583,6 +583,72 @@ async def test_a_request_cancelled_before_its_answer_came_leaks_no_connection(
             assert scope.cancelled_caught
             assert pooled(transport) == []
         assert await all_closed(slow) == 0
+
+
+class ZeroFile:
+    """A StreamBody's source: bytes from /dev/zero, the files it opened kept to look at."""
+
+    def __init__(self, pieces: int) -> None:
+        self.pieces = pieces
+        self.opened: list[Any] = []
+        self.read = 0  # pieces read so far
+
+    def chunks(self) -> Iterator[bytes]:
+        with open("/dev/zero", "rb") as file:
+            self.opened.append(file)
+            for _ in range(self.pieces):
+                self.read += 1
+                yield file.read(1 << 16)
+
+    def body(self) -> StreamBody:
+        return StreamBody("application/octet-stream", self.chunks, self.pieces << 16)
+
+
+@pytest.fixture
+def deaf_server() -> Iterator[str]:
+    """A server that accepts connections and never reads from them: a body sent to it goes
+    out until the socket buffers are full, then waits."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+
+
+@pytest.mark.filterwarnings("error")
+async def test_an_upload_cancelled_midway_closes_its_file_at_once(
+    deaf_server: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Cancelled while its body goes out: the file it read from is closed when the send
+    ends, not left open until a garbage collection."""
+    source = ZeroFile(4000)  # 250 MiB: far more than the socket buffers hold
+    with nothing_left_to_warn(caplog):
+        async with AsyncTransport(deaf_server, auth=AUTH) as transport:
+            with anyio.move_on_after(0.5) as scope:
+                await transport.send(Request("POST", RECORD + "/attachment", source.body()))
+            assert scope.cancelled_caught
+            [file] = source.opened
+            assert 0 < source.read < source.pieces  # midway
+            assert file.closed
+            assert pooled(transport) == []
+
+
+async def test_an_upload_whose_answer_was_lost_is_not_resent_on_either_side(
+    proxied: tuple[str, FaultProxy],
+) -> None:
+    """A StreamBody is never retried (what it reads from may not be readable twice)."""
+    _, proxy = proxied
+    path = RECORD + "/attachment"
+
+    def arrange(proxy: FaultProxy) -> None:
+        proxy.fail_next(Fault.RESET_AFTER, methods={"POST"})
+
+    seen = await on_async(proxy, Request("POST", path, ZeroFile(2).body()), arrange,
+                          retry=quick())
+    assert seen.said == (KintoConnectionError, f"POST {proxy.url}{path}: cannot reach the "
+                         f"server at {proxy.url} (ConnectionError)")
+    twin = on_sync(proxy, Request("POST", path, ZeroFile(2).body()), arrange, retry=quick())
+    assert (twin.said, twin.log) == (seen.said, seen.log) == (seen.said,
+                                                             [("POST", "RESET_AFTER")])
 
 
 @pytest.mark.filterwarnings("error")
