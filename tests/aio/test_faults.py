@@ -334,6 +334,33 @@ async def test_a_real_kinto_asking_to_back_off_is_honoured() -> None:
         assert len(proxy.log) == 1  # the second was never sent
 
 
+async def test_concurrent_requests_all_wait_out_a_backoff(scripted: tuple[str, Script]) -> None:
+    """The server asked to back off 5 s: requests gathered on one transport each wait until
+    then (capped by max_wait), not only the first of them while the others go out at once."""
+    url, script = scripted
+    script.answers = [(200, {"Backoff": "5", "Content-Type": "application/json"}, b"{}")]
+    waits: list[float] = []
+
+    async def asleep(seconds: float) -> None:
+        waits.append(seconds)
+        await anyio.sleep(0)  # a wait lets the others run, as a real one would
+
+    async with AsyncTransport(url, retry=quick(asleep)) as transport:
+        await transport.send(Request("GET", "/"))
+        async with anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(transport.send, Request("GET", "/"))
+    assert len(script.seen) == 5
+    assert len(waits) == 4 and all(4.0 < wait <= 5.0 for wait in waits), waits
+    # Waited out: the next request goes at once.
+    async with AsyncTransport(url, retry=quick(asleep)) as transport:
+        script.answers = [(200, {"Backoff": "5", "Content-Type": "application/json"}, b"{}")]
+        await transport.send(Request("GET", "/"))
+        await transport.send(Request("GET", "/"))
+        await transport.send(Request("GET", "/"))
+    assert len(waits) == 5
+
+
 @pytest.mark.parametrize("sleep_kind", ["sync", "async"])
 async def test_retry_after_is_honoured(proxied: tuple[str, FaultProxy], sleep_kind: str) -> None:
     """The waits are the server's Retry-After, through the policy's own sleep (a plain
