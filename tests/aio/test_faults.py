@@ -311,6 +311,39 @@ async def test_a_lost_write_that_cannot_be_read_back_is_outcome_unknown(
     assert twin.log == seen.log
 
 
+async def test_concurrent_writes_through_faults_are_each_resolved(
+    any_proxied: tuple[str, FaultProxy],
+) -> None:
+    """Twelve conditional saves gathered on one transport, a third of them losing their
+    answer after the server applied them, reads failing now and then: each save answers
+    the record as the server holds it, and no connection is left open."""
+    url, proxy = any_proxied
+    paths = [RECORD.replace("r1", f"w{n}") for n in range(12)]
+    for path in paths:
+        raw("PUT", url, path, {"data": {"title": "old"}}).raise_for_status()
+    requests_ = [conditional("PUT", url, path) for path in paths]
+    proxy.inject(Fault.RESET_AFTER, rate=0.2, methods={"PUT"})
+    proxy.inject(Fault.GATEWAY_AFTER, rate=0.2, methods={"PUT"})
+    proxy.inject(Fault.RESET, rate=0.2, methods={"GET"})
+    proxy.inject(Fault.UNAVAILABLE, rate=0.2, methods={"GET"})
+    answers: dict[str, Response] = {}
+
+    async def save(request: Request) -> None:
+        answers[request.path] = await transport.send(request)
+
+    async with AsyncTransport(proxy.url, auth=AUTH, retry=quick()) as transport:
+        async with anyio.create_task_group() as group:
+            for request in requests_:
+                group.start_soon(save, request)
+    proxy.clear()
+    assert {path: answer.json() for path, answer in answers.items()} == {
+        path: raw_get(url, path) for path in paths}
+    assert {raw_get(url, path)["data"]["title"] for path in paths} == {"mine"}
+    lost = [o for m, _, o in proxy.log if m == "PUT" and o != "forwarded"]
+    assert lost, "no answer was lost this time: the faults did not happen"
+    assert await all_closed(proxy) == 0
+
+
 # -- Backoff and Retry-After -----------------------------------------------------------------
 
 
