@@ -7,6 +7,10 @@ Requests go over httpx (the ``aio`` extra: ``pip install kinto_query[aio]``).
 
 from __future__ import annotations
 
+# httpx imported now, with kinto_query.aio (it needs it anyway): not lazily by the first
+# HttpxWire, which is made inside a running event loop, blocking it for the import (~0.5 s).
+import httpx  # noqa: F401
+
 from ._async.transport import AsyncTransport
 from ._messages import AsyncStreamedResponse
 from ._wire import AsyncWire, HttpxWire

@@ -15,6 +15,8 @@ import dataclasses
 import gc
 import logging
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -241,6 +243,39 @@ async def test_a_refused_connection_is_never_sent_and_worded_as_on_the_sync_side
     assert caught.value.never_sent and sync_caught.value.never_sent
 
 
+@pytest.fixture
+def full_backlog() -> Iterator[str]:
+    """A server whose queue of connections to accept is full: a new connection attempt
+    gets no answer at all (its SYN is dropped), as from a host that is down."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        fillers = [socket.socket() for _ in range(3)]
+        for filler in fillers:
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(listener.getsockname())
+        time.sleep(0.05)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+        for filler in fillers:
+            filler.close()
+
+
+async def test_a_connect_timeout_is_never_sent_and_worded_as_on_the_sync_side(
+    full_backlog: str,
+) -> None:
+    url = full_backlog
+    write = Request("PUT", "/buckets/b", {"data": {}})
+    async with AsyncTransport(url, timeout=(0.3, 1), retry=None) as transport:
+        with pytest.raises(KintoConnectionError) as caught:
+            await transport.send(write)
+    with pytest.raises(KintoConnectionError) as sync_caught:
+        Transport(url, timeout=(0.3, 1), retry=None).send(write)
+    assert str(caught.value) == str(sync_caught.value) == (
+        f"PUT {url}/buckets/b: no answer within (0.3, 1) s (ConnectTimeout)")
+    assert caught.value.never_sent and sync_caught.value.never_sent
+
+
 # -- writes whose answer was lost --------------------------------------------------------------
 
 
@@ -331,10 +366,10 @@ async def test_concurrent_writes_through_faults_are_each_resolved(
     async def save(request: Request) -> None:
         answers[request.path] = await transport.send(request)
 
-    async with AsyncTransport(proxy.url, auth=AUTH, retry=quick()) as transport:
-        async with anyio.create_task_group() as group:
-            for request in requests_:
-                group.start_soon(save, request)
+    async with (AsyncTransport(proxy.url, auth=AUTH, retry=quick()) as transport,
+                anyio.create_task_group() as group):
+        for request in requests_:
+            group.start_soon(save, request)
     proxy.clear()
     assert {path: answer.json() for path, answer in answers.items()} == {
         path: raw_get(url, path) for path in paths}
@@ -777,3 +812,11 @@ async def test_a_stream_read_whole_gives_its_connection_back_for_the_next_reques
             await transport.send(Request("GET", RECORD))
             assert proxy.client_connections == 1  # one connection, used twice
         assert await all_closed(proxy) == 0
+
+
+def test_importing_kinto_query_aio_imports_httpx_so_no_loop_waits_for_it() -> None:
+    """The first HttpxWire is made inside a running event loop: importing httpx then would
+    block the loop for its import."""
+    code = ("import sys, kinto_query; assert 'httpx' not in sys.modules; "
+            "import kinto_query.aio; assert 'httpx' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
