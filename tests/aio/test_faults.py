@@ -800,6 +800,34 @@ async def test_a_stream_cancelled_mid_read_then_closed_releases_its_connection(
 
 
 @pytest.mark.filterwarnings("error")
+async def test_a_stream_past_the_deadline_fails_as_on_the_sync_side(
+    long_record: tuple[str, FaultProxy], caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A streamed body is bounded by the attempt's deadline too: reading it on raises the
+    same KintoConnectionError as the sync side's, and its connection is dropped."""
+    _, proxy = long_record
+    options: dict[str, Any] = {"auth": AUTH, "retry": None, "deadline": 0.5}
+    with nothing_left_to_warn(caplog):
+        async with AsyncTransport(proxy.url, **options) as transport:
+            trickled(proxy)
+            response = await transport.send(Request("GET", RECORD), stream=True)
+            with pytest.raises(KintoConnectionError) as caught:
+                async for _ in response.iter_bytes():
+                    pass
+            await response.aclose()
+            assert pooled(transport) == []
+        assert await all_closed(proxy) == 0
+    with Transport(proxy.url, **options) as sync_transport:
+        trickled(proxy)
+        with sync_transport.send(Request("GET", RECORD), stream=True) as sync_response, \
+                pytest.raises(KintoConnectionError) as sync_caught:
+            for _ in sync_response.iter_bytes():
+                pass
+    assert str(caught.value) == str(sync_caught.value) == (
+        f"GET {proxy.url}{RECORD}: no complete answer within the 0.5 s deadline")
+
+
+@pytest.mark.filterwarnings("error")
 async def test_a_stream_read_whole_gives_its_connection_back_for_the_next_request(
     proxied: tuple[str, FaultProxy], caplog: pytest.LogCaptureFixture,
 ) -> None:
