@@ -324,6 +324,27 @@ async def test_a_delete_applied_before_its_answer_was_lost_is_a_success(
     assert raw("GET", url, TWIN).status_code == 404
 
 
+@pytest.mark.parametrize("fault", [Fault.RESET_AFTER, Fault.GATEWAY_AFTER],
+                         ids=lambda fault: fault.name)
+async def test_an_unconditional_patch_that_landed_is_read_back_not_resent(
+    any_proxied: tuple[str, FaultProxy], fault: Fault,
+) -> None:
+    """A PATCH without If-Match is not safe to resend: its answer lost after it landed, the
+    record is read back and the write found applied (not a 502, not a connection error)."""
+    url, proxy = any_proxied
+
+    def arrange(proxy: FaultProxy) -> None:
+        proxy.fail_next(fault, methods={"PATCH"})
+
+    patch = {"data": {"title": "mine"}}
+    seen = await on_async(proxy, Request("PATCH", RECORD, patch), arrange, retry=quick())
+    assert seen.said == (200, raw_get(url, RECORD))
+    assert raw_get(url, RECORD)["data"]["title"] == "mine"
+    assert seen.log == [("PATCH", fault.name), ("GET", "forwarded")]
+    twin = on_sync(proxy, Request("PATCH", TWIN, patch), arrange, retry=quick())
+    assert twin.said == (200, raw_get(url, TWIN)) and twin.log == seen.log
+
+
 @pytest.mark.parametrize("read_fault", [Fault.UNAVAILABLE, Fault.RESET],
                          ids=lambda fault: fault.name)
 async def test_a_lost_write_that_cannot_be_read_back_is_outcome_unknown(
@@ -577,7 +598,9 @@ async def test_an_answer_that_cannot_be_decoded_is_a_connection_error_on_both_si
             await transport.send(Request("GET", "/buckets/b"))
     with pytest.raises(KintoConnectionError) as sync_caught:
         Transport(url, retry=None).send(Request("GET", "/buckets/b"))
-    assert str(caught.value) == str(sync_caught.value)
+    assert str(caught.value) == str(sync_caught.value) == (
+        f"GET {url}/buckets/b: cannot reach the server at {url} (ConnectionError)")
+    assert isinstance(caught.value.cause, httpx.DecodingError)  # not raised bare any more
 
 
 async def test_header_names_are_as_the_server_spelled_them(scripted: tuple[str, Script]) -> None:
