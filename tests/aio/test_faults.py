@@ -34,6 +34,7 @@ from kinto_query.exceptions import (
     KintoConnectionError,
     KintoError,
     OutcomeUnknown,
+    PreconditionFailed,
     TooManyRedirects,
     UnsafeURL,
 )
@@ -343,6 +344,32 @@ async def test_an_unconditional_patch_that_landed_is_read_back_not_resent(
     assert seen.log == [("PATCH", fault.name), ("GET", "forwarded")]
     twin = on_sync(proxy, Request("PATCH", TWIN, patch), arrange, retry=quick())
     assert twin.said == (200, raw_get(url, TWIN)) and twin.log == seen.log
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+async def test_a_lost_write_meeting_someone_elses_stays_refused(
+    any_proxied: tuple[str, FaultProxy], method: str,
+) -> None:
+    """The write is lost before it landed (reset); meanwhile someone else changes the record
+    (played in the retry's wait); the retry is refused (412) and the read-back shows their
+    record, not ours: the refusal stands, on both sides."""
+    url, proxy = any_proxied
+
+    def someone_else_writes(path: str) -> Callable[[float], None]:
+        return lambda seconds: raw("PUT", url, path, {"data": {"title": "theirs"}}).close()
+
+    def arrange(proxy: FaultProxy) -> None:
+        proxy.fail_next(Fault.RESET, methods={method})
+
+    seen = await on_async(proxy, conditional(method, url, RECORD), arrange,
+                          retry=quick(someone_else_writes(RECORD)))
+    assert isinstance(seen.error, PreconditionFailed)
+    assert raw_get(url, RECORD)["data"]["title"] == "theirs"
+    assert seen.log == [(method, "RESET"), (method, "forwarded"), ("GET", "forwarded")]
+    twin = on_sync(proxy, conditional(method, url, TWIN), arrange,
+                   retry=quick(someone_else_writes(TWIN)))
+    assert twin.said == (PreconditionFailed, str(seen.error).replace("r1", "r2"))
+    assert twin.log == seen.log
 
 
 @pytest.mark.parametrize("read_fault", [Fault.UNAVAILABLE, Fault.RESET],
