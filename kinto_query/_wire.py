@@ -12,6 +12,7 @@ unit test that runs without a server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -373,20 +374,25 @@ class HttpxWire:
         # gives, 64 KiB): with one it would hold pieces back until 64 KiB are in, so a body
         # trickling in would pass the deadline unchecked (and a stream would stall).
         pieces = answer.aiter_bytes() if decode else answer.aiter_raw()
-        async for chunk in pieces:
-            if time.monotonic() > out.limit:
-                raise _DeadlineError(f"the answer took more than {out.deadline} s in all")
-            yield chunk
+        try:
+            async for chunk in pieces:
+                if time.monotonic() > out.limit:
+                    raise _DeadlineError(f"the answer took more than {out.deadline} s in all")
+                yield chunk
+        finally:  # left early (a stream closed half read): finished now, not by the GC
+            await _finish(pieces)
 
     async def _stream(self, answer: httpx.Response, out: Outgoing) -> AsyncIterator[bytes]:
         import httpx
 
+        pieces = self._pieces(answer, out, decode=False)
         try:
-            async for chunk in self._pieces(answer, out, decode=False):
+            async for chunk in pieces:
                 yield chunk
         except (httpx.RequestError, _DeadlineError) as error:
             raise self._failure(out, error) from error
         finally:
+            await _finish(pieces)
             await answer.aclose()
 
     async def sleep(self, policy: RetryPolicy | None, seconds: float) -> None:
@@ -410,15 +416,20 @@ class _DeadlineError(Exception):
     """An async answer still coming in when the attempt's deadline passed."""
 
 
+async def _finish(chunks: AsyncIterator[bytes]) -> None:
+    """Finish an async generator left early (``async for`` does not): now, in this task, not
+    later by the garbage collector's hook in a task of its own (or never, if the loop ends)."""
+    aclose = getattr(chunks, "aclose", None)
+    if aclose is None:
+        return
+    with contextlib.suppress(RuntimeError):  # being read by another task: it finishes there
+        await aclose()
+
+
 async def _close(chunks: AsyncIterator[bytes], answer: httpx.Response) -> None:
-    """Close a streamed answer: its connection released and its pieces' generator finished
-    now, not left suspended for the garbage collector to close (outside any task)."""
+    """Close a streamed answer: its connection released and its pieces' generator finished."""
     try:
-        aclose = getattr(chunks, "aclose", None)
-        if aclose is not None:
-            await aclose()
-    except RuntimeError:  # being read by another task right now: closing the answer suffices
-        pass
+        await _finish(chunks)
     finally:
         await answer.aclose()
 
