@@ -55,6 +55,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.pure)
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    """The event loop of the async tests (``@pytest.mark.anyio``): asyncio's, the one the
+    async side runs on."""
+    return "asyncio"
+
+
 # -- watching what a client sends ----------------------------------------------------------------
 
 
