@@ -304,7 +304,6 @@ class ListingCore(Generic[T]):
         return self._clone(start=position.url, skip=position.skip, limit=position.remaining)
 
 
-
 # -- what only some endpoints support: each a mixin, so that a query offers nothing it refuses --
 
 
