@@ -2,7 +2,7 @@
 
 ``query.prefetch()`` fetches page N+1 while the caller consumes page N. How differs per side,
 so both versions live here, side by side (hand-written; the async source names
-``AsyncPrefetched``, its generated sync twin ``Prefetched``; likewise ``AsyncResult``):
+``AsyncPrefetched``, its generated sync twin ``Prefetched``):
 
 - ``Prefetched``: a background thread (the sync scan blocks on the network);
 - ``AsyncPrefetched``: an ``asyncio`` task on the running loop.
@@ -16,11 +16,11 @@ closes the stream they read.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Generator
+from collections.abc import AsyncGenerator, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, TypeAlias, TypeVar, Union
+from typing import Any, Generic, TypeVar
 
-__all__ = ["AsyncPrefetched", "AsyncResult", "Prefetched", "Result"]
+__all__ = ["AsyncPrefetched", "Prefetched"]
 
 T = TypeVar("T")
 _END: Any = object()  # what a fetch returns when the stream is over
@@ -121,8 +121,3 @@ class AsyncPrefetched(Generic[T]):
                 ahead.exception()  # retrieved: asyncio logs no "never retrieved" error
         await self._items.aclose()  # idle now: no fetch runs it
 
-
-# What a method written once returns, per side, where the async side returns something to
-# await rather than being a coroutine function itself (``await query[3]``; ``query[3]``).
-AsyncResult: TypeAlias = Awaitable[T]
-Result: TypeAlias = Union[T]  # noqa: UP007  # the value itself: Union of one type is T

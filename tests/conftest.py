@@ -57,8 +57,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def anyio_backend() -> str:
-    """The event loop of the async tests (``@pytest.mark.anyio``): asyncio's, the one the
-    async side runs on."""
+    """The async tests (``@pytest.mark.anyio``, anyio's plugin) run on asyncio."""
     return "asyncio"
 
 

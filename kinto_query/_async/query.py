@@ -15,11 +15,11 @@ factory of results, and where one object by id lives::
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from .._concurrency import AsyncPrefetched, AsyncResult
+from .._concurrency import AsyncPrefetched
 from .._frames import AsyncFrames, AsyncTimedFrames
 from .._listing import (
     AddressedCore,
@@ -34,12 +34,11 @@ from .._listing import (
 )
 from .._messages import Request
 from .._scan import Page, Position
+from .._wire import AsyncOutcome
 from ..exceptions import HTTPError, InvalidResponse, KintoError
 from .scan import AsyncPages, scan, watched, without_tombstones
 
 if TYPE_CHECKING:
-    from collections.abc import Callable  # apart: the sync twin's names sort otherwise
-
     from typing_extensions import Self
 
     from .transport import AsyncTransport
@@ -90,12 +89,12 @@ class AsyncListing(AsyncFrames, ListingCore[T]):
                           _state=self._state)
 
     @overload
-    def __getitem__(self, index: int) -> AsyncResult[T]: ...
+    def __getitem__(self, index: int) -> AsyncOutcome[T]: ...
 
     @overload
     def __getitem__(self, index: slice) -> Self: ...
 
-    def __getitem__(self, index: int | slice) -> AsyncResult[T] | Self:
+    def __getitem__(self, index: int | slice) -> AsyncOutcome[T] | Self:
         """``q[:10]`` caps the total; ``q[20:30]`` skips 20 client-side; ``q[3]`` is one result
         (in async code, ``await q[3]``).
 

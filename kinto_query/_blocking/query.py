@@ -17,11 +17,11 @@ factory of results, and where one object by id lives::
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from .._concurrency import Prefetched, Result
+from .._concurrency import Prefetched
 from .._frames import Frames, TimedFrames
 from .._listing import (
     AddressedCore,
@@ -36,12 +36,11 @@ from .._listing import (
 )
 from .._messages import Request
 from .._scan import Page, Position
+from .._wire import Outcome
 from ..exceptions import HTTPError, InvalidResponse, KintoError
 from .scan import Pages, scan, watched, without_tombstones
 
 if TYPE_CHECKING:
-    from collections.abc import Callable  # apart: the sync twin's names sort otherwise
-
     from typing_extensions import Self
 
     from .transport import Transport
@@ -92,12 +91,12 @@ class Listing(Frames, ListingCore[T]):
                           _state=self._state)
 
     @overload
-    def __getitem__(self, index: int) -> Result[T]: ...
+    def __getitem__(self, index: int) -> Outcome[T]: ...
 
     @overload
     def __getitem__(self, index: slice) -> Self: ...
 
-    def __getitem__(self, index: int | slice) -> Result[T] | Self:
+    def __getitem__(self, index: int | slice) -> Outcome[T] | Self:
         """``q[:10]`` caps the total; ``q[20:30]`` skips 20 client-side; ``q[3]`` is one result
         (in async code, ``await q[3]``).
 
