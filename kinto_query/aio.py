@@ -11,8 +11,10 @@ from __future__ import annotations
 # HttpxWire, which is made inside a running event loop, blocking it for the import (~0.5 s).
 import httpx  # noqa: F401
 
+from ._async.query import AsyncListing, AsyncQuery
 from ._async.transport import AsyncTransport
 from ._messages import AsyncStreamedResponse
 from ._wire import AsyncWire, HttpxWire
 
-__all__ = ["AsyncStreamedResponse", "AsyncTransport", "AsyncWire", "HttpxWire"]
+__all__ = ["AsyncListing", "AsyncQuery", "AsyncStreamedResponse", "AsyncTransport", "AsyncWire",
+           "HttpxWire"]
