@@ -420,3 +420,12 @@ def paste_into_repl(blocks: Iterable[str], server_url: str, *, timeout: float) -
     assert "Traceback" not in done.stderr, done.stderr
     assert "SyntaxError" not in done.stderr, done.stderr
     return done.stdout
+
+
+# -- async tests (anyio's pytest plugin: @pytest.mark.anyio) ------------------------------------
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The event loop the async tests run on."""
+    return "asyncio"

@@ -1,0 +1,40 @@
+"""kinto_query's async API: the same objects and queries, their I/O awaited.
+
+>>> from kinto_query.aio import AsyncClient
+>>> async def main() -> None:
+...     async with AsyncClient("http://localhost:8888/v1", auth=("alice", "s3cret")) as client:
+...         todo = client.bucket("w").collection("todo")
+...         record = await todo.create_record({"title": "milk"})
+...         record.data.status = "done"
+...         await record.save()
+
+What differs from the sync API: every method that talks to the server is awaited, and an
+attribute cannot await, so an object's ``data`` and ``permissions`` are read only once loaded
+(``await obj.load()``, or as a query or a write hands it out): before, ``NotLoaded``. Errors
+are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). Features not
+yet async (bulk writes, batches, attachments, history, changes, review, accounts...) are on the
+sync classes only for now: see ``kinto_query._features``.
+"""
+
+from ._async.bucket import AsyncBucket
+from ._async.client import AsyncClient
+from ._async.collection import AsyncCollection, AsyncRecordQuery
+from ._async.group import AsyncGroup
+from ._async.query import AsyncQuery
+from ._async.record import AsyncRecord
+from ._async.resource import AsyncResource
+from ._async.transport import AsyncTransport
+from .exceptions import NotLoaded
+
+__all__ = [
+    "AsyncBucket",
+    "AsyncClient",
+    "AsyncCollection",
+    "AsyncGroup",
+    "AsyncQuery",
+    "AsyncRecord",
+    "AsyncRecordQuery",
+    "AsyncResource",
+    "AsyncTransport",
+    "NotLoaded",
+]
