@@ -39,6 +39,7 @@ from ._signature import SignatureVerifier, verify_signature
 from ._signer import CollectionRef, SignerResource
 from ._sync import SyncReport
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
+from ._wire import AsyncWire, HttpxWire, Outgoing, RequestsWire, Wire
 from .exceptions import (
     AlreadyExists,
     BackoffRequested,
@@ -89,6 +90,7 @@ __all__ = [
     "Account",
     "Accounts",
     "AlreadyExists",
+    "AsyncWire",
     "Attachment",
     "BackoffRequested",
     "BadRequest",
@@ -117,6 +119,7 @@ __all__ = [
     "HashMismatch",
     "HistoryEntry",
     "HistoryQuery",
+    "HttpxWire",
     "Identity",
     "IncompleteScan",
     "InvalidId",
@@ -140,6 +143,7 @@ __all__ = [
     "NotLoaded",
     "OriginalFile",
     "OutcomeUnknown",
+    "Outgoing",
     "Overwritten",
     "Page",
     "Permissions",
@@ -154,6 +158,7 @@ __all__ = [
     "ReplicationError",
     "ReplicationReport",
     "Request",
+    "RequestsWire",
     "Response",
     "RetryPolicy",
     "ReviewConflict",
@@ -176,6 +181,7 @@ __all__ = [
     "Unauthorized",
     "UnsafeURL",
     "Watch",
+    "Wire",
     "__version__",
     "diff_records",
     "replicate",

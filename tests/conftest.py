@@ -55,6 +55,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.pure)
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    """The async tests (``@pytest.mark.anyio``, anyio's plugin) run on asyncio."""
+    return "asyncio"
+
+
 # -- watching what a client sends ----------------------------------------------------------------
 
 
@@ -420,12 +426,3 @@ def paste_into_repl(blocks: Iterable[str], server_url: str, *, timeout: float) -
     assert "Traceback" not in done.stderr, done.stderr
     assert "SyntaxError" not in done.stderr, done.stderr
     return done.stdout
-
-
-# -- async tests (anyio's pytest plugin: @pytest.mark.anyio) ------------------------------------
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    """The event loop the async tests run on."""
-    return "asyncio"
