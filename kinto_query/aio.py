@@ -26,6 +26,7 @@ from ._async.bucket import AsyncBucket
 from ._async.client import AsyncClient
 from ._async.collection import AsyncCollection, AsyncRecordQuery
 from ._async.group import AsyncGroup
+from ._async.query import AsyncListing, AsyncQuery
 from ._async.record import AsyncRecord
 from ._async.resource import AsyncResource
 from ._async.transport import AsyncTransport
@@ -38,6 +39,8 @@ __all__ = [
     "AsyncClient",
     "AsyncCollection",
     "AsyncGroup",
+    "AsyncListing",
+    "AsyncQuery",
     "AsyncRecord",
     "AsyncRecordQuery",
     "AsyncResource",

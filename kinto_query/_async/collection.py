@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from .._endpoints import endpoint_path
 from .._features.collection import AsyncCollectionFeatures
-from .._query import delegate
+from .._listing import delegate
+from .._wire import AsyncOutcome
 from .query import AsyncQuery
 from .record import AsyncRecord
 from .resource import AsyncResource
@@ -60,7 +61,7 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
         )
 
     # -- the collection as its unfiltered query: Query's own methods, on ``records()`` ---------
-    # (those not async yet are AsyncCollectionFeatures'.)
+    # (those not async yet, Arrow, pandas and Dask, are CollectionFeatures', sync only.)
 
     filter = delegate(records, AsyncQuery.filter)
     exclude = delegate(records, AsyncQuery.exclude)
@@ -68,7 +69,9 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
     fields = delegate(records, AsyncQuery.fields)
     limit = delegate(records, AsyncQuery.limit)
     page_size = delegate(records, AsyncQuery.page_size)
+    partition = delegate(records, AsyncQuery.partition)
     dicts = delegate(records, AsyncQuery.dicts)
+    prefetch = delegate(records, AsyncQuery.prefetch)
     since = delegate(records, AsyncQuery.since)
     before = delegate(records, AsyncQuery.before)
     __aiter__ = delegate(records, AsyncQuery.__aiter__)
@@ -79,7 +82,16 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
     first = delegate(records, AsyncQuery.first)
     get = delegate(records, AsyncQuery.get)
 
-    # Properties, which a delegated function cannot carry.
+    # Overloads and properties, which a delegated function cannot carry.
+    @overload
+    def __getitem__(self, index: int) -> AsyncOutcome[AsyncRecord]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> AsyncRecordQuery: ...
+
+    def __getitem__(self, index: int | slice) -> AsyncOutcome[AsyncRecord] | AsyncRecordQuery:
+        return self.records()[index]
+
     @property
     def params(self) -> dict[str, str]:
         """The querystring of the records query (empty: no filter)."""

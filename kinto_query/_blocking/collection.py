@@ -5,11 +5,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from .._endpoints import endpoint_path
 from .._features.collection import CollectionFeatures
-from .._query import delegate
+from .._listing import delegate
+from .._wire import Outcome
 from .query import Query
 from .record import Record
 from .resource import Resource
@@ -62,7 +63,7 @@ class Collection(CollectionFeatures, Resource):
         )
 
     # -- the collection as its unfiltered query: Query's own methods, on ``records()`` ---------
-    # (those not async yet are AsyncCollectionFeatures'.)
+    # (those not async yet, Arrow, pandas and Dask, are CollectionFeatures', sync only.)
 
     filter = delegate(records, Query.filter)
     exclude = delegate(records, Query.exclude)
@@ -70,7 +71,9 @@ class Collection(CollectionFeatures, Resource):
     fields = delegate(records, Query.fields)
     limit = delegate(records, Query.limit)
     page_size = delegate(records, Query.page_size)
+    partition = delegate(records, Query.partition)
     dicts = delegate(records, Query.dicts)
+    prefetch = delegate(records, Query.prefetch)
     since = delegate(records, Query.since)
     before = delegate(records, Query.before)
     __iter__ = delegate(records, Query.__iter__)
@@ -81,7 +84,16 @@ class Collection(CollectionFeatures, Resource):
     first = delegate(records, Query.first)
     get = delegate(records, Query.get)
 
-    # Properties, which a delegated function cannot carry.
+    # Overloads and properties, which a delegated function cannot carry.
+    @overload
+    def __getitem__(self, index: int) -> Outcome[Record]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> RecordQuery: ...
+
+    def __getitem__(self, index: int | slice) -> Outcome[Record] | RecordQuery:
+        return self.records()[index]
+
     @property
     def params(self) -> dict[str, str]:
         """The querystring of the records query (empty: no filter)."""

@@ -1,6 +1,6 @@
 """The collection features not yet async: bulk writes (``POST /batch``), diff and sync,
 the changes feed, changesets, the review workflow, and the query methods ``Query`` has only
-on the sync side (arrow, pandas, dask, prefetch, partitions, indexing)."""
+on the sync side (Arrow, pandas, Dask)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime
 import functools
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, cast
 
 from .._batch import Progress, send_batch
 from .._changes_feed import Changes, Watch, collection_timestamp
@@ -34,8 +34,9 @@ __all__ = ["AsyncCollectionFeatures", "CollectionFeatures"]
 class AsyncCollectionFeatures(ResourceState):
     """Not yet async: bulk writes (``create_records``, ``save_records``, ``replace_records``,
     ``delete_records``), ``diff``/``sync``, ``permissions_of``, ``timestamp``/``changes``/
-    ``watch``/``changeset``, the review steps, and the query methods the async query lacks:
-    only the sync ``Collection`` has them for now."""
+    ``watch``/``changeset``, the review steps, and the query methods the async query lacks
+    (``iter_batches``, ``to_arrow``, ``to_pandas``, ``to_dask_*``): only the sync
+    ``Collection`` has them for now."""
 
 
 def _records(collection: Collection) -> Query[Record]:
@@ -61,23 +62,11 @@ class CollectionFeatures(ResourceState):
         return cast("Collection", self)
 
     # The query methods only the sync Query has.
-    prefetch = delegate(_records, Query.prefetch)
-    partition = delegate(_records, Query.partition)
     iter_batches = delegate(_records, Query.iter_batches)
     to_arrow = delegate(_records, Query.to_arrow)
     to_pandas = delegate(_records, Query.to_pandas)
     to_dask_bag = delegate(_records, Query.to_dask_bag)
     to_dask_dataframe = delegate(_records, Query.to_dask_dataframe)
-
-    # Overloads, which a delegated function cannot carry.
-    @overload
-    def __getitem__(self, index: int) -> Record: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Query[Record]: ...
-
-    def __getitem__(self, index: int | slice) -> Record | Query[Record]:
-        return self.records()[index]
 
     # -- bulk writes ----------------------------------------------------------------------------
 
