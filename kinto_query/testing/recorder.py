@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -42,6 +42,9 @@ from .cassettes import (
 )
 from .mismatch import explain
 from .scrub import Scrub
+
+if TYPE_CHECKING:
+    from .httpx_cassette import AsyncCassetteTransport
 
 __all__ = [
     "RECORD_MODES",
@@ -92,23 +95,17 @@ class _Tap(BaseAdapter):
         super().__init__()
         self.recorder = recorder
         self.betamax_adapter = betamax_adapter
-        self.lock = threading.Lock()
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
     ) -> requests.Response:
-        with self.lock:
+        with self.recorder.lock:
             cassette = self.betamax_adapter.cassette
             before = len(cassette.interactions)
             try:
                 response: requests.Response = self.betamax_adapter.send(request, **kwargs)
             except BetamaxError:
-                error = CassetteMismatch(explain(
-                    request, [(i.data["request"], i.used) for i in cassette.interactions],
-                    self.recorder.scrub, self.recorder.describe_cassette(),
-                    self.recorder.record_command("all")))
-                self.recorder.mismatches.append(error)
-                raise error from None
+                raise self.recorder.mismatch(request) from None
             if len(cassette.interactions) > before:
                 # Just recorded: never replayed in its place later in the same test (a GET
                 # before and after a change are two answers).
@@ -152,6 +149,10 @@ class Recorder:
                 f"{self.record_command('once')}")
         self.sent = 0
         self.mismatches: list[CassetteMismatch] = []
+        # One request at a time on the cassette, from either side: betamax's cassettes are not
+        # made for threads (the sync tap holds it for a whole request, the async one only
+        # while it reads or writes the cassette, never across an await).
+        self.lock = threading.Lock()
         self.scrub = scrub or Scrub()
         self._ids = random.Random(hashlib.sha256(name.encode()).digest())
         self._before = self.cassette_path.read_bytes() if self.cassette_path.exists() else None
@@ -202,6 +203,30 @@ class Recorder:
         if self.command is None:
             return f"{RECORD_MODE_ENV}={mode} (this cassette only)"
         return f"pytest --kinto-record-mode={mode} {self.command}"
+
+    @property
+    def cassette(self) -> Any:
+        """The betamax cassette both sides answer from and record into (the requests tap
+        through betamax's adapter, the httpx one directly)."""
+        return self._betamax.current_cassette
+
+    def mismatch(self, request: requests.PreparedRequest) -> CassetteMismatch:
+        """The error for ``request``, which the cassette holds no answer for (kept in
+        ``mismatches``: the plugin reports it even if the code under test swallows it)."""
+        cassette = self.cassette
+        error = CassetteMismatch(explain(
+            request, [(i.data["request"], i.used) for i in cassette.interactions],
+            self.scrub, self.describe_cassette(), self.record_command("all")))
+        self.mismatches.append(error)
+        return error
+
+    def async_transport(self) -> AsyncCassetteTransport:
+        """An ``httpx.AsyncBaseTransport`` on this cassette (needs the ``aio`` extra): for an
+        ``httpx.AsyncClient(transport=...)`` of your own. Same cassette, same matching, same
+        scrubbing and the same failures as the requests side."""
+        from .httpx_cassette import AsyncCassetteTransport
+
+        return AsyncCassetteTransport(self)
 
     def _mount(self, session: requests.Session) -> requests.Session:
         for prefix in ("http://", "https://"):
