@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +284,136 @@ async def test_a_request_sent_more_often_than_recorded_fails_alike(
     assert str(again.value).splitlines()[1] == (
         "  nearest recorded: PUT /v1/buckets/b (recorded once and already replayed: the test "
         "sends it more often than when it was recorded)")
+
+
+# -- through the plugin: one cassette, either side -----------------------------------------------
+
+pytest_plugins = ["pytester"]
+
+_ENV = ("KINTO_QUERY_RECORD_MODE", "KINTO_QUERY_RECORD_URL", "KINTO_QUERY_RECORD_AUTH",
+        "KINTO_SERVER_URL")
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """An empty project that opted in to the plugin, and no record setting from outside."""
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+    pytester.makeini("[pytest]\n")
+    pytester.makeconftest('pytest_plugins = ["kinto_query.testing"]\n')
+    return pytester
+
+
+# The same test twice, by the same name (so on the same cassette): on the requests side, and
+# on the httpx side (anyio's pytest plugin runs it).
+_SYNC_TODO = """
+from kinto_query import Client, Request
+
+TODO = "/buckets/b/collections/todo"
+
+def test_todo(kinto_recorder):
+    send = Client(auth=("alice", "s3cret")).transport.send   # at $KINTO_SERVER_URL
+    send(Request("PUT", "/buckets/b", {{"data": {{}}}}))
+    send(Request("PUT", TODO, {{"data": {{}}}}))
+    send(Request("POST", TODO + "/records", {{"data": {{"title": "milk", "status": "todo"}}}}))
+    listed = send(Request("GET", TODO + "/records?status={status}"))
+    assert [r["title"] for r in listed.json()["data"]] == {expected}
+"""
+
+_ASYNC_TODO = """
+import os
+
+import httpx
+import pytest
+
+TODO = "/buckets/b/collections/todo"
+
+@pytest.mark.anyio
+async def test_todo(kinto_recorder):
+    url = os.environ["KINTO_SERVER_URL"]
+    async with httpx.AsyncClient(transport=kinto_recorder.async_transport(),
+                                 auth=("alice", "s3cret")) as client:
+        await client.put(url + "/buckets/b", json={{"data": {{}}}})
+        await client.put(url + TODO, json={{"data": {{}}}})
+        await client.post(url + TODO + "/records",
+                          json={{"data": {{"title": "milk", "status": "todo"}}}})
+        listed = await client.get(url + TODO + "/records", params={{"status": "{status}"}})
+    assert [r["title"] for r in listed.json()["data"]] == {expected}
+"""
+
+
+def todo_test(side: str, status: str = "todo") -> str:
+    template = _SYNC_TODO if side == "sync" else _ASYNC_TODO
+    return template.format(status=status, expected=["milk"] if status == "todo" else [])
+
+
+def user_agents(project: pytest.Pytester) -> set[str]:
+    path = project.path / "cassettes" / "test_todo" / "test_todo.json"
+    return {i["request"]["headers"]["User-Agent"][0].split("/")[0] for i in interactions(path)}
+
+
+def replay_offline(project: pytest.Pytester) -> str:
+    """Run the project's tests in replay with no network (where ``unshare -n`` may) and no
+    Kinto importable; pytest's output, once it passed."""
+    from .test_recorder import WITHOUT_KINTO
+
+    script = project.path / "without_kinto.py"
+    script.write_text(WITHOUT_KINTO)
+    command = [sys.executable, str(script), "pytest", "-p", "no:cacheprovider"]
+    env = dict(os.environ, KINTO_SERVER_URL="http://127.0.0.1:9/v1")  # nothing listens
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"]).returncode == 0:
+        command = ["unshare", "-n", *command]
+    done = subprocess.run(command, cwd=project.path, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout
+    return done.stdout
+
+
+@pytest.mark.live
+def test_a_cassette_recorded_on_either_side_replays_on_the_other(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_todo=todo_test("sync"))
+    project.runpytest("--kinto-record-mode=once").assert_outcomes(passed=1)
+    assert user_agents(project) == {"kinto_query"}
+    project.makepyfile(test_todo=todo_test("async"))
+    replay_offline(project)
+
+    project.runpytest("--kinto-record-mode=all").assert_outcomes(passed=1)
+    assert user_agents(project) == {"python-httpx"}
+    replay_offline(project)
+    project.makepyfile(test_todo=todo_test("sync"))
+    replay_offline(project)
+
+
+def failure_of(result: pytest.RunResult) -> list[str]:
+    """The lines of the one failure's report."""
+    result.assert_outcomes(failed=1)
+    section = str(result.stdout).split("_ test_todo")[1].split("short test summary")[0]
+    lines: list[str] = section.split("\n", 1)[1].strip("_ =\n").splitlines()
+    return lines
+
+
+@pytest.mark.live
+def test_a_request_the_cassette_lacks_fails_alike_on_both_sides(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_todo=todo_test("async"))
+    project.runpytest("--kinto-record-mode=once").assert_outcomes(passed=1)
+    project.makepyfile(test_todo=todo_test("async", status="done"))
+    on_httpx = project.runpytest()
+    project.makepyfile(test_todo=todo_test("sync", status="done"))
+    on_requests = project.runpytest()
+    said = [
+        "the cassette cassettes/test_todo/test_todo.json holds no answer for "
+        "GET /v1/buckets/b/collections/todo/records?status=done",
+        "  nearest recorded: GET /v1/buckets/b/collections/todo/records?status=todo "
+        "(the query differs)",
+    ]
+    # Each names its own test to re-record: anyio's plugin runs the async one per backend.
+    assert failure_of(on_httpx) == [
+        *said, "  re-record this test: pytest --kinto-record-mode=all "
+               "'test_todo.py::test_todo[asyncio]'"]
+    assert failure_of(on_requests) == [
+        *said, "  re-record this test: pytest --kinto-record-mode=all test_todo.py::test_todo"]
+    assert "Traceback" not in str(on_httpx.stdout)

@@ -152,3 +152,49 @@ def test_cassette_names_stay_unique_where_characters_must_go() -> None:
     names = {cassette_name(f"t.py::test[{p}]") for p in ("a/b", "a_b", "a b", "a\\b", "x" * 300)}
     assert len(names) == 5
     assert all(len(n) < 120 for n in names)
+
+
+# -- async tests: one cassette for every anyio backend -------------------------------------------
+
+_BACKENDS_CONFTEST = """
+import pytest
+
+pytest_plugins = ["kinto_query.testing"]
+
+# Two backends, as where trio is installed too: asyncio, and asyncio in debug mode.
+@pytest.fixture(params=["asyncio", ("asyncio", {"debug": True})])
+def anyio_backend(request):
+    return request.param
+"""
+
+_ASYNC_PARAMS = """
+import os
+
+import httpx
+import pytest
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", ["x", "y"])
+async def test_bucket(kinto_recorder, name):
+    async with httpx.AsyncClient(transport=kinto_recorder.async_transport(),
+                                 auth=("alice", "s3cret")) as client:
+        put = await client.put(f"{os.environ['KINTO_SERVER_URL']}/buckets/{name}",
+                               json={"data": {}})
+    assert put.json()["data"]["id"] == name
+"""
+
+
+@pytest.mark.live
+def test_an_async_test_has_one_cassette_for_all_backends(project: pytest.Pytester) -> None:
+    project.makeconftest(_BACKENDS_CONFTEST)
+    project.makepyfile(test_async=_ASYNC_PARAMS)
+    result = project.runpytest("--kinto-record-mode=once", "-v")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*test_bucket?asyncio-x? PASSED*",
+                                 "*test_bucket?anyio_backend1-x? PASSED*"])
+    # The first backend's run recorded it, the second replayed it.
+    assert cassettes(project) == ["test_async/test_bucket[x].json",
+                                  "test_async/test_bucket[y].json"]
+    assert requests_in(project, "test_async/test_bucket[x]") == [
+        "PUT <KINTO_ORIGIN>/v1/buckets/x"]
+    project.runpytest().assert_outcomes(passed=4)
