@@ -19,6 +19,8 @@ imports neither pytest nor betamax (the recorder's names load on first use):
 - ``scrub``: :class:`~kinto_query.testing.scrub.Scrub`, what never reaches a cassette.
 - ``cassettes``: betamax's serializer and matcher for Kinto.
 - ``recorder``: :class:`~kinto_query.testing.recorder.Recorder`, one cassette; record modes.
+- ``httpx_cassette``: the async side of a Recorder (an httpx transport on the same cassette:
+  same format, matching, scrubbing and failures; needs the ``aio`` extra).
 - ``plugin``: the pytest fixtures and options.
 - ``python -m kinto_query.testing [--port N] [--remote-settings]``: a local Kinto (or Remote
   Settings) in the foreground.
