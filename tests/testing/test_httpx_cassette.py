@@ -16,9 +16,11 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+import requests
 
 from kinto_query import Client, Request
 from kinto_query.testing import CassetteMismatch, Recorder
+from kinto_query.testing.httpx_cassette import as_prepared
 
 ALICE = ("alice", "s3cret")
 TODO = "/buckets/b/collections/todo"
@@ -69,6 +71,35 @@ def recorded(folder: Path, server_url: str, name: str = "todo") -> Recorder:
 
 def replayed(folder: Path, name: str = "todo") -> Recorder:
     return Recorder(folder, name, mode="none")
+
+
+# -- the request a cassette sees ----------------------------------------------------------------
+
+_ORIGIN = "http://127.0.0.1:8888/v1"
+
+
+@pytest.mark.parametrize("url", [
+    f"{_ORIGIN}/buckets/b/collections/c/records?in_id=a,b&_sort=-last_modified",
+    f"{_ORIGIN}/buckets/b/collections/c/records?like_title=*milk*&has_x=true",
+    # httpx keeps [ ] | ^ ` { } as they are, requests quotes them: matched all the same.
+    f'{_ORIGIN}/buckets/b/collections/c/records?title=café au lait&x=[1]&y="q"&z=a|b&w=^`{{}}',
+    f"{_ORIGIN}/buckets/b%2Fc/collections/c/records/%C3%A9?_token=abc%3D%3D",
+    f"{_ORIGIN}/buckets/b/collections/c/records?title=%25&x=%7e&_since=%221%22",
+    f"{_ORIGIN}/buckets/é/collections/c?title=a+b",
+])
+def test_a_url_reads_as_requests_sends_it(url: str) -> None:
+    on_requests = requests.Request("GET", url).prepare()
+    on_httpx = as_prepared(httpx.Request("GET", url))
+    assert on_httpx.url == on_requests.url
+
+
+def test_a_request_reads_as_requests_sends_it() -> None:
+    sent = httpx.Request("PUT", f"{_ORIGIN}/buckets/b", json={"data": {"n": 1}},
+                         headers=[("X-Twice", "1"), ("X-Twice", "2"), ("If-Match", '"1"')])
+    seen = as_prepared(sent)
+    assert (seen.method, seen.body) == ("PUT", b'{"data":{"n":1}}')
+    assert seen.headers["If-Match"] == '"1"' and seen.headers["x-twice"] == "1, 2"
+    assert "If-Match" in list(seen.headers)  # as sent, not lowercased
 
 
 # -- record, replay ------------------------------------------------------------------------------
