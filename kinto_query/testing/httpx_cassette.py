@@ -13,8 +13,8 @@ requests would have sent (its URL normalised as requests normalises one), and ea
 answer as the ``requests.Response`` requests would have built: the stored interaction is
 then byte for byte what the requests side stores.
 
-Needs the ``aio`` extra (httpx); use it through :meth:`Recorder.async_transport
-<kinto_query.testing.recorder.Recorder.async_transport>` or ``Recorder.route_clients()``.
+Needs the ``aio`` extra (httpx); use it through :meth:`Recorder.httpx_transport
+<kinto_query.testing.recorder.Recorder.httpx_transport>` or ``Recorder.route_clients()``.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class AsyncCassetteTransport(httpx.AsyncBaseTransport):
     """Answers from ``recorder``'s cassette; while it records, a request the cassette lacks
     goes to the live server (the request's own URL) and its answer is added to the cassette.
 
-    ``httpx.AsyncClient(transport=recorder.async_transport())``. Requests in flight at once
+    ``httpx.AsyncClient(transport=recorder.httpx_transport())``. Requests in flight at once
     are fine: the cassette is touched only between awaits, under the recorder's lock.
     """
 

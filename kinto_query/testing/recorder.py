@@ -220,7 +220,7 @@ class Recorder:
         self.mismatches.append(error)
         return error
 
-    def async_transport(self) -> AsyncCassetteTransport:
+    def httpx_transport(self) -> AsyncCassetteTransport:
         """An ``httpx.AsyncBaseTransport`` on this cassette (needs the ``aio`` extra): for an
         ``httpx.AsyncClient(transport=...)`` of your own. Same cassette, same matching, same
         scrubbing and the same failures as the requests side."""

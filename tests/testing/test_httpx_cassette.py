@@ -36,7 +36,7 @@ def requests_in(path: Path) -> list[str]:
 
 
 def httpx_client(recorder: Recorder, auth: tuple[str, str] = ALICE) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=recorder.async_transport(), auth=auth)
+    return httpx.AsyncClient(transport=recorder.httpx_transport(), auth=auth)
 
 
 async def async_todo(recorder: Recorder, status: str = "todo") -> list[str]:
@@ -234,7 +234,7 @@ async def test_credentials_never_reach_a_cassette_recorded_by_httpx(
 ) -> None:
     recorder = recorded(tmp_path, kinto_fresh_server)
     url = recorder.server_url
-    async with httpx.AsyncClient(transport=recorder.async_transport()) as anonymous:
+    async with httpx.AsyncClient(transport=recorder.httpx_transport()) as anonymous:
         account = await anonymous.put(f"{url}/accounts/carol",
                                       json={"data": {"password": "c4r0l-pw"}})
         assert account.status_code == 201
@@ -259,7 +259,7 @@ async def test_credentials_never_reach_a_cassette_recorded_by_httpx(
 
     # Matched after the same scrubbing: the secrets sent again find their answers.
     replay = replayed(tmp_path)
-    async with httpx.AsyncClient(transport=replay.async_transport()) as anonymous:
+    async with httpx.AsyncClient(transport=replay.httpx_transport()) as anonymous:
         await anonymous.put(f"{replay.server_url}/accounts/carol",
                             json={"data": {"password": "c4r0l-pw"}})
     async with httpx_client(replay, auth=("bob", "hunter22")) as bob:
@@ -362,7 +362,7 @@ TODO = "/buckets/b/collections/todo"
 @pytest.mark.anyio
 async def test_todo(kinto_recorder):
     url = os.environ["KINTO_SERVER_URL"]
-    async with httpx.AsyncClient(transport=kinto_recorder.async_transport(),
+    async with httpx.AsyncClient(transport=kinto_recorder.httpx_transport(),
                                  auth=("alice", "s3cret")) as client:
         await client.put(url + "/buckets/b", json={{"data": {{}}}})
         await client.put(url + TODO, json={{"data": {{}}}})

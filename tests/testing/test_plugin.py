@@ -176,7 +176,7 @@ import pytest
 @pytest.mark.anyio
 @pytest.mark.parametrize("name", ["x", "y"])
 async def test_bucket(kinto_recorder, name):
-    async with httpx.AsyncClient(transport=kinto_recorder.async_transport(),
+    async with httpx.AsyncClient(transport=kinto_recorder.httpx_transport(),
                                  auth=("alice", "s3cret")) as client:
         put = await client.put(f"{os.environ['KINTO_SERVER_URL']}/buckets/{name}",
                                json={"data": {}})
