@@ -54,7 +54,7 @@ _SERVED = {
     "kinto_query._collection.Collection.permissions_of",
     "kinto_query._collection.Collection.changeset",
     "kinto_query._collection.Collection.review_status",
-    "kinto_query._transport.Transport.fetch",
+    "kinto_query._transport",
     "kinto_query._client.Client.dry_run_log",
     "kinto_query._dry_run.PlannedWrite",
 }

@@ -41,7 +41,7 @@ toc_object_entries_show_parents = "hide"
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(requests|urllib3|betamax|pytest|_pytest|uritemplate|cryptography|ec|pyarrow"
-               r"|pandas|dask)(\..*)?"),
+               r"|pandas|dask|httpx)(\..*)?"),
     (r"py:.*", r"(collections\.abc|typing|typing_extensions|types|re|os|pathlib|subprocess"
                r"|concurrent\.futures|threading|datetime|decimal|uuid|contextlib|dataclasses|argparse)"
                r"\..*"),

@@ -39,6 +39,7 @@ from ._signature import SignatureVerifier, verify_signature
 from ._signer import CollectionRef, SignerResource
 from ._sync import SyncReport
 from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
+from ._wire import AsyncWire, HttpxWire, Outgoing, RequestsWire, Wire
 from .exceptions import (
     AlreadyExists,
     BackoffRequested,
@@ -88,6 +89,7 @@ __all__ = [
     "Account",
     "Accounts",
     "AlreadyExists",
+    "AsyncWire",
     "Attachment",
     "BackoffRequested",
     "BadRequest",
@@ -116,6 +118,7 @@ __all__ = [
     "HashMismatch",
     "HistoryEntry",
     "HistoryQuery",
+    "HttpxWire",
     "Identity",
     "IncompleteScan",
     "InvalidId",
@@ -138,6 +141,7 @@ __all__ = [
     "NotFound",
     "OriginalFile",
     "OutcomeUnknown",
+    "Outgoing",
     "Overwritten",
     "Page",
     "Permissions",
@@ -152,6 +156,7 @@ __all__ = [
     "ReplicationError",
     "ReplicationReport",
     "Request",
+    "RequestsWire",
     "Response",
     "RetryPolicy",
     "ReviewConflict",
@@ -174,6 +179,7 @@ __all__ = [
     "Unauthorized",
     "UnsafeURL",
     "Watch",
+    "Wire",
     "__version__",
     "diff_records",
     "replicate",

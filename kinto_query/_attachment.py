@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import IO, Any, Union
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
 from ._messages import Request, StreamBody
-from ._transport import Transport, _never_sent
+from ._transport import Transport
 from ._urls import origin, redacted
 from .exceptions import (
     HashMismatch,
@@ -265,8 +263,7 @@ def _unclear(error: KintoError) -> bool:
     """Whether a failed upload may have been applied: its answer lost after sending, a
     gateway's 5xx (not Kinto's own, whose transaction rolled back), or a 2xx unreadable."""
     if isinstance(error, KintoConnectionError):
-        return not (isinstance(error.cause, requests.RequestException)
-                    and _never_sent(error.cause))
+        return not error.never_sent
     if isinstance(error, ServerError):
         return error.errno is None
     return True

@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from ._blocking.retry import with_retries
 from ._messages import Request, Response
 from ._report import BatchItem, BatchReport, ItemFailure
-from ._retry import Again, applied, with_retries
+from ._retry import Again, applied
 from ._transport import Transport
 from .exceptions import (
     BackoffRequested,
@@ -112,7 +113,8 @@ class _Chunk:
 
     def send(self) -> None:
         # Waits as the transport's own retries do: backoff, Retry-After, total time.
-        with_retries(self.transport.retry, self._attempt, "POST /batch (bulk write)")
+        with_retries(self.transport.retry, self._attempt, "POST /batch (bulk write)",
+                     self.transport.wire)
 
     def _attempt(self) -> Again[None] | None:
         why = self._try()

@@ -23,6 +23,8 @@ from ._urls import DEFAULT_SERVER_URL, check_server_url
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._wire import AsyncWire, Wire
+
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_TIMEOUT", "Config", "OnBackoff", "Options", "Timeout",
            "configure", "new_record_id"]
 
@@ -58,8 +60,9 @@ class Config:
     given none, ``id_factory`` the id of a new record whose data has none (None: those of the
     default configuration, see ``as_default``; else ``requests.Session`` and a UUID4).
     ``dry_run=True``: every read is sent, no write is; each write is answered as the server
-    would from its current state and recorded (``Client.dry_run_log``). Its repr shows no
-    credentials.
+    would from its current state and recorded (``Client.dry_run_log``). ``wire`` carries the
+    exchanges instead of a requests session (``Client``) or an httpx client (``AsyncClient``):
+    see ``kinto_query._wire``. Its repr shows no credentials.
 
     >>> config = Config("http://localhost:8888/v1", auth=("alice", "s3cret"), retry=None)
     >>> Client(config=config, deadline=30.0).transport.deadline
@@ -79,6 +82,7 @@ class Config:
         default=None, repr=False)
     id_factory: Callable[[], str] | None = dataclasses.field(default=None, repr=False)
     dry_run: bool = False
+    wire: Wire | AsyncWire | None = dataclasses.field(default=None, repr=False)
 
     @staticmethod
     def default() -> Config:
@@ -140,6 +144,7 @@ class Options(TypedDict, total=False):
     session_factory: Callable[[], requests.Session] | None
     id_factory: Callable[[], str] | None
     dry_run: bool
+    wire: Wire | AsyncWire | None
 
 
 _default = Config()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ._json import loads
 from .exceptions import InvalidResponse
 
-__all__ = ["Request", "Response", "StreamBody", "StreamedResponse", "if_match"]
+__all__ = ["AsyncStreamedResponse", "Request", "Response", "StreamBody", "StreamedResponse",
+           "if_match"]
 
 
 def if_match(last_modified: int) -> dict[str, str]:
@@ -141,3 +142,29 @@ class StreamedResponse(Response):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class AsyncStreamedResponse(Response):
+    """``StreamedResponse`` on the async side: ``async for piece in response.iter_bytes()``,
+    then ``await response.aclose()`` (or ``async with response:``)."""
+
+    # Defaults only because Response's fields have some; the wire always gives both.
+    achunks: AsyncIterator[bytes] | None = dataclasses.field(default=None, repr=False)
+    closer: Callable[[], Awaitable[None]] | None = dataclasses.field(default=None, repr=False)
+
+    def iter_bytes(self) -> AsyncIterator[bytes]:
+        """The body's bytes, in pieces of at most 64 KiB, as they arrive."""
+        assert self.achunks is not None
+        return self.achunks
+
+    async def aclose(self) -> None:
+        """Release the connection (what was not read is dropped)."""
+        if self.closer is not None:
+            await self.closer()
+
+    async def __aenter__(self) -> AsyncStreamedResponse:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

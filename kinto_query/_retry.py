@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 _LISTS = ("buckets", "collections", "groups", "records", "history", "permissions", "batch")
 
 __all__ = ["DEFAULT_RETRY", "Again", "RetryPolicy", "applied", "idempotent", "only_reads",
-           "retry_after_seconds", "same_json", "with_retries"]
+           "retry_after_seconds", "same_json"]
 
 logger = logging.getLogger("kinto_query")
 T = TypeVar("T")
@@ -158,28 +158,6 @@ class Again(Generic[T]):
 
     retry_after: float | None
     give_up: Callable[[int], T]
-
-
-def with_retries(policy: RetryPolicy | None, attempt: Callable[[], T | Again[T]],
-                 what: str) -> T:
-    """The one retry loop: ``attempt()`` until it returns a result, or until ``policy``
-    (None: no retries) allows no more retries; ``what`` names the request in the log.
-
-    >>> with_retries(None, lambda: Again(None, lambda tries: f"gave up after {tries}"), "GET /")
-    'gave up after 1'
-    """
-    started = time.monotonic()
-    retry = 0
-    while True:
-        outcome = attempt()
-        if not isinstance(outcome, Again):
-            return outcome
-        wait = policy.next_wait(retry, started, outcome.retry_after) if policy else None
-        if wait is None:
-            return outcome.give_up(retry + 1)
-        logger.info("%s: retrying in %.2f s (retry %d)", what, wait, retry + 1)
-        policy.sleep(wait)  # type: ignore[union-attr]  # a wait means a policy
-        retry += 1
 
 
 def applied(request: Request, current: Mapping[str, Any] | None) -> bool:

@@ -293,19 +293,23 @@ class NoAttachment(KintoError, LookupError):
 
 
 class KintoConnectionError(KintoError):
-    """The server could not be reached or did not answer in time."""
+    """The server could not be reached or did not answer in time. ``never_sent`` is True
+    when the request surely did not reach it (no connection could be made)."""
 
-    def __init__(self, message: str, *, method: str, url: str, cause: Exception) -> None:
+    def __init__(self, message: str, *, method: str, url: str, cause: Exception,
+                 never_sent: bool = False) -> None:
         super().__init__(message)
         self.method = method
         self.url = url
         self.cause = cause
+        self.never_sent = never_sent
 
     def __reduce__(self) -> tuple[Any, ...]:
         # requests' exceptions hold the prepared request, Authorization header included.
         cause = RuntimeError(f"{type(self.cause).__name__}: {self.cause}")
         return (_rebuild, (type(self), str(self),
-                           {"method": self.method, "url": self.url, "cause": cause}))
+                           {"method": self.method, "url": self.url, "cause": cause,
+                            "never_sent": self.never_sent}))
 
 
 class OutcomeUnknown(KintoError):

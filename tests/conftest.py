@@ -55,6 +55,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.pure)
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    """The async tests (``@pytest.mark.anyio``, anyio's plugin) run on asyncio."""
+    return "asyncio"
+
+
 # -- watching what a client sends ----------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ sync classes keep their names), ``aclose`` -> ``close``, ``_async`` -> ``_blocki
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -34,6 +35,7 @@ REPLACEMENTS = {
     "AsyncExitStack": "ExitStack",
     "AbstractAsyncContextManager": "AbstractContextManager",
     "asynccontextmanager": "contextmanager",
+    "async_wire_for": "wire_for",
 }
 
 
@@ -56,6 +58,9 @@ def generate(into: Path) -> list[Path]:
         target = into / source.name
         target.write_text(HEADER.format(name=source.name) + text)
         written.append(target)
+    # Renamed imports sort differently: the same import order as the rest of the package.
+    subprocess.run([sys.executable, "-m", "ruff", "check", "--quiet", "--fix", "--select", "I",
+                    "--config", str(ROOT / "pyproject.toml"), *map(str, written)], check=True)
     return written
 
 
