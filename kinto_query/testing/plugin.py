@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -29,6 +30,9 @@ from .recorder import (
 from .remote_settings import RemoteSettingsServer
 from .scrub import Scrub
 from .server import KintoNotInstalled, KintoServer, PortInUse, flush
+
+if TYPE_CHECKING:
+    from .._async.transport import AsyncTransport
 
 __all__ = ["cassette_name", "cassette_of"]
 
@@ -334,9 +338,11 @@ def _fresh_server_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def kinto_recorder(request: pytest.FixtureRequest, kinto_scrub: Scrub) -> Iterator[Recorder]:
     """This test's cassette, replayed (or recorded, as the record mode says). While the test
-    runs, every Client built without ``session=`` talks through it, and ``KINTO_SERVER_URL``
-    is its server's URL. Marked ``@pytest.mark.kinto_remote_settings``, a test records from
-    the Remote Settings server."""
+    runs, every Client built without ``session=``, and every async one (``AsyncTransport``)
+    built without ``wire=``, talks through it, and ``KINTO_SERVER_URL`` is its server's URL.
+    Marked ``@pytest.mark.kinto_remote_settings``, a test records from the Remote Settings
+    server. An async test (``@pytest.mark.anyio``) uses it as a sync one does; run once per
+    anyio backend, it has one cassette for all (see :func:`cassette_of`)."""
     config = request.config
     mode = _mode(config)
     cassette_dir = Path(str(config.rootpath), config.getini("kinto_cassette_dir"))
@@ -365,3 +371,13 @@ def kinto_recorder(request: pytest.FixtureRequest, kinto_scrub: Scrub) -> Iterat
 def kinto_client(kinto_recorder: Recorder, kinto_credentials: AuthLike) -> Client:
     """A Client talking through this test's cassette."""
     return kinto_recorder.client(auth=kinto_credentials)
+
+
+@pytest.fixture
+def kinto_async_transport(
+    kinto_recorder: Recorder, kinto_credentials: AuthLike
+) -> AsyncTransport:
+    """An ``AsyncTransport`` (``kinto_query.aio``) talking through this test's cassette, the
+    one ``kinto_client`` uses: for an async test (``@pytest.mark.anyio``). It holds no
+    connection (each recorded request has its own), so closing it is optional."""
+    return kinto_recorder.async_transport(auth=kinto_credentials)

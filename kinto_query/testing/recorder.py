@@ -44,6 +44,9 @@ from .mismatch import explain
 from .scrub import Scrub
 
 if TYPE_CHECKING:
+    import httpx
+
+    from .._async.transport import AsyncTransport
     from .httpx_cassette import AsyncCassetteTransport
 
 __all__ = [
@@ -228,6 +231,26 @@ class Recorder:
 
         return AsyncCassetteTransport(self)
 
+    def httpx_client(self) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` on this cassette, as kinto_query makes one for an
+        ``HttpxWire`` given none (``kinto_query._wire.new_httpx_client``, which
+        :meth:`route_clients` replaces by this): no redirects followed (the transport decides),
+        and no proxies from the environment, which would send around the cassette."""
+        import httpx
+
+        return httpx.AsyncClient(transport=self.httpx_transport(), follow_redirects=False,
+                                 trust_env=False)
+
+    def async_transport(self, *, auth: AuthLike = None, **options: Any) -> AsyncTransport:
+        """An ``AsyncTransport`` (``kinto_query.aio``) on this cassette, as :meth:`client` is
+        a Client on it (credentials are never written, however they are set)."""
+        from .._async.transport import AsyncTransport
+        from .._wire import HttpxWire
+
+        options.setdefault("id_factory", self.new_id)
+        options.setdefault("wire", HttpxWire(self.httpx_client()))
+        return AsyncTransport(self.server_url, auth=auth, **options)
+
     def _mount(self, session: requests.Session) -> requests.Session:
         for prefix in ("http://", "https://"):
             session.mount(prefix, self._tap)
@@ -249,16 +272,23 @@ class Recorder:
 
     @contextlib.contextmanager
     def route_clients(self) -> Iterator[None]:
-        """While inside: every Client built without a session of its own talks through this
-        cassette, one built without a URL talks to this recorder's server
+        """While inside: every Client built without a session of its own, and every async
+        one (``AsyncTransport``...) built without a wire of its own, talks through this
+        cassette; one built without a URL talks to this recorder's server
         (``KINTO_SERVER_URL``), and the ids of new records are :meth:`new_id`'s."""
+        from .. import _wire
+
         saved_url = os.environ.get("KINTO_SERVER_URL")
         os.environ["KINTO_SERVER_URL"] = self.server_url
         routed = Config(session_factory=self.new_session, id_factory=self.new_id)
+        # The async side's httpx client, made when an HttpxWire is given none.
+        saved_httpx_client = _wire.new_httpx_client
+        _wire.new_httpx_client = self.httpx_client
         try:
             with routed.as_default():
                 yield
         finally:
+            _wire.new_httpx_client = saved_httpx_client
             if saved_url is None:
                 os.environ.pop("KINTO_SERVER_URL", None)
             else:
@@ -286,5 +316,6 @@ class Recorder:
         return NothingRecorded(
             f"recorded nothing into {self.describe_cassette()}: no request went through the "
             "recorder. Use the kinto_client fixture, or build clients while kinto_recorder "
-            "is active without passing session= (they are then routed through it), at the "
-            "URL kinto_recorder.server_url (KINTO_SERVER_URL is set to it)")
+            "is active without passing session= (async ones without wire=: they are then "
+            "routed through it), at the URL kinto_recorder.server_url (KINTO_SERVER_URL is "
+            "set to it)")

@@ -335,8 +335,9 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     return pytester
 
 
-# The same test twice, by the same name (so on the same cassette): on the requests side, and
-# on the httpx side (anyio's pytest plugin runs it).
+# The same test three times, by the same name (so on the same cassette): on the requests side,
+# through kinto_query's async side, and through an httpx client of the test's own (anyio's
+# pytest plugin runs the async ones).
 _SYNC_TODO = """
 from kinto_query import Client, Request
 
@@ -352,6 +353,26 @@ def test_todo(kinto_recorder):
 """
 
 _ASYNC_TODO = """
+import pytest
+
+from kinto_query import Request
+from kinto_query.aio import AsyncTransport
+
+TODO = "/buckets/b/collections/todo"
+
+@pytest.mark.anyio
+async def test_todo(kinto_recorder):
+    async with AsyncTransport(auth=("alice", "s3cret")) as transport:   # no wire: routed
+        send = transport.send
+        await send(Request("PUT", "/buckets/b", {{"data": {{}}}}))
+        await send(Request("PUT", TODO, {{"data": {{}}}}))
+        await send(Request("POST", TODO + "/records",
+                           {{"data": {{"title": "milk", "status": "todo"}}}}))
+        listed = await send(Request("GET", TODO + "/records?status={status}"))
+    assert [r["title"] for r in listed.json()["data"]] == {expected}
+"""
+
+_HTTPX_TODO = """
 import os
 
 import httpx
@@ -374,13 +395,17 @@ async def test_todo(kinto_recorder):
 
 
 def todo_test(side: str, status: str = "todo") -> str:
-    template = _SYNC_TODO if side == "sync" else _ASYNC_TODO
+    template = {"sync": _SYNC_TODO, "async": _ASYNC_TODO, "httpx": _HTTPX_TODO}[side]
     return template.format(status=status, expected=["milk"] if status == "todo" else [])
 
 
 def user_agents(project: pytest.Pytester) -> set[str]:
+    """The HTTP libraries that sent the requests of the cassette, as User-Agent says
+    (``kinto_query/0.1 requests/2.32 python/3.12``, or httpx's own)."""
     path = project.path / "cassettes" / "test_todo" / "test_todo.json"
-    return {i["request"]["headers"]["User-Agent"][0].split("/")[0] for i in interactions(path)}
+    agents = [i["request"]["headers"]["User-Agent"][0].split() for i in interactions(path)]
+    return {(words[1] if words[0].startswith("kinto_query/") else words[0]).split("/")[0]
+            for words in agents}
 
 
 def replay_offline(project: pytest.Pytester) -> str:
@@ -401,17 +426,18 @@ def replay_offline(project: pytest.Pytester) -> str:
 
 
 @pytest.mark.live
+@pytest.mark.parametrize("async_side", ["async", "httpx"])
 def test_a_cassette_recorded_on_either_side_replays_on_the_other(
-    project: pytest.Pytester,
+    project: pytest.Pytester, async_side: str
 ) -> None:
     project.makepyfile(test_todo=todo_test("sync"))
     project.runpytest("--kinto-record-mode=once").assert_outcomes(passed=1)
-    assert user_agents(project) == {"kinto_query"}
-    project.makepyfile(test_todo=todo_test("async"))
+    assert user_agents(project) == {"requests"}
+    project.makepyfile(test_todo=todo_test(async_side))
     replay_offline(project)
 
     project.runpytest("--kinto-record-mode=all").assert_outcomes(passed=1)
-    assert user_agents(project) == {"python-httpx"}
+    assert user_agents(project) == {"httpx" if async_side == "async" else "python-httpx"}
     replay_offline(project)
     project.makepyfile(test_todo=todo_test("sync"))
     replay_offline(project)
@@ -426,25 +452,26 @@ def failure_of(result: pytest.RunResult) -> list[str]:
 
 
 @pytest.mark.live
-def test_a_request_the_cassette_lacks_fails_alike_on_both_sides(
+def test_a_request_the_cassette_lacks_fails_alike_on_every_side(
     project: pytest.Pytester,
 ) -> None:
     project.makepyfile(test_todo=todo_test("async"))
     project.runpytest("--kinto-record-mode=once").assert_outcomes(passed=1)
-    project.makepyfile(test_todo=todo_test("async", status="done"))
-    on_httpx = project.runpytest()
-    project.makepyfile(test_todo=todo_test("sync", status="done"))
-    on_requests = project.runpytest()
+    failures = {}
+    for side in ("async", "httpx", "sync"):
+        project.makepyfile(test_todo=todo_test(side, status="done"))
+        failures[side] = project.runpytest()
+        assert "Traceback" not in str(failures[side].stdout)
     said = [
         "the cassette cassettes/test_todo/test_todo.json holds no answer for "
         "GET /v1/buckets/b/collections/todo/records?status=done",
         "  nearest recorded: GET /v1/buckets/b/collections/todo/records?status=todo "
         "(the query differs)",
     ]
-    # Each names its own test to re-record: anyio's plugin runs the async one per backend.
-    assert failure_of(on_httpx) == [
-        *said, "  re-record this test: pytest --kinto-record-mode=all "
-               "'test_todo.py::test_todo[asyncio]'"]
-    assert failure_of(on_requests) == [
+    # Each names its own test to re-record: anyio's plugin runs an async one per backend.
+    for side in ("async", "httpx"):
+        assert failure_of(failures[side]) == [
+            *said, "  re-record this test: pytest --kinto-record-mode=all "
+                   "'test_todo.py::test_todo[asyncio]'"]
+    assert failure_of(failures["sync"]) == [
         *said, "  re-record this test: pytest --kinto-record-mode=all test_todo.py::test_todo"]
-    assert "Traceback" not in str(on_httpx.stdout)

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from kinto_query import Request
+from kinto_query.aio import AsyncTransport
+from kinto_query.testing import Recorder
 from kinto_query.testing.plugin import cassette_name
 
 pytest_plugins = ["pytester"]
@@ -198,3 +201,56 @@ def test_an_async_test_has_one_cassette_for_all_backends(project: pytest.Pyteste
     assert requests_in(project, "test_async/test_bucket[x]") == [
         "PUT <KINTO_ORIGIN>/v1/buckets/x"]
     project.runpytest().assert_outcomes(passed=4)
+
+
+# -- async tests on this suite's own cassettes ---------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_kinto_async_transport_talks_through_the_cassette(
+    kinto_async_transport: AsyncTransport, kinto_recorder: Recorder
+) -> None:
+    async with kinto_async_transport as transport:
+        created = await transport.send(Request("PUT", "/buckets/shop", {"data": {}}))
+        info = await transport.server_info()
+    assert created.json()["data"]["id"] == "shop"
+    assert info["user"]["id"].startswith("basicauth:")  # user1 on replay
+    assert transport.server_url == kinto_recorder.server_url
+    assert kinto_recorder.sent == 2
+
+
+@pytest.mark.anyio
+async def test_async_transports_built_during_a_test_are_routed(
+    kinto_recorder: Recorder,
+) -> None:
+    async with AsyncTransport(auth=("alice", "s3cret")) as transport:  # no URL, no wire
+        await transport.send(Request("PUT", "/buckets/routed", {"data": {}}))
+        assert transport.server_url == kinto_recorder.server_url
+        assert transport.id_factory == kinto_recorder.new_id
+    assert kinto_recorder.sent == 1
+
+
+_AROUND = """
+import httpx
+import pytest
+
+from kinto_query import Request
+from kinto_query.aio import AsyncTransport, HttpxWire
+
+@pytest.mark.anyio
+async def test_around(kinto_recorder):
+    wire = HttpxWire(httpx.AsyncClient())   # a wire of its own: not routed
+    async with AsyncTransport(kinto_recorder.server_url, wire=wire) as transport:
+        await transport.send(Request("GET", "/"))
+"""
+
+
+@pytest.mark.live
+def test_an_async_test_that_records_nothing_is_told_why(project: pytest.Pytester) -> None:
+    project.makepyfile(test_around=_AROUND)
+    result = project.runpytest("--kinto-record-mode=once")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*recorded nothing into cassettes/test_around/test_around.json:"
+                                 " no request went through the recorder*async ones without "
+                                 "wire=*"])
+    assert cassettes(project) == []
