@@ -20,6 +20,7 @@ Needs the ``aio`` extra (httpx); use it through :meth:`Recorder.httpx_transport
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -52,6 +53,17 @@ def as_prepared(request: httpx.Request) -> requests.PreparedRequest:
     return prepared
 
 
+class _Recorded(httpx.AsyncByteStream):
+    """A recorded body, unread as a live one is (httpx reads a ``content=`` body at once, and
+    a streamed read of it would then fail)."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.content
+
+
 def _answer(interaction: Any, request: httpx.Request) -> httpx.Response:
     """The httpx response for a recorded interaction, read by betamax as the requests side
     reads it (so both sides see one answer: same status, headers and bytes)."""
@@ -60,7 +72,7 @@ def _answer(interaction: Any, request: httpx.Request) -> httpx.Response:
     return httpx.Response(
         recorded.status_code,
         headers=list(recorded.raw.headers.items()),
-        content=content,
+        stream=_Recorded(content),
         request=request,
         extensions={"reason_phrase": (recorded.reason or "").encode("ascii", "replace"),
                     "http_version": b"HTTP/1.1"},
