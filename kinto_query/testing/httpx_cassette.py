@@ -5,7 +5,7 @@ betamax cassette the requests side uses (``Recorder.cassette``): a request is ma
 cassette's own matchers (method, then URL and body after scrubbing), an answer recorded from
 the live server is stored by betamax's ``save_interaction`` and written by the same
 serializer (scrubbing, placeholders, user id labels), and a request the cassette lacks fails
-with the same :class:`~kinto_query.testing.recorder.CassetteMismatch` and message. So a
+with the same :class:`~kinto_query.testing.CassetteMismatch` and message. So a
 cassette recorded by a sync test replays in an async one, and the other way round.
 
 To do so each httpx request is handed to the cassette as the ``requests.PreparedRequest``
@@ -14,7 +14,7 @@ answer as the ``requests.Response`` requests would have built: the stored intera
 then byte for byte what the requests side stores.
 
 Needs the ``aio`` extra (httpx); use it through :meth:`Recorder.httpx_transport
-<kinto_query.testing.recorder.Recorder.httpx_transport>` or ``Recorder.route_clients()``.
+<kinto_query.testing.Recorder.httpx_transport>` or ``Recorder.route_clients()``.
 """
 
 from __future__ import annotations
