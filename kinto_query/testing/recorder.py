@@ -248,7 +248,8 @@ class Recorder:
         from .._wire import HttpxWire
 
         options.setdefault("id_factory", self.new_id)
-        options.setdefault("wire", HttpxWire(self.httpx_client()))
+        if "wire" not in options:
+            options["wire"] = HttpxWire(self.httpx_client())
         return AsyncTransport(self.server_url, auth=auth, **options)
 
     def _mount(self, session: requests.Session) -> requests.Session:
@@ -315,7 +316,7 @@ class Recorder:
         """The error for a recording that sent nothing through this recorder."""
         return NothingRecorded(
             f"recorded nothing into {self.describe_cassette()}: no request went through the "
-            "recorder. Use the kinto_client fixture, or build clients while kinto_recorder "
-            "is active without passing session= (async ones without wire=: they are then "
-            "routed through it), at the URL kinto_recorder.server_url (KINTO_SERVER_URL is "
-            "set to it)")
+            "recorder. Use the kinto_client fixture (kinto_async_transport for async code), "
+            "or build clients while kinto_recorder is active without passing session= (async "
+            "ones without wire=: they are then routed through it), at the URL "
+            "kinto_recorder.server_url (KINTO_SERVER_URL is set to it)")
