@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from kinto_query import Request
 from kinto_query.aio import AsyncTransport
 from kinto_query.testing import Recorder
-from kinto_query.testing.plugin import cassette_name
+from kinto_query.testing.plugin import cassette_name, cassette_of
 
 pytest_plugins = ["pytester"]
 
@@ -201,6 +202,23 @@ def test_an_async_test_has_one_cassette_for_all_backends(project: pytest.Pyteste
     assert requests_in(project, "test_async/test_bucket[x]") == [
         "PUT <KINTO_ORIGIN>/v1/buckets/x"]
     project.runpytest().assert_outcomes(passed=4)
+
+
+@pytest.mark.parametrize(("nodeid", "backend", "name"), [
+    ("t.py::test_it[asyncio]", "asyncio", "t/test_it"),
+    ("t.py::test_it[trio-a-1]", "trio", "t/test_it[a-1]"),
+    ("t.py::test_it[a-1-trio]", "trio", "t/test_it[a-1]"),
+    ("t.py::test_it[a-asyncio-b]", "asyncio", "t/test_it[a-b]"),
+    ("t.py::test_it[anyio_backend1]", ("asyncio", {"debug": True}), "t/test_it"),
+    ("t.py::test_it", "asyncio", "t/test_it"),  # a conftest's anyio_backend, not a parameter
+])
+def test_an_async_tests_cassette_leaves_its_backend_out(
+    nodeid: str, backend: Any, name: str
+) -> None:
+    params = {"anyio_backend": backend} if nodeid.endswith("]") else {}
+    item = SimpleNamespace(nodeid=nodeid, callspec=SimpleNamespace(
+        params=params, indices={"anyio_backend": 1}))
+    assert cassette_of(item) == name  # type: ignore[arg-type]
 
 
 # -- async tests on this suite's own cassettes ---------------------------------------------------
