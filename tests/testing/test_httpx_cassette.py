@@ -5,6 +5,7 @@ same message)."""
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import os
 import shutil
@@ -21,6 +22,8 @@ import requests
 from kinto_query import Client, Request, StreamBody
 from kinto_query.testing import CassetteMismatch, Recorder
 from kinto_query.testing.httpx_cassette import as_prepared
+
+from ..conftest import Script
 
 ALICE = ("alice", "s3cret")
 TODO = "/buckets/b/collections/todo"
@@ -515,4 +518,33 @@ async def test_streams_both_ways_are_recorded_and_replayed(
     assert client.transport.send(streamed_put()).status == 201
     with client.transport.send(Request("GET", "/buckets/b"), stream=True) as read:
         assert json.loads(b"".join(read.iter_bytes()))["data"] == live
+    replay.stop()
+
+
+# -- compressed answers (a proxy in front of Kinto gzips them; Kinto itself never does) ---------
+
+
+@pytest.mark.anyio
+async def test_a_gzipped_answer_replays_on_either_side(
+    tmp_path: Path, scripted: tuple[str, Script]
+) -> None:
+    url, script = scripted
+    body = {"data": [{"id": "b", "last_modified": 1}]}
+    script.answers = [(200, {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                       gzip.compress(json.dumps(body).encode()))]
+    recorder = recorded(tmp_path, url)
+    async with httpx_client(recorder) as client:
+        live = await client.get(f"{url}/buckets")
+    recorder.stop()
+    assert live.json() == body
+    (stored,) = interactions(tmp_path / "todo.json")
+    assert "base64_string" in stored["response"]["body"]  # the bytes as sent, still gzipped
+
+    replay = replayed(tmp_path)
+    async with httpx_client(replay) as client:
+        assert (await client.get(f"{replay.server_url}/buckets")).json() == body
+    replay.stop()
+    replay = replayed(tmp_path)
+    client = Client(replay.server_url, auth=ALICE, session=replay.new_session())
+    assert client.transport.send(Request("GET", "/buckets")).json() == body
     replay.stop()
