@@ -7,8 +7,10 @@ Requests go over httpx (the ``aio`` extra: ``pip install kinto_query[aio]``).
 
 from __future__ import annotations
 
+from ._async.query import AsyncListing, AsyncQuery
 from ._async.transport import AsyncTransport
 from ._messages import AsyncStreamedResponse
 from ._wire import AsyncWire, HttpxWire
 
-__all__ = ["AsyncStreamedResponse", "AsyncTransport", "AsyncWire", "HttpxWire"]
+__all__ = ["AsyncListing", "AsyncQuery", "AsyncStreamedResponse", "AsyncTransport", "AsyncWire",
+           "HttpxWire"]
