@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from kinto_query import Client, Request, StreamBody
+from kinto_query.aio import AsyncQuery, AsyncTransport
 from kinto_query.testing import CassetteMismatch, Recorder
 from kinto_query.testing.httpx_cassette import as_prepared
 
@@ -548,3 +549,52 @@ async def test_a_gzipped_answer_replays_on_either_side(
     client = Client(replay.server_url, auth=ALICE, session=replay.new_session())
     assert client.transport.send(Request("GET", "/buckets")).json() == body
     replay.stop()
+
+
+# -- kinto_query's async objects through a cassette ----------------------------------------------
+
+
+def async_records(transport: AsyncTransport) -> AsyncQuery[dict[str, Any]]:
+    """``b/todo``'s records as plain objects, built as a collection builds its query."""
+    path = f"{TODO}/records"
+    return AsyncQuery(transport, path, lambda obj, fields, permissions: obj,
+                      item_path=lambda record_id: f"{path}/{record_id}")
+
+
+@pytest.mark.anyio
+async def test_an_async_scan_page_by_page_replays_as_the_sync_query(
+    tmp_path: Path, kinto_fresh_server: str
+) -> None:
+    recorder = recorded(tmp_path, kinto_fresh_server)
+    async with recorder.async_transport(auth=ALICE) as transport:
+        await transport.send(Request("PUT", "/buckets/b", {"data": {}}))
+        await transport.send(Request("PUT", TODO, {"data": {}}))
+        await transport.send(Request("POST", "/batch", {"requests": [
+            {"method": "PUT", "path": f"{TODO}/records/r{n}", "body": {"data": {"n": n}}}
+            for n in range(7)]}))
+        query = async_records(transport).filter(n__gt=1).sort("n").page_size(2)
+        scanned = [r["id"] async for r in query]
+    recorder.stop()
+    assert scanned == ["r2", "r3", "r4", "r5", "r6"]
+    # Three pages, the next ones at the URLs the server gave (its origin a placeholder).
+    pages = [r for r in requests_in(tmp_path / "todo.json") if "/records?" in r]
+    assert len(pages) == 3 and all(p.startswith("GET <KINTO_ORIGIN>/v1/") for p in pages)
+
+    replay = replayed(tmp_path)
+    async with replay.async_transport(auth=ALICE) as transport:
+        query = async_records(transport).filter(n__gt=1).sort("n").page_size(2)
+        assert [r["id"] async for r in query] == scanned
+    replay.stop()
+    # The sync query sends the same requests: the async recording answers them.
+    replay = replayed(tmp_path)
+    client = Client(replay.server_url, auth=ALICE, session=replay.new_session())
+    send = client.transport.send
+    send(Request("PUT", "/buckets/b", {"data": {}}))
+    send(Request("PUT", TODO, {"data": {}}))
+    send(Request("POST", "/batch", {"requests": [
+        {"method": "PUT", "path": f"{TODO}/records/r{n}", "body": {"data": {"n": n}}}
+        for n in range(7)]}))
+    todo = client.bucket("b").collection("todo")
+    assert [r.id for r in todo.filter(n__gt=1).sort("n").page_size(2)] == scanned
+    replay.stop()
+    assert replay.mismatches == []
