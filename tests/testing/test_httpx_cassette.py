@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+
+# pytester's in-process runs forget the modules first imported during them, and httpx imports
+# httpcore lazily and keeps the exception classes of the first one it saw: imported here, the
+# one httpcore stays for the whole session (else a later test's ConnectError escapes httpx's
+# mapping of httpcore's errors).
+import httpcore  # noqa: F401
 import httpx
 import pytest
 import requests

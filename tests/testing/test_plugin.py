@@ -7,6 +7,11 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
+# pytester's in-process runs forget the modules first imported during them, and httpx imports
+# httpcore lazily and keeps the exception classes of the first one it saw: imported here, the
+# one httpcore stays for the whole session (else a later test's ConnectError escapes httpx's
+# mapping of httpcore's errors).
+import httpcore  # noqa: F401
 import pytest
 
 from kinto_query import Request
