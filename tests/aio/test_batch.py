@@ -11,10 +11,10 @@ from typing import Any
 import anyio
 import pytest
 
-from kinto_query import Outgoing, Request, Response, RetryPolicy
+from kinto_query import BatchError, Outgoing, Request, Response, RetryPolicy
 from kinto_query._async.batch import send_batch
 from kinto_query._report import BatchItem, BatchReport
-from kinto_query.aio import AsyncTransport, HttpxWire
+from kinto_query.aio import AsyncClient, AsyncCollection, AsyncTransport, HttpxWire
 from kinto_query.testing import KintoServer
 
 from ..conftest import AUTH, raw, raw_get
@@ -332,3 +332,125 @@ async def test_a_cancel_scope_leaves_the_report_too(slow: tuple[str, FaultProxy]
     assert scope.cancelled_caught
     (error,) = caught
     check_cancelled(error, url, wanted)
+
+
+# -- the collection's bulk writes, awaited ---------------------------------------------------------
+
+
+@pytest.fixture
+async def todo(kinto_any_server: str) -> AsyncIterator[AsyncCollection]:
+    """alice's empty collection f/c on each backend in turn."""
+    collection(kinto_any_server)
+    async with AsyncClient(kinto_any_server, auth=AUTH) as client:
+        yield client.bucket("f").collection("c")
+
+
+async def test_create_records_updates_each_record_from_the_server(
+    todo: AsyncCollection, kinto_any_server: str,
+) -> None:
+    url = kinto_any_server
+    mine = todo.record({"id": "r0", "n": 0})
+    report = await todo.create_records([mine, *({"id": f"r{i}", "n": i} for i in range(1, 30))])
+    assert report.ok and report.succeeded == [f"r{i}" for i in range(30)]
+    assert report.chunks == 2
+    assert mine.last_modified == raw_get(url, f"{RECORDS}/r0")["data"]["last_modified"]
+    assert held(url) == {f"r{i}": i for i in range(30)}
+    with pytest.raises(BatchError) as caught:  # ids taken: failures raise, with the report
+        await todo.create_records([{"id": "r1", "n": -1}, {"id": "new", "n": -2}])
+    report = caught.value.report
+    assert [(f.index, f.id, f.status) for f in report.conflicts] == [(0, "r1", 412)]
+    assert report.conflicts[0].existing is not None
+    assert report.conflicts[0].existing["n"] == 1
+    assert report.succeeded == ["new"]
+    assert held(url)["r1"] == 1 and held(url)["new"] == -2
+
+
+async def test_save_replace_and_delete_records_as_the_server_holds_them(
+    todo: AsyncCollection, kinto_any_server: str,
+) -> None:
+    url = kinto_any_server
+    await todo.create_records({"id": f"r{i}", "n": i} for i in range(6))
+    records = [record async for record in todo.sort("id")]
+    for record in records:
+        record.data.n = record.data.n + 10
+    raw("PUT", url, f"{RECORDS}/r2", {"data": {"n": 99}}).raise_for_status()  # theirs
+    report = await todo.save_records(records, raise_on_error=False)
+    assert report.succeeded == ["r0", "r1", "r3", "r4", "r5"]
+    (conflict,) = report.conflicts
+    assert (conflict.index, conflict.id) == (2, "r2")
+    assert conflict.existing is not None and conflict.existing["n"] == 99
+    assert held(url) == {"r0": 10, "r1": 11, "r2": 99, "r3": 13, "r4": 14, "r5": 15}
+    assert records[0].last_modified == raw_get(url, f"{RECORDS}/r0")["data"]["last_modified"]
+
+    report = await todo.replace_records([{"id": "r0", "n": 0}, {"id": "ghost", "n": 0}],
+                                        raise_on_error=False)
+    assert report.succeeded == ["r0"]
+    assert [(f.id, f.existing) for f in report.conflicts] == [("ghost", None)]
+    assert "ghost" not in held(url) and held(url)["r0"] == 0
+
+    report = await todo.delete_records(["r4", "r5", "ghost"], missing_ok=True)
+    assert report.ok and report.succeeded == ["r4", "r5", "ghost"]
+    assert set(held(url)) == {"r0", "r1", "r2", "r3"}
+    stale = records[1]  # as saved above; then changed by someone else
+    raw("PUT", url, f"{RECORDS}/r1", {"data": {"n": 7}}).raise_for_status()
+    report = await todo.delete_records([stale], raise_on_error=False)
+    assert [f.id for f in report.conflicts] == ["r1"]
+    assert held(url)["r1"] == 7
+
+
+async def test_permissions_of_many_records(todo: AsyncCollection, kinto_any_server: str) -> None:
+    await todo.create_records([{"id": "a"}, todo.record({"id": "b"},
+                                                        permissions={"read": ["system.Everyone"]})])
+    found = await todo.permissions_of(["a", "b", "ghost"])
+    assert found[1]["read"] == ["system.Everyone"]
+    assert found[0]["write"] == raw_get(kinto_any_server, f"{RECORDS}/a")["permissions"]["write"]
+    assert found[2] == {}
+
+
+async def test_create_records_through_the_fault_proxy_is_exact(
+    faulty: tuple[str, FaultProxy],
+) -> None:
+    """A gateway error after the server applied the chunk, at once with other chunks: the
+    report and the records are what the server holds."""
+    url, proxy = faulty
+    proxy.fail_next(Fault.GATEWAY_AFTER, methods={"POST"}, path_contains="batch")
+    proxy.inject(Fault.GATEWAY_AFTER, methods={"POST"}, rate=0.3)
+    wire = CountingWire()
+    async with AsyncClient(proxy.url, auth=AUTH, retry=QUICK, wire=wire) as client:
+        todo = client.bucket("f").collection("c")
+        records = [todo.record({"id": f"r{i:03d}", "n": i}) for i in range(120)]
+        report = await todo.create_records(records, concurrency=3)
+    await wire.aclose()
+    assert proxy.counts()["GATEWAY_AFTER"] >= 1
+    assert 1 < wire.most <= 3
+    assert report.ok and report.succeeded == [r.id for r in records]
+    assert_exact(report, url, {r.id: i for i, r in enumerate(records)})
+    on_server = {r["id"]: r for r in raw_get(url, f"{RECORDS}?_limit=200")["data"]}
+    assert all(r.last_modified == on_server[r.id]["last_modified"] for r in records)
+
+
+async def test_a_cancelled_create_records_carries_its_report(
+    slow: tuple[str, FaultProxy],
+) -> None:
+    url, proxy = slow
+    caught: list[BaseException] = []
+
+    async def write(todo: AsyncCollection) -> None:
+        def progress(report: BatchReport) -> None:
+            if report.chunks == 2:
+                task.cancel()
+
+        try:
+            await todo.create_records(({"id": f"r{i:03d}", "n": i} for i in range(400)),
+                                      concurrency=4, progress=progress)
+        except BaseException as error:
+            caught.append(error)
+            raise
+
+    async with AsyncClient(proxy.url, auth=AUTH) as client:
+        task = asyncio.ensure_future(write(client.bucket("f").collection("c")))
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    await anyio.sleep(0.5)  # the proxy's requests upstream, sent before, end
+    (error,) = caught
+    check_cancelled(error, url, {f"r{i:03d}": i for i in range(400)})
