@@ -196,8 +196,9 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
         progress: Progress | None,
         concurrency: int,
     ) -> BatchReport:
-        report = await send_batch(self.transport, items, chunk_size=chunk_size,
-                                  progress=progress, concurrency=concurrency)
+        report = await send_batch(
+            self.transport, items, chunk_size=chunk_size, progress=progress,
+            concurrency=concurrency)
         if raise_on_error and not report.ok:
             raise BatchError(report)
         return report

@@ -59,8 +59,10 @@ class AsyncBatch(BatchCalls):
         self._check_open()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, traceback: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if self._left(exc_type):
             await self.send()
 
@@ -83,7 +85,8 @@ class AsyncBatch(BatchCalls):
         if not items:
             return BatchReport(), None
         try:
-            return await send_batch(self.transport, items, chunk_size=self.chunk_size,
-                                    progress=self.progress), None
+            report = await send_batch(
+                self.transport, items, chunk_size=self.chunk_size, progress=self.progress)
+            return report, None
         except BaseException as error:  # re-raised by send(), once every handle is settled
             return getattr(error, "report", None) or BatchReport(), error

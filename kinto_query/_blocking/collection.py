@@ -198,8 +198,9 @@ class Collection(CollectionFeatures, Resource):
         progress: Progress | None,
         concurrency: int,
     ) -> BatchReport:
-        report = send_batch(self.transport, items, chunk_size=chunk_size,
-                                  progress=progress, concurrency=concurrency)
+        report = send_batch(
+            self.transport, items, chunk_size=chunk_size, progress=progress,
+            concurrency=concurrency)
         if raise_on_error and not report.ok:
             raise BatchError(report)
         return report

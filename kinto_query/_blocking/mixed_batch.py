@@ -61,8 +61,10 @@ class Batch(BatchCalls):
         self._check_open()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if self._left(exc_type):
             self.send()
 
@@ -85,7 +87,8 @@ class Batch(BatchCalls):
         if not items:
             return BatchReport(), None
         try:
-            return send_batch(self.transport, items, chunk_size=self.chunk_size,
-                                    progress=self.progress), None
+            report = send_batch(
+                self.transport, items, chunk_size=self.chunk_size, progress=self.progress)
+            return report, None
         except BaseException as error:  # re-raised by send(), once every handle is settled
             return getattr(error, "report", None) or BatchReport(), error
