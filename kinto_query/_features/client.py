@@ -1,5 +1,5 @@
-"""The client features not yet async: the requests session and auth, batches, the
-monitor, fetch_changed, permissions, accounts, whoami, flush."""
+"""The client features not yet async: the requests session and auth, the monitor,
+fetch_changed, permissions, accounts, whoami, flush."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from .._accounts import whoami as ask_whoami
 from .._batch import chunk_size_of
 from .._fetch_changed import FetchReport, Seen, Verify, fetch_changed
 from .._grants import GrantQuery
-from .._mixed_batch import Batch, Progress
 from .._monitor import Monitor
 from .._plugins import flush as flush_server
 
@@ -24,7 +23,7 @@ __all__ = ["AsyncClientFeatures", "ClientFeatures"]
 
 
 class AsyncClientFeatures:
-    """Not yet async: ``batch()``, ``monitor()``, ``fetch_changed()``, ``permissions()``,
+    """Not yet async: ``monitor()``, ``fetch_changed()``, ``permissions()``,
     ``accounts``, ``whoami()``, ``flush()``, ``capabilities``, ``batch_max_requests``: only the
     sync ``Client`` has them for now."""
 
@@ -53,25 +52,6 @@ class ClientFeatures:
         capabilities: dict[str, Any] = self.server_info().get("capabilities", {})
         return capabilities
 
-    def batch(
-        self,
-        *,
-        raise_on_error: bool = True,
-        chunk_size: int | None = None,
-        progress: Progress | None = None,
-    ) -> Batch:
-        """A mixed batch: creates, saves, patches, deletes and reads of any buckets,
-        collections, groups and records, queued in a ``with`` block and sent when it ends,
-        in ``POST /batch`` chunks of the server's ``batch_max_requests`` (see ``Batch``).
-        An exception raised inside the block sends nothing.
-
-        >>> with client.batch() as batch:
-        ...     created = batch.create(todo.record({"title": "milk"}))
-        >>> created.result().data.title
-        'milk'
-        """
-        return Batch(self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
-                     progress=progress)
     # -- server-wide endpoints (plugins) -------------------------------------------------------
 
     def monitor(self) -> Monitor:
