@@ -15,17 +15,22 @@ Requests go over httpx (the ``aio`` extra: ``pip install kinto_query[aio]``).
 What differs from the sync API: every method that talks to the server is awaited, and an
 attribute cannot await, so an object's ``data`` and ``permissions`` are read only once loaded
 (``await obj.load()``, or as a query or a write hands it out): before, ``NotLoaded``. Errors
-are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). Features not
-yet async (bulk writes, batches, attachments, history, changes, review, accounts...) are on the
-sync classes only for now (see ``kinto_query._features``).
+are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). History
+(``async for entry in bucket.history()``), permissions (``client.permissions()``) and accounts
+(``client.accounts``, ``await client.whoami()``) are async too. Features not yet async (bulk
+writes, batches, attachments, changes, review...) are on the sync classes only for now (see
+``kinto_query._features``).
 """
 
 from __future__ import annotations
 
+from ._async.accounts import AsyncAccounts
 from ._async.bucket import AsyncBucket
 from ._async.client import AsyncClient
 from ._async.collection import AsyncCollection, AsyncRecordQuery
+from ._async.grants import AsyncGrantQuery
 from ._async.group import AsyncGroup
+from ._async.history import AsyncHistoryQuery
 from ._async.query import AsyncListing, AsyncQuery
 from ._async.record import AsyncRecord
 from ._async.resource import AsyncResource
@@ -35,10 +40,13 @@ from ._wire import AsyncWire, HttpxWire
 from .exceptions import NotLoaded
 
 __all__ = [
+    "AsyncAccounts",
     "AsyncBucket",
     "AsyncClient",
     "AsyncCollection",
+    "AsyncGrantQuery",
     "AsyncGroup",
+    "AsyncHistoryQuery",
     "AsyncListing",
     "AsyncQuery",
     "AsyncRecord",

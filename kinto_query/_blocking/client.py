@@ -9,12 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from requests.auth import AuthBase
 
+from .._account import Identity
 from .._config import Config, Options
 from .._dry_run import PlannedWrite
 from .._endpoints import endpoint_path
 from .._features.client import ClientFeatures
 from .._state import loader
+from .accounts import Accounts
+from .accounts import whoami as ask_whoami
 from .bucket import Bucket
+from .grants import GrantQuery
 from .query import Query
 from .transport import Transport
 
@@ -130,3 +134,27 @@ class Client(ClientFeatures):
     def server_info(self) -> dict[str, Any]:
         """``GET /v1/`` (settings, capabilities, user), fetched once and cached."""
         return self.transport.server_info()
+
+    # -- who you are, what you may do (plugins) -----------------------------------------------
+
+    def permissions(self) -> GrantQuery:
+        """The lazy query of what you may do where (``GET /permissions``, every page).
+
+        >>> Client().permissions().filter(resource_name="collection", bucket_id="b").url
+        'http://localhost:8888/v1/permissions?resource_name=collection&bucket_id=b'
+        """
+        return GrantQuery.of_server(self.transport)
+
+    @property
+    def accounts(self) -> Accounts:
+        """The server's accounts: ``client.accounts.create("ann", "s3cret")``."""
+        return Accounts(self.transport)
+
+    def whoami(self, *, expect_account: bool = False) -> Identity:
+        """Who the server takes this client for (user id, principals), from ``GET /v1/``.
+
+        Raises ``NotAuthenticated`` (an ``Unauthorized``) if credentials were given but the
+        server authenticated nobody, and with ``expect_account=True`` if the Basic-auth user
+        name was not authenticated as the account ``account:<name>``.
+        """
+        return ask_whoami(self.transport, expect_account=expect_account)
