@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from ._async.accounts import AsyncAccounts
 from ._async.bucket import AsyncBucket
+from ._async.changes_feed import AsyncChanges, AsyncWatch
 from ._async.client import AsyncClient
 from ._async.collection import AsyncCollection, AsyncRecordQuery
 from ._async.grants import AsyncGrantQuery
@@ -42,6 +43,7 @@ from .exceptions import NotLoaded
 __all__ = [
     "AsyncAccounts",
     "AsyncBucket",
+    "AsyncChanges",
     "AsyncClient",
     "AsyncCollection",
     "AsyncGrantQuery",
@@ -54,6 +56,7 @@ __all__ = [
     "AsyncResource",
     "AsyncStreamedResponse",
     "AsyncTransport",
+    "AsyncWatch",
     "AsyncWire",
     "HttpxWire",
     "NotLoaded",
