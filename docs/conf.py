@@ -49,6 +49,8 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(AuthLike|Timeout|OnBackoff|Options|PermissionLists|PublicKey|Fetch"
                r"|_HasTransport|[A-Z])"),
     (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
+    # What stops a watch: a protocol (threading.Event, asyncio.Event), said in watch()'s doc.
+    (r"py:class", r"kinto_query\._feed\.Flag"),
     # The mixins a query is made of (each class documents the methods it has).
     (r"py:class", r"kinto_query\._query\.(Timed|Projected|Addressed|Deletable)"),
     (r"py:class", r"kinto_query\._(blocking|async)\.query\.(Async)?(Timed|Projected|Addressed"

@@ -19,9 +19,11 @@ are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). 
 (``await todo.create_records(...)``...) and mixed batches (``async with client.batch() as
 batch:``) are the sync ones awaited, their chunks in flight at once ``asyncio`` tasks; a
 cancellation leaves the report of what was sent on the ``CancelledError`` (``.report``), as
-any exception leaving them does. Features not yet async (diff and sync, attachments,
-history, changes, review, accounts...) are on the sync classes only for now (see
-``kinto_query._features``).
+any exception leaving them does. History (``async for entry in bucket.history()``),
+permissions (``client.permissions()``), accounts (``client.accounts``, ``await
+client.whoami()``), attachments (streamed both ways) and changes (``async for record in
+collection.watch()``) are async too. Features not yet async (diff and sync, changesets,
+review, the monitor...) are on the sync classes only for now (see ``kinto_query._features``).
 """
 
 from __future__ import annotations
@@ -30,10 +32,14 @@ from __future__ import annotations
 # HttpxWire, which is made inside a running event loop, blocking it for the import (~0.5 s).
 import httpx  # noqa: F401
 
+from ._async.accounts import AsyncAccounts
 from ._async.bucket import AsyncBucket
+from ._async.changes_feed import AsyncChanges, AsyncWatch
 from ._async.client import AsyncClient
 from ._async.collection import AsyncCollection, AsyncRecordQuery
+from ._async.grants import AsyncGrantQuery
 from ._async.group import AsyncGroup
+from ._async.history import AsyncHistoryQuery
 from ._async.mixed_batch import AsyncBatch
 from ._async.query import AsyncListing, AsyncQuery
 from ._async.record import AsyncRecord
@@ -44,11 +50,15 @@ from ._wire import AsyncWire, HttpxWire
 from .exceptions import NotLoaded
 
 __all__ = [
+    "AsyncAccounts",
     "AsyncBatch",
     "AsyncBucket",
+    "AsyncChanges",
     "AsyncClient",
     "AsyncCollection",
+    "AsyncGrantQuery",
     "AsyncGroup",
+    "AsyncHistoryQuery",
     "AsyncListing",
     "AsyncQuery",
     "AsyncRecord",
@@ -56,6 +66,7 @@ __all__ = [
     "AsyncResource",
     "AsyncStreamedResponse",
     "AsyncTransport",
+    "AsyncWatch",
     "AsyncWire",
     "HttpxWire",
     "NotLoaded",

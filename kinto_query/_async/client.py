@@ -7,13 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from requests.auth import AuthBase
 
+from .._account import Identity
 from .._bulk import Progress
 from .._config import Config, Options
 from .._dry_run import PlannedWrite
 from .._endpoints import endpoint_path
 from .._features.client import AsyncClientFeatures
 from .._state import loader
+from .accounts import AsyncAccounts
+from .accounts import whoami as ask_whoami
 from .bucket import AsyncBucket
+from .grants import AsyncGrantQuery
 from .mixed_batch import AsyncBatch
 from .query import AsyncQuery
 from .transport import AsyncTransport
@@ -152,3 +156,27 @@ class AsyncClient(AsyncClientFeatures):
         return AsyncBatch(
             self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
             progress=progress)
+
+    # -- who you are, what you may do (plugins) -----------------------------------------------
+
+    def permissions(self) -> AsyncGrantQuery:
+        """The lazy query of what you may do where (``GET /permissions``, every page).
+
+        >>> Client().permissions().filter(resource_name="collection", bucket_id="b").url
+        'http://localhost:8888/v1/permissions?resource_name=collection&bucket_id=b'
+        """
+        return AsyncGrantQuery.of_server(self.transport)
+
+    @property
+    def accounts(self) -> AsyncAccounts:
+        """The server's accounts: ``client.accounts.create("ann", "s3cret")``."""
+        return AsyncAccounts(self.transport)
+
+    async def whoami(self, *, expect_account: bool = False) -> Identity:
+        """Who the server takes this client for (user id, principals), from ``GET /v1/``.
+
+        Raises ``NotAuthenticated`` (an ``Unauthorized``) if credentials were given but the
+        server authenticated nobody, and with ``expect_account=True`` if the Basic-auth user
+        name was not authenticated as the account ``account:<name>``.
+        """
+        return await ask_whoami(self.transport, expect_account=expect_account)

@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 from requests.auth import AuthBase
 
+from .._account import Identity
 from .._bulk import Progress
 from .._config import Config, Options
 from .._dry_run import PlannedWrite
 from .._endpoints import endpoint_path
 from .._features.client import ClientFeatures
 from .._state import loader
+from .accounts import Accounts
+from .accounts import whoami as ask_whoami
 from .bucket import Bucket
+from .grants import GrantQuery
 from .mixed_batch import Batch
 from .query import Query
 from .transport import Transport
@@ -154,3 +158,27 @@ class Client(ClientFeatures):
         return Batch(
             self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
             progress=progress)
+
+    # -- who you are, what you may do (plugins) -----------------------------------------------
+
+    def permissions(self) -> GrantQuery:
+        """The lazy query of what you may do where (``GET /permissions``, every page).
+
+        >>> Client().permissions().filter(resource_name="collection", bucket_id="b").url
+        'http://localhost:8888/v1/permissions?resource_name=collection&bucket_id=b'
+        """
+        return GrantQuery.of_server(self.transport)
+
+    @property
+    def accounts(self) -> Accounts:
+        """The server's accounts: ``client.accounts.create("ann", "s3cret")``."""
+        return Accounts(self.transport)
+
+    def whoami(self, *, expect_account: bool = False) -> Identity:
+        """Who the server takes this client for (user id, principals), from ``GET /v1/``.
+
+        Raises ``NotAuthenticated`` (an ``Unauthorized``) if credentials were given but the
+        server authenticated nobody, and with ``expect_account=True`` if the Basic-auth user
+        name was not authenticated as the account ``account:<name>``.
+        """
+        return ask_whoami(self.transport, expect_account=expect_account)

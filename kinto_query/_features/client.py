@@ -1,5 +1,5 @@
 """The client features not yet async: the requests session and auth, the monitor,
-fetch_changed, permissions, accounts, whoami, flush."""
+fetch_changed, flush."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import requests
 
-from .._accounts import Accounts, Identity
-from .._accounts import whoami as ask_whoami
 from .._batch import chunk_size_of
 from .._fetch_changed import FetchReport, Seen, Verify, fetch_changed
-from .._grants import GrantQuery
 from .._monitor import Monitor
 from .._plugins import flush as flush_server
 
@@ -23,9 +20,8 @@ __all__ = ["AsyncClientFeatures", "ClientFeatures"]
 
 
 class AsyncClientFeatures:
-    """Not yet async: ``monitor()``, ``fetch_changed()``, ``permissions()``,
-    ``accounts``, ``whoami()``, ``flush()``, ``capabilities``, ``batch_max_requests``: only the
-    sync ``Client`` has them for now."""
+    """Not yet async: ``monitor()``, ``fetch_changed()``, ``flush()``, ``capabilities``,
+    ``batch_max_requests``: only the sync ``Client`` has them for now."""
 
 
 class ClientFeatures:
@@ -82,28 +78,6 @@ class ClientFeatures:
         """
         return fetch_changed(cast("Client", self), seen, bucket=bucket, collection=collection,
                              concurrency=concurrency, verify=verify)
-
-    def permissions(self) -> GrantQuery:
-        """The lazy query of what you may do where (``GET /permissions``, every page).
-
-        >>> Client().permissions().filter(resource_name="collection", bucket_id="b").url
-        'http://localhost:8888/v1/permissions?resource_name=collection&bucket_id=b'
-        """
-        return GrantQuery.of_server(self.transport)
-
-    @property
-    def accounts(self) -> Accounts:
-        """The server's accounts: ``client.accounts.create("ann", "s3cret")``."""
-        return Accounts(self.transport)
-
-    def whoami(self, *, expect_account: bool = False) -> Identity:
-        """Who the server takes this client for (user id, principals), from ``GET /v1/``.
-
-        Raises ``NotAuthenticated`` (an ``Unauthorized``) if credentials were given but the
-        server authenticated nobody, and with ``expect_account=True`` if the Basic-auth user
-        name was not authenticated as the account ``account:<name>``.
-        """
-        return ask_whoami(self.transport, expect_account=expect_account)
 
     def flush(self) -> None:
         """Delete everything on the server (``POST /__flush__``): for test servers only.

@@ -1,17 +1,14 @@
-"""The collection features not yet async: diff and sync,
-the changes feed, changesets, the review workflow, and the query methods ``Query`` has only
+"""The collection features not yet async: diff and sync, changesets, the review workflow,
+and the query methods ``Query`` has only
 on the sync side (Arrow, pandas, Dask)."""
 
 from __future__ import annotations
 
-import datetime
 import functools
-import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .._batch import Progress
-from .._changes_feed import Changes, Watch, collection_timestamp
 from .._changeset import Changeset, Since
 from .._diff import DEFAULT_IGNORE, RecordsDiff, diff_records
 from .._monitor import collection_changeset
@@ -31,8 +28,8 @@ __all__ = ["AsyncCollectionFeatures", "CollectionFeatures"]
 
 
 class AsyncCollectionFeatures(ResourceState):
-    """Not yet async: ``diff``/``sync``, ``timestamp``/``changes``/
-    ``watch``/``changeset``, the review steps, and the query methods the async query lacks
+    """Not yet async: ``diff``/``sync``, ``changeset``, the review steps, and the query
+    methods the async query lacks
     (``iter_batches``, ``to_arrow``, ``to_pandas``, ``to_dask_*``): only the sync
     ``Collection`` has them for now."""
 
@@ -126,17 +123,7 @@ class CollectionFeatures(ResourceState):
             raise BatchError(report)
         return report
 
-    # -- changes (see _changes_feed.py) -------------------------------------------------------
-
-    def timestamp(self) -> int:
-        """The collection timestamp in milliseconds (its ``ETag``), from one small ``GET``."""
-        return collection_timestamp(self._whole)
-
-    def changes(self, since: int | str | datetime.datetime | None = None, *,
-                page_size: int | None = None) -> Changes:
-        """Records changed or deleted (tombstones) since a timestamp or ETag, oldest first;
-        then ``changes.timestamp`` is the next ``since``: ``for r in todo.changes(since=ts)``."""
-        return Changes(self._whole, since, page_size=page_size)
+    # -- changesets (kinto-changes; see _monitor.py) ---------------------------------------
 
     def changeset(self, since: Since = None, *, expected: int | str | None = None,
                   limit: int | None = None) -> Changeset:
@@ -150,14 +137,6 @@ class CollectionFeatures(ResourceState):
         >>> later = regions.changeset(since=regions.changeset())
         """
         return collection_changeset(self._whole, since, expected=expected, limit=limit)
-
-    def watch(self, since: int | str | datetime.datetime | None = None, *,
-              interval: float = 5.0, page_size: int | None = None,
-              stop_event: threading.Event | None = None) -> Watch:
-        """Poll for changes every ``interval`` s (an idle poll: one GET answered 304), each
-        handed out once, until ``stop()``: ``for r in todo.watch(since=ts): ...``."""
-        return Watch(self._whole, since, interval=interval, page_size=page_size,
-                     stop_event=stop_event)
 
     # -- the review workflow (Remote Settings, kinto-signer; see _review.py) -------------------
 
