@@ -26,6 +26,10 @@ from kinto_query.testing.remote_settings import RemoteSettingsServer
 # The kit's server fixtures, also when only the package's doctests are collected.
 pytest_plugins = ["kinto_query.testing"]
 
+# The examples of the async sources are those of the sync code generated from them
+# (kinto_query/_blocking), which run: once is enough.
+collect_ignore = ["kinto_query/_async"]
+
 # The examples that start servers of their own.
 _OWN_SERVER = {
     "kinto_query.testing.server.KintoServer",
@@ -34,28 +38,28 @@ _OWN_SERVER = {
 _OWN_POSTGRESQL = {"kinto_query.testing.postgresql.PostgreSQL"}
 # The examples that run in the namespace described above.
 _SERVED = {
-    "kinto_query._client.Client.batch",
-    "kinto_query._client.Client.fetch_changed",
+    "kinto_query._features.client.ClientFeatures.batch",
+    "kinto_query._features.client.ClientFeatures.fetch_changed",
     "kinto_query._review.ReviewStatus",
     "kinto_query._diff.diff_records",
     "kinto_query._sync.SyncReport",
-    "kinto_query._query.Listing.iter_batches",
-    "kinto_query._query.Listing.to_arrow",
-    "kinto_query._query.Listing.to_pandas",
-    "kinto_query._query.Timed.to_dask_bag",
-    "kinto_query._query.Timed.to_dask_dataframe",
+    "kinto_query._frames.Frames.iter_batches",
+    "kinto_query._frames.Frames.to_arrow",
+    "kinto_query._frames.Frames.to_pandas",
+    "kinto_query._frames.TimedFrames.to_dask_bag",
+    "kinto_query._frames.TimedFrames.to_dask_dataframe",
     "kinto_query._changeset.Changeset",
     "kinto_query._mixed_batch.Batch",
     "kinto_query._signature.SignatureVerifier",
     "kinto_query._signature.verify_signature",
     "kinto_query.testing.remote_settings.publish",
-    "kinto_query._collection.Collection.diff",
-    "kinto_query._collection.Collection.sync",
-    "kinto_query._collection.Collection.permissions_of",
-    "kinto_query._collection.Collection.changeset",
-    "kinto_query._collection.Collection.review_status",
+    "kinto_query._features.collection.CollectionFeatures.diff",
+    "kinto_query._features.collection.CollectionFeatures.sync",
+    "kinto_query._features.collection.CollectionFeatures.permissions_of",
+    "kinto_query._features.collection.CollectionFeatures.changeset",
+    "kinto_query._features.collection.CollectionFeatures.review_status",
     "kinto_query._transport",
-    "kinto_query._client.Client.dry_run_log",
+    "kinto_query._blocking.client.Client.dry_run_log",
     "kinto_query._dry_run.PlannedWrite",
 }
 ALICE = ("alice", "s3cret")

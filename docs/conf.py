@@ -51,6 +51,10 @@ nitpick_ignore_regex = [
     (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
     # The mixins a query is made of (each class documents the methods it has).
     (r"py:class", r"kinto_query\._query\.(Timed|Projected|Addressed|Deletable)"),
+    (r"py:class", r"kinto_query\._(blocking|async)\.query\.(Async)?(Timed|Projected|Addressed"
+                  r"|Deletable)"),
+    # The pure part of a query, and the sync-only Arrow/Dask part, each a base of the queries.
+    (r"py:class", r"kinto_query\._listing\.\w+Core|kinto_query\._frames\.\w*Frames"),
     # The docstring of random.random, shown as the default of RetryPolicy's jitter source.
     (r"py:class", r"x in the interval \[0, 1\)\."),
 ]

@@ -11,7 +11,7 @@ is off unless ``kinto.experimental_permissions_endpoint = true``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._endpoints import endpoint_path
@@ -107,7 +107,7 @@ class GrantQuery(Listing[Grant]):
 
     # -- terminal operations: a 404 there means the endpoint is off ---------------------
 
-    def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
+    def _raw_pages(self) -> Generator[Page[dict[str, Any]], None, None]:
         with requires(PERMISSIONS_ENDPOINT):
             yield from super()._raw_pages()
 

@@ -4,20 +4,19 @@ Kinto answers two common slips with results, not errors: a string value where th
 hold numbers (``filter(priority="3")`` is sent as the string "3": values mean what you wrote)
 matches nothing, and a misspelt field matches every record under ``gt``, ``gte`` and ``ne``
 (a missing field is greater than any value). The first page tells both apart from a real
-answer cheaply: it is checked once per scan, never per record.
+answer cheaply: it is checked once per scan, never per record (``watched`` in
+``kinto_query._async.scan``: the page stream that logs them).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from ._lookups import read_back
-from ._scan import Page
 
-__all__ = ["first_page_warnings", "watched"]
+__all__ = ["first_page_warnings"]
 
 logger = logging.getLogger("kinto_query")
 
@@ -87,14 +86,3 @@ def first_page_warnings(filters: tuple[tuple[str, str], ...], items: list[dict[s
             )
     return warnings
 
-
-def watched(pages: Iterator[Page[dict[str, Any]]], filters: tuple[tuple[str, str], ...],
-            fields: tuple[str, ...]) -> Iterator[Page[dict[str, Any]]]:
-    """The same pages; the first one checked by ``first_page_warnings``, each warning logged
-    on the ``kinto_query`` logger (level WARNING)."""
-    for page in pages:
-        for warning in first_page_warnings(filters, page.items, fields):
-            logger.warning("%s", warning)
-        yield page
-        break
-    yield from pages

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ._blocking.scan import without_tombstones
 from ._endpoints import endpoint_path
 from ._plugins import HISTORY, requires
 from ._query import Deletable, Timed
-from ._scan import Page, without_tombstones
+from ._scan import Page
 from ._transport import Transport
 from .exceptions import InvalidQuery, InvalidResponse
 
@@ -120,7 +121,7 @@ class HistoryQuery(Timed[HistoryEntry], Deletable[HistoryEntry]):
 
     # -- terminal operations: a 404 there means the plugin is off --------------------------
 
-    def _raw_pages(self) -> Iterator[Page[dict[str, Any]]]:
+    def _raw_pages(self) -> Generator[Page[dict[str, Any]], None, None]:
         # With _since or a last_modified filter, Kinto also sends tombstones of purged
         # entries: no entry was there, so none is handed out (nor counted).
         with requires(HISTORY):

@@ -3,12 +3,50 @@
 The async classes are the sync ones' twins: the sync code is generated from this side's
 source (``kinto_query._async``), so both behave the same, retries and read-backs included.
 Requests go over httpx (the ``aio`` extra: ``pip install kinto_query[aio]``).
+
+>>> from kinto_query.aio import AsyncClient
+>>> async def main() -> None:
+...     async with AsyncClient("http://localhost:8888/v1", auth=("alice", "s3cret")) as client:
+...         todo = client.bucket("w").collection("todo")
+...         record = await todo.create_record({"title": "milk"})
+...         record.data.status = "done"
+...         await record.save()
+
+What differs from the sync API: every method that talks to the server is awaited, and an
+attribute cannot await, so an object's ``data`` and ``permissions`` are read only once loaded
+(``await obj.load()``, or as a query or a write hands it out): before, ``NotLoaded``. Errors
+are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). Features not
+yet async (bulk writes, batches, attachments, history, changes, review, accounts...) are on the
+sync classes only for now (see ``kinto_query._features``).
 """
 
 from __future__ import annotations
 
+from ._async.bucket import AsyncBucket
+from ._async.client import AsyncClient
+from ._async.collection import AsyncCollection, AsyncRecordQuery
+from ._async.group import AsyncGroup
+from ._async.query import AsyncListing, AsyncQuery
+from ._async.record import AsyncRecord
+from ._async.resource import AsyncResource
 from ._async.transport import AsyncTransport
 from ._messages import AsyncStreamedResponse
 from ._wire import AsyncWire, HttpxWire
+from .exceptions import NotLoaded
 
-__all__ = ["AsyncStreamedResponse", "AsyncTransport", "AsyncWire", "HttpxWire"]
+__all__ = [
+    "AsyncBucket",
+    "AsyncClient",
+    "AsyncCollection",
+    "AsyncGroup",
+    "AsyncListing",
+    "AsyncQuery",
+    "AsyncRecord",
+    "AsyncRecordQuery",
+    "AsyncResource",
+    "AsyncStreamedResponse",
+    "AsyncTransport",
+    "AsyncWire",
+    "HttpxWire",
+    "NotLoaded",
+]

@@ -21,6 +21,7 @@
     ├── InvalidResponse            a success answer that is not what Kinto sends
     │   └── HashMismatch           a downloaded attachment is not the file recorded
     ├── BackoffRequested           the server asked to back off, and the client raises then
+    ├── NotLoaded                  an async object read before ``await obj.load()``
     ├── KintoConnectionError       no answer: refused, DNS, timeout (wraps requests' error)
     ├── OutcomeUnknown             a write's answer was lost and reading it back failed too
     ├── UnsafeURL                  the server pointed us to another origin
@@ -83,6 +84,7 @@ __all__ = [
     "NotAuthenticated",
     "NotEnabled",
     "NotFound",
+    "NotLoaded",
     "OutcomeUnknown",
     "Overwritten",
     "PreconditionFailed",
@@ -290,6 +292,11 @@ class HashMismatch(InvalidResponse):
 
 class NoAttachment(KintoError, LookupError):
     """The record has no file attached (kinto-attachment's ``attachment`` field is empty)."""
+
+
+class NotLoaded(KintoError, RuntimeError):
+    """An async object's data or permissions read before it was loaded: an attribute cannot
+    await, so ``await obj.load()`` first (the sync objects fetch them on first use)."""
 
 
 class KintoConnectionError(KintoError):

@@ -1,0 +1,130 @@
+"""The Client: one Kinto server, its configuration, and the buckets on it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from requests.auth import AuthBase
+
+from .._config import Config, Options
+from .._dry_run import PlannedWrite
+from .._endpoints import endpoint_path
+from .._features.client import AsyncClientFeatures
+from .._state import loader
+from .bucket import AsyncBucket
+from .query import AsyncQuery
+from .transport import AsyncTransport
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["AsyncClient"]
+
+
+class AsyncClient(AsyncClientFeatures):
+    """A connection to one Kinto server.
+
+    ``server_url`` defaults to ``$KINTO_SERVER_URL``, then ``http://localhost:8888/v1``. The
+    other options (``auth``, ``session``, ``headers``, ``timeout``, ``deadline``, ``retry``,
+    ``on_backoff``, ``user_agent``) are those of ``Config``: pass them as keywords, or a
+    ``Config`` as ``config=`` (keywords given too override its fields). ``retry`` (a
+    ``RetryPolicy``, or None for none) retries reads and safe writes on 429, 502, 503, 504 and
+    lost connections.
+    ``user_agent`` (e.g. ``"myproduct/1.2"``) goes in front of the ``User-Agent`` every
+    request sends (``kinto_query/<version> requests/<v> python/<v>``). ``dry_run=True``
+    sends every read and no write: each write is answered as the server would answer it
+    now and recorded in ``dry_run_log``.
+
+    >>> client = Client("http://localhost:8888/v1", auth=("alice", "s3cret"))
+    >>> client.bucket("b").collection("todo")
+    <Collection '/buckets/b/collections/todo'>
+    """
+
+    def __init__(
+        self,
+        server_url: str | None = None,
+        *,
+        config: Config | None = None,
+        **options: Unpack[Options],
+    ) -> None:
+        self.transport = AsyncTransport(server_url, config=config, **options)
+
+    @property
+    def config(self) -> Config:
+        """The configuration of this client (its server URL resolved)."""
+        return self.transport.config
+
+    @property
+    def dry_run(self) -> bool:
+        """Whether this client plans its writes instead of sending them (``dry_run=True``)."""
+        return self.transport.dry_run
+
+    @property
+    def dry_run_log(self) -> tuple[PlannedWrite, ...]:
+        """The writes this dry-run client did not send, in order, each with the answer
+        predicted from the server's state (``PlannedWrite``); empty when not a dry run.
+
+        >>> dry = Client(auth=("alice", "s3cret"), dry_run=True)   # $KINTO_SERVER_URL
+        >>> dry.bucket("w").collection("todo").create_record({"id": "r4", "title": "tea"})
+        <Record 'r4' last_modified=...>
+        >>> [str(write) for write in dry.dry_run_log]
+        ['PUT /buckets/w/collections/todo/records/r4 (If-None-Match: *) -> 201 created']
+        """
+        return self.transport.dry_run_log
+
+    @property
+    def server_url(self) -> str:
+        """The server's API root, e.g. ``http://localhost:8888/v1``."""
+        return self.transport.server_url
+
+    @property
+    def auth(self) -> AuthBase | None:
+        """The credentials, as a requests auth object (its repr hides secrets)."""
+        return self.transport.auth
+
+    def __repr__(self) -> str:
+        auth = f", auth={self.auth!r}" if self.auth is not None else ""
+        dry = ", dry_run=True" if self.dry_run else ""  # a rehearsing script shows it
+        return f"<{type(self).__name__} {self.server_url!r}{auth}{dry}>"
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client, if this client created it (an injected one is the caller's)."""
+        await self.transport.aclose()
+
+    def bucket(self, bucket_id: str) -> AsyncBucket:
+        """A handle on a bucket; no request is made.
+
+        >>> Client().bucket("b")
+        <Bucket '/buckets/b'>
+        """
+        return AsyncBucket(bucket_id, client=self)
+
+    def buckets(self) -> AsyncQuery[AsyncBucket]:
+        """The lazy query of the buckets you may read (same builders as records).
+
+        >>> Client().buckets().sort("id").url
+        'http://localhost:8888/v1/buckets?_sort=id'
+        """
+
+        return AsyncQuery(
+            self.transport,
+            endpoint_path("buckets"),
+            loader(self.bucket),
+            item_path=lambda bucket_id: endpoint_path("bucket", bucket=bucket_id),
+        )
+
+    async def server_info(self) -> dict[str, Any]:
+        """``GET /v1/`` (settings, capabilities, user), fetched once and cached."""
+        return await self.transport.server_info()

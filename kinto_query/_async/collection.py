@@ -1,0 +1,181 @@
+"""Collection: a handle on a collection that is also the query of all its records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, overload
+
+from .._endpoints import endpoint_path
+from .._features.collection import AsyncCollectionFeatures
+from .._listing import delegate
+from .._wire import AsyncOutcome
+from .query import AsyncQuery
+from .record import AsyncRecord
+from .resource import AsyncResource
+
+if TYPE_CHECKING:
+    from .bucket import AsyncBucket
+
+__all__ = ["AsyncCollection", "AsyncRecordQuery"]
+
+AsyncRecordQuery = AsyncQuery[AsyncRecord]
+
+
+class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
+    """A collection. It stands for the query of all its records: ``for r in collection``,
+    ``collection.filter(...)``, ``collection.count()``. Constructing one sends no request.
+
+    ``delete()`` deletes the collection itself; ``collection.records().delete()`` deletes its
+    records.
+
+    >>> todo = Client().bucket("b").collection("todo")
+    >>> todo.filter(status="done").url
+    'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done'
+    """
+
+    kind = "collection"
+
+    def __init__(
+        self,
+        bucket: AsyncBucket,
+        collection_id: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        path = endpoint_path("collection", bucket=bucket.id, collection=collection_id)
+        super().__init__(
+            bucket.transport, path, bucket.id, collection_id, data=data, permissions=permissions
+        )
+        self.bucket = bucket
+        self.records_path = endpoint_path("records", bucket=bucket.id, collection=collection_id)
+
+    def records(self) -> AsyncRecordQuery:
+        """The lazy query of every record; the other query methods start from it."""
+        return AsyncQuery(
+            self.transport,
+            self.records_path,
+            # A page's items are the records' own (not copied).
+            AsyncRecord.page_factory(self),
+            item_path=lambda record_id: self.record(id=record_id).path,
+        )
+
+    # -- the collection as its unfiltered query: Query's own methods, on ``records()`` ---------
+    # (those not async yet, Arrow, pandas and Dask, are CollectionFeatures', sync only.)
+
+    filter = delegate(records, AsyncQuery.filter)
+    exclude = delegate(records, AsyncQuery.exclude)
+    sort = delegate(records, AsyncQuery.sort)
+    fields = delegate(records, AsyncQuery.fields)
+    limit = delegate(records, AsyncQuery.limit)
+    page_size = delegate(records, AsyncQuery.page_size)
+    partition = delegate(records, AsyncQuery.partition)
+    dicts = delegate(records, AsyncQuery.dicts)
+    prefetch = delegate(records, AsyncQuery.prefetch)
+    since = delegate(records, AsyncQuery.since)
+    before = delegate(records, AsyncQuery.before)
+    __aiter__ = delegate(records, AsyncQuery.__aiter__)
+    pages = delegate(records, AsyncQuery.pages)
+    resume = delegate(records, AsyncQuery.resume)
+    count = delegate(records, AsyncQuery.count)
+    exists = delegate(records, AsyncQuery.exists)
+    first = delegate(records, AsyncQuery.first)
+    get = delegate(records, AsyncQuery.get)
+
+    # Overloads and properties, which a delegated function cannot carry.
+    @overload
+    def __getitem__(self, index: int) -> AsyncOutcome[AsyncRecord]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> AsyncRecordQuery: ...
+
+    def __getitem__(self, index: int | slice) -> AsyncOutcome[AsyncRecord] | AsyncRecordQuery:
+        return self.records()[index]
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The querystring of the records query (empty: no filter)."""
+        return self.records().params
+
+    @property
+    def url(self) -> str:
+        """The URL of the records query."""
+        return self.records().url
+
+    @property
+    def resume_token(self) -> str:
+        """Where the scan of every record starts, as a token for ``resume()``."""
+        return self.records().resume_token
+
+    # -- records ------------------------------------------------------------------------------
+
+    def record(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,  # the seed's spelling
+        permissions: Mapping[str, list[str]] | None = None,
+    ) -> AsyncRecord:
+        """A Record of this collection, no request made: ``record(id="r1")`` is a handle on an
+        existing one; ``record({"title": "milk"})`` a new one to save (a UUID4 id if none)."""
+        return AsyncRecord(self, data, id=id, permissions=permissions)
+
+    def _own(self, record: AsyncRecord | Mapping[str, Any]) -> AsyncRecord:
+        if not isinstance(record, AsyncRecord):
+            return self.record(record)
+        if record.collection.path != self.path:
+            raise ValueError(f"{record!r} belongs to {record.collection!r}, not {self!r}")
+        return record
+
+    async def create_record(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,  # the seed's spelling
+        permissions: Mapping[str, list[str]] | None = None,
+        exist_ok: bool = False,
+    ) -> AsyncRecord:
+        """Create one record (a UUID4 id if none given); ``AlreadyExists`` if the id is taken,
+        unless ``exist_ok=True``: then the existing record is returned, unchanged.
+
+        Example: ``todo.create_record({"id": "r1", "title": "milk"}, exist_ok=True)``.
+        """
+        return await self.record(data, id=id, permissions=permissions).create(exist_ok=exist_ok)
+
+    async def get_records(self) -> list[AsyncRecord]:
+        """Every record, as a list (to change and save); iterate the collection to stream."""
+        return [record async for record in self.records()]
+
+    async def get_record(self, id: str) -> AsyncRecord:  # the seed's spelling
+        """One record with its permissions, or ``NotFound``."""
+        return await self.get(id)
+
+    async def save_record(self, record: AsyncRecord | Mapping[str, Any], *,
+                          force: bool = False) -> AsyncRecord:
+        """Save one record safely (``PreconditionFailed`` if it changed meanwhile);
+        ``force=True`` overwrites, or creates it if missing."""
+        return await self._own(record).save(force=force)
+
+    async def update_record(self, id: str, changes: Mapping[str, Any]) -> AsyncRecord:
+        """Set some top-level fields of a record without reading it first (one ``PATCH``);
+        the other fields stay as they are. ``NotFound`` if there is no such record.
+
+        Example: ``todo.update_record("r1", {"status": "done"})``.
+        """
+        return await self.record(id=id).patch(changes)
+
+    async def delete_record(
+        self,
+        record: AsyncRecord | str | None = None,
+        *,
+        id: str | None = None,
+        force: bool = False,
+        missing_ok: bool = False,
+    ) -> None:
+        """Delete one record, by id or Record (a Record is deleted only if unchanged, unless
+        ``force``); ``NotFound`` if it does not exist, unless ``missing_ok=True``."""
+        target = record if record is not None else id
+        if target is None:
+            raise TypeError("delete_record() needs a record or id=")
+        handle = self.record(id=target) if isinstance(target, str) else self._own(target)
+        await handle.delete(force=force, missing_ok=missing_ok)

@@ -1,0 +1,133 @@
+"""The client features not yet async: the requests session and auth, batches, the
+monitor, fetch_changed, permissions, accounts, whoami, flush."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+import requests
+
+from .._accounts import Accounts, Identity
+from .._accounts import whoami as ask_whoami
+from .._batch import chunk_size_of
+from .._fetch_changed import FetchReport, Seen, Verify, fetch_changed
+from .._grants import GrantQuery
+from .._mixed_batch import Batch, Progress
+from .._monitor import Monitor
+from .._plugins import flush as flush_server
+
+if TYPE_CHECKING:
+    from .._blocking.client import Client
+    from .._transport import Transport
+
+__all__ = ["AsyncClientFeatures", "ClientFeatures"]
+
+
+class AsyncClientFeatures:
+    """Not yet async: ``batch()``, ``monitor()``, ``fetch_changed()``, ``permissions()``,
+    ``accounts``, ``whoami()``, ``flush()``, ``capabilities``, ``batch_max_requests``: only the
+    sync ``Client`` has them for now."""
+
+
+class ClientFeatures:
+    """The sync-only methods of ``Client`` (see ``AsyncClientFeatures``)."""
+
+    transport: Transport
+
+    if TYPE_CHECKING:
+        def server_info(self) -> dict[str, Any]: ...
+
+    @property
+    def session(self) -> requests.Session:
+        """The requests session every request goes through."""
+        return self.transport.session
+
+    @property
+    def batch_max_requests(self) -> int:
+        """How many requests one batch may hold (Kinto's default 25 when none is advertised)."""
+        return chunk_size_of(self.transport)
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        """The server's plugins and features, by name."""
+        capabilities: dict[str, Any] = self.server_info().get("capabilities", {})
+        return capabilities
+
+    def batch(
+        self,
+        *,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> Batch:
+        """A mixed batch: creates, saves, patches, deletes and reads of any buckets,
+        collections, groups and records, queued in a ``with`` block and sent when it ends,
+        in ``POST /batch`` chunks of the server's ``batch_max_requests`` (see ``Batch``).
+        An exception raised inside the block sends nothing.
+
+        >>> with client.batch() as batch:
+        ...     created = batch.create(todo.record({"title": "milk"}))
+        >>> created.result().data.title
+        'milk'
+        """
+        return Batch(self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
+                     progress=progress)
+    # -- server-wide endpoints (plugins) -------------------------------------------------------
+
+    def monitor(self) -> Monitor:
+        """The Remote Settings monitor (kinto-changes): a lazy query of one entry per
+        monitored collection (bucket, collection, last_modified).
+
+        >>> Client().monitor().filter(bucket="main").url
+        'http://localhost:8888/v1/buckets/monitor/collections/changes/changeset?_expected=0&bucket=main'
+        """
+        return Monitor(self.transport)
+
+    def fetch_changed(self, seen: Seen = None, *, bucket: str | None = None,
+                      collection: str | None = None, concurrency: int = 10,
+                      verify: Verify | None = None) -> FetchReport:
+        """Read the monitor, then the changeset of every collection that changed since
+        ``seen`` (``{"bucket/collection": timestamp}``, or the previous ``FetchReport``),
+        ``concurrency`` at a time, each with ``_expected`` its monitor timestamp and
+        ``_since`` the one seen. Each collection gets its result or its error (``verify``,
+        e.g. ``SignatureVerifier(...).verify``, runs on each changeset; what it raises is
+        that collection's error); ``report.timestamps`` is the next ``seen``.
+
+        >>> report = client.fetch_changed(bucket="main")
+        >>> list(report.timestamps)
+        ['main/regions']
+        >>> later = client.fetch_changed(report)  # only what changed since
+        >>> later.fetched, later.unchanged
+        ((), ('main/regions',))
+        """
+        return fetch_changed(cast("Client", self), seen, bucket=bucket, collection=collection,
+                             concurrency=concurrency, verify=verify)
+
+    def permissions(self) -> GrantQuery:
+        """The lazy query of what you may do where (``GET /permissions``, every page).
+
+        >>> Client().permissions().filter(resource_name="collection", bucket_id="b").url
+        'http://localhost:8888/v1/permissions?resource_name=collection&bucket_id=b'
+        """
+        return GrantQuery.of_server(self.transport)
+
+    @property
+    def accounts(self) -> Accounts:
+        """The server's accounts: ``client.accounts.create("ann", "s3cret")``."""
+        return Accounts(self.transport)
+
+    def whoami(self, *, expect_account: bool = False) -> Identity:
+        """Who the server takes this client for (user id, principals), from ``GET /v1/``.
+
+        Raises ``NotAuthenticated`` (an ``Unauthorized``) if credentials were given but the
+        server authenticated nobody, and with ``expect_account=True`` if the Basic-auth user
+        name was not authenticated as the account ``account:<name>``.
+        """
+        return ask_whoami(self.transport, expect_account=expect_account)
+
+    def flush(self) -> None:
+        """Delete everything on the server (``POST /__flush__``): for test servers only.
+
+        Raises ``NotEnabled`` where the flush plugin is off (as it should be in production).
+        """
+        flush_server(self.transport)

@@ -1,0 +1,347 @@
+"""The collection features not yet async: bulk writes (``POST /batch``), diff and sync,
+the changes feed, changesets, the review workflow, and the query methods ``Query`` has only
+on the sync side (Arrow, pandas, Dask)."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from .._batch import Progress, send_batch
+from .._changes_feed import Changes, Watch, collection_timestamp
+from .._changeset import Changeset, Since
+from .._diff import DEFAULT_IGNORE, RecordsDiff, diff_records
+from .._messages import Request
+from .._monitor import collection_changeset
+from .._query import Query, delegate
+from .._record import Record
+from .._report import BatchItem, BatchReport
+from .._review import ReviewStatus, review_status, review_step
+from .._state import ResourceState
+from .._sync import SyncReport, run_sync, sync_items
+from ..exceptions import BatchError
+
+if TYPE_CHECKING:
+    from .._blocking.collection import Collection
+    from .._transport import Transport
+
+__all__ = ["AsyncCollectionFeatures", "CollectionFeatures"]
+
+
+class AsyncCollectionFeatures(ResourceState):
+    """Not yet async: bulk writes (``create_records``, ``save_records``, ``replace_records``,
+    ``delete_records``), ``diff``/``sync``, ``permissions_of``, ``timestamp``/``changes``/
+    ``watch``/``changeset``, the review steps, and the query methods the async query lacks
+    (``iter_batches``, ``to_arrow``, ``to_pandas``, ``to_dask_*``): only the sync
+    ``Collection`` has them for now."""
+
+
+def _records(collection: Collection) -> Query[Record]:
+    return collection.records()
+
+
+class CollectionFeatures(ResourceState):
+    """The sync-only methods of ``Collection`` (see ``AsyncCollectionFeatures``)."""
+
+    if TYPE_CHECKING:
+        transport: Transport
+
+        def records(self) -> Query[Record]: ...
+
+        def record(self, data: Mapping[str, Any] | None = None, *, id: str | None = None,
+                   permissions: Mapping[str, list[str]] | None = None) -> Record: ...
+
+        def _own(self, record: Record | Mapping[str, Any]) -> Record: ...
+
+    @property
+    def _whole(self) -> Collection:
+        """This object as the Collection it is a base of (what the feature modules take)."""
+        return cast("Collection", self)
+
+    # The query methods only the sync Query has.
+    iter_batches = delegate(_records, Query.iter_batches)
+    to_arrow = delegate(_records, Query.to_arrow)
+    to_pandas = delegate(_records, Query.to_pandas)
+    to_dask_bag = delegate(_records, Query.to_dask_bag)
+    to_dask_dataframe = delegate(_records, Query.to_dask_dataframe)
+
+    # -- bulk writes ----------------------------------------------------------------------------
+
+    def _bulk(
+        self,
+        items: Iterable[BatchItem | None],
+        raise_on_error: bool,
+        chunk_size: int | None,
+        progress: Progress | None,
+        concurrency: int,
+    ) -> BatchReport:
+        report = send_batch(self.transport, items, chunk_size=chunk_size, progress=progress,
+                            concurrency=concurrency)
+        if raise_on_error and not report.ok:
+            raise BatchError(report)
+        return report
+
+    def create_records(
+        self,
+        records: Iterable[Mapping[str, Any] | Record],
+        *,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> BatchReport:
+        """Create many records through ``POST /batch``, reading ``records`` lazily; each Record
+        given is updated with what the server stored.
+
+        Returns a report; by default raises ``BatchError`` (carrying it) if any item failed.
+        ``progress(report)`` is called after each chunk. An unclear answer is resolved by
+        reading the chunk back, never guessed (see ``BatchReport``). ``concurrency=4`` keeps
+        four chunks in flight: it hides a slow link's latency (the server's own pace it cannot
+        beat); the report stays in input order.
+        """
+
+        def items() -> Iterator[BatchItem]:
+            for data in records:
+                record = self._own(data)
+                yield BatchItem(record.create_request(), record.id, record.take_answer)
+
+        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    def save_records(
+        self,
+        records: Iterable[Record | Mapping[str, Any]],
+        *,
+        force: bool = False,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> BatchReport:
+        """Save many records safely through ``POST /batch``; each saved Record is updated.
+
+        Each record is one request carrying its data and permission changes together: a record
+        changed meanwhile is reported in ``conflicts`` (with the server's version) and none of
+        its changes is applied. Records loaded with ``fields()`` save only what changed. By
+        default a report with failures raises ``BatchError``.
+        """
+
+        def items() -> Iterator[BatchItem | None]:
+            for data in records:
+                record = self._own(data)
+                request = record.save_request(force=force)
+                # Nothing to save: None keeps the report's index the position in ``records``.
+                yield None if request is None else BatchItem(request, record.id, record.take_answer)
+
+        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    def replace_records(
+        self,
+        records: Iterable[Record | Mapping[str, Any]],
+        *,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> BatchReport:
+        """Replace existing records only, through ``POST /batch``; never creates one.
+
+        Each is a ``PUT`` of the whole record (see ``Record.replace_request``): with the
+        ``last_modified`` it carries, only if unchanged since; without, only if it exists. A
+        record changed meanwhile, or missing, is reported in ``conflicts`` (``existing`` None
+        for a missing one) and left as it is. A ``Record``'s permissions are replaced too; a
+        mapping's are left as they are on the server.
+
+        Example: ``todo.replace_records([{"id": "r1", "last_modified": 17, "title": "x"}])``.
+        """
+
+        def items() -> Iterator[BatchItem]:
+            for data in records:
+                record = self._own(data)
+                request = record.replace_request(permissions=isinstance(data, Record))
+                yield BatchItem(request, record.id, record.take_answer)
+
+        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    def diff(
+        self,
+        records: Iterable[Mapping[str, Any] | Record],
+        *,
+        key: str = "id",
+        ignore: Iterable[str] = DEFAULT_IGNORE,
+    ) -> RecordsDiff:
+        """What ``sync(records)`` would write: one scan of the collection compared with
+        ``records`` (see ``diff_records``); nothing is written.
+
+        >>> print(todo.diff([{"id": "r1", "title": "milk"}]))
+        0 to create, 1 to update, 2 to delete, 0 unchanged
+        ~ r1: status, title
+        - r2
+        - r3
+        """
+        return diff_records(self._whole.dicts(), records, key=key, ignore=ignore)
+
+    def sync(
+        self,
+        records: Iterable[Mapping[str, Any] | Record] | RecordsDiff,
+        *,
+        delete: bool = False,
+        key: str = "id",
+        ignore: Iterable[str] = DEFAULT_IGNORE,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> SyncReport:
+        """Make the collection hold ``records`` (any iterable: a file's lines, an API's
+        answer, another collection's query): one scan, the diff, then its writes through
+        ``POST /batch``, and one report; with ``delete=True`` the records the list does not
+        hold are deleted too. A ``RecordsDiff`` from ``diff()`` is applied as it is.
+
+        Each write holds only if the record is as scanned (``If-Match``; a create only if
+        the id is free): a record changed meanwhile is reported in ``conflicts`` and left
+        as it is. Only data is synced (record permissions stay); fields in ``ignore`` are
+        neither compared nor changed. With nothing to change, only the scan is sent.
+        By default a report with failures raises ``BatchError`` carrying it.
+
+        >>> report = todo.sync([{"id": "r1", "title": "milk"}], delete=True)
+        >>> report.summary()
+        'created 0, updated 1, deleted 2, unchanged 0'
+        """
+        diff = (records if isinstance(records, RecordsDiff)
+                else self.diff(records, key=key, ignore=ignore))
+        report = run_sync(diff, sync_items(self._whole, diff, delete), delete, functools.partial(
+            self._bulk, raise_on_error=False, chunk_size=chunk_size, progress=progress,
+            concurrency=concurrency))
+        if raise_on_error and not report.ok:
+            raise BatchError(report)
+        return report
+
+    def permissions_of(self, record_ids: Iterable[str]) -> list[dict[str, list[str]]]:
+        """The permissions of many records, in order, read in ``POST /batch`` chunks of
+        ``GET``s (a list of records does not carry them), as the server sends them: Kinto
+        shows them to a record's writers, ``{}`` to the others; ``{}`` too for a record that is
+        missing or that you may not read. ``BatchError`` (carrying the report) if some could
+        not be read (no answer, a server error), after the client's retries.
+
+        >>> todo.permissions_of(["r1", "r2"])
+        [{'read': ['system.Everyone'], 'write': ['basicauth:...']}, {}]
+        """
+        found: list[dict[str, list[str]]] = []
+
+        def keep(index: int, body: dict[str, Any]) -> None:
+            permissions = body.get("permissions")
+            found[index] = permissions if isinstance(permissions, dict) else {}
+
+        def items() -> Iterator[BatchItem]:
+            for index, record_id in enumerate(record_ids):
+                found.append({})
+                request = Request("GET", self.record(id=record_id).path)
+                yield BatchItem(request, record_id, functools.partial(keep, index))
+
+        report = send_batch(self.transport, items())
+        if report.unknown or report.conflicts or any(
+                failure.status not in (403, 404) for failure in report.failed):
+            raise BatchError(report)
+        return found
+
+    def delete_records(
+        self,
+        records: Iterable[Record | str],
+        *,
+        force: bool = False,
+        missing_ok: bool = False,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> BatchReport:
+        """Delete many records (Records only if unchanged, ids unconditionally) in batches;
+        with ``missing_ok=True`` a record already gone counts as deleted."""
+
+        def items() -> Iterator[BatchItem]:
+            for target in records:
+                record = self.record(id=target) if isinstance(target, str) else self._own(target)
+                yield BatchItem(record.delete_request(force=force), record.id,
+                                missing_ok=missing_ok)
+
+        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    # -- changes (see _changes_feed.py) -------------------------------------------------------
+
+    def timestamp(self) -> int:
+        """The collection timestamp in milliseconds (its ``ETag``), from one small ``GET``."""
+        return collection_timestamp(self._whole)
+
+    def changes(self, since: int | str | datetime.datetime | None = None, *,
+                page_size: int | None = None) -> Changes:
+        """Records changed or deleted (tombstones) since a timestamp or ETag, oldest first;
+        then ``changes.timestamp`` is the next ``since``: ``for r in todo.changes(since=ts)``."""
+        return Changes(self._whole, since, page_size=page_size)
+
+    def changeset(self, since: Since = None, *, expected: int | str | None = None,
+                  limit: int | None = None) -> Changeset:
+        """The collection's changeset (kinto-changes, Remote Settings): metadata, timestamp
+        and records in one consistent read; ``since`` (a timestamp, an ETag, an aware
+        datetime, an earlier changeset) for what changed after it, tombstones included.
+        ``expected`` (the cache-busting ``_expected``) defaults to the collection's timestamp
+        as the monitor lists it, so no cached copy older than that can answer.
+
+        >>> regions = client.bucket("main").collection("regions")
+        >>> later = regions.changeset(since=regions.changeset())
+        """
+        return collection_changeset(self._whole, since, expected=expected, limit=limit)
+
+    def watch(self, since: int | str | datetime.datetime | None = None, *,
+              interval: float = 5.0, page_size: int | None = None,
+              stop_event: threading.Event | None = None) -> Watch:
+        """Poll for changes every ``interval`` s (an idle poll: one GET answered 304), each
+        handed out once, until ``stop()``: ``for r in todo.watch(since=ts): ...``."""
+        return Watch(self._whole, since, interval=interval, page_size=page_size,
+                     stop_event=stop_event)
+
+    # -- the review workflow (Remote Settings, kinto-signer; see _review.py) -------------------
+
+    def review_status(self) -> ReviewStatus:
+        """Where this workspace collection stands in the review workflow (one ``GET``; the
+        server's capabilities once per client): status, who edited, asked for a review and
+        signed it, when, and its preview and destination. Unsaved changes are dropped.
+
+        >>> regions = client.bucket("main-workspace").collection("regions")
+        >>> regions.review_status().status
+        'signed'
+        """
+        return review_status(self._whole)
+
+    def request_review(self, message: str = "") -> ReviewStatus:
+        """Ask for a review of the changes (status ``to-review``, ``message`` for the
+        reviewer), against the version read last (``ReviewConflict`` if it changed since).
+
+        Example: ``regions.request_review("Add Belgium")``.
+        """
+        return review_step(self._whole, "request_review", message)
+
+    def approve(self) -> ReviewStatus:
+        """Approve the review (status ``to-sign``): the signer signs the records into the
+        destination. Another user than the one who asked must (``LastEditorCannotReview``).
+
+        Example: ``regions.approve().status`` is ``'signed'``.
+        """
+        return review_step(self._whole, "approve")
+
+    def decline(self, message: str = "") -> ReviewStatus:
+        """Decline the review (back to ``work-in-progress``), ``message`` saying why.
+
+        Example: ``regions.decline("Belgium's code is BE")``.
+        """
+        return review_step(self._whole, "decline", message)
+
+    def rollback(self) -> ReviewStatus:
+        """Drop the changes not signed yet: the workspace (and preview) get the destination's
+        records back (status ``to-rollback``, then ``signed``).
+
+        Example: ``regions.rollback()``.
+        """
+        return review_step(self._whole, "rollback")

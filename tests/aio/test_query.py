@@ -1,0 +1,352 @@
+"""Tests of _async/query.py and _async/scan.py: the async query on real Kinto servers.
+
+Records are seeded raw (the sync client's batch, not the code under test); what was sent is
+read from a loopback proxy's log (``tests/faultproxy.py``, no fault unless one is injected),
+so the assertions hold whatever HTTP client the async side uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
+from typing import Any
+
+import pytest
+
+from kinto_query import Bucket, Client, IncompleteScan, InvalidQuery, NotFound
+from kinto_query._async.query import AsyncQuery
+from kinto_query._async.transport import AsyncTransport
+
+from ..conftest import AUTH, batch_put, raw_get
+from ..faultproxy import Fault, FaultProxy
+
+pytestmark = pytest.mark.anyio
+
+RECORDS = "/buckets/b/collections/c/records"
+IDS = [f"r{i:02d}" for i in range(30)]
+
+
+def records(transport: AsyncTransport, path: str = RECORDS) -> AsyncQuery[dict[str, Any]]:
+    """The query of a collection's records as plain objects, built as a collection builds it."""
+    return AsyncQuery(transport, path, lambda obj, fields, permissions: obj,
+                      item_path=lambda record_id: f"{path}/{record_id}")
+
+
+def seed(url: str, count: int = 30) -> None:
+    client = Client(url, auth=AUTH)
+    Bucket("b", client=client, create=True).create_collection("c")
+    batch_put(client, RECORDS, ({"id": f"r{i:02d}", "n": i, "even": i % 2 == 0}
+                                for i in range(count)))
+
+
+@pytest.fixture
+def thirty(kinto_fresh_server: str) -> str:
+    """30 records r00..r29 in b/c (``n``: their number, ``even``) on a fresh server."""
+    seed(kinto_fresh_server)
+    return kinto_fresh_server
+
+
+@pytest.fixture
+def proxy(thirty: str) -> Iterator[FaultProxy]:
+    """A loopback proxy to ``thirty``: its ``log`` is what was sent."""
+    with FaultProxy(thirty) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+async def transport(proxy: FaultProxy) -> AsyncIterator[AsyncTransport]:
+    """An async transport through ``proxy``, as alice, with no retries."""
+    transport = AsyncTransport(proxy.url, auth=AUTH, retry=None)
+    yield transport
+    await transport.aclose()
+
+
+def sent(proxy: FaultProxy) -> list[tuple[str, str]]:
+    return [(method, target) for method, target, _outcome in proxy.log]
+
+
+# -- building: pure, no await, the same URLs as the sync side -------------------------------------
+
+
+async def test_builders_are_pure_and_their_urls_those_of_the_sync_query() -> None:
+    transport = AsyncTransport("http://localhost:8888/v1", auth=AUTH)
+    try:
+        query = records(transport).filter(status="done").sort("-n").fields("title")[:10]
+        synced = Client("http://localhost:8888/v1", auth=AUTH).bucket("b").collection("c")
+        assert query.url == synced.filter(status="done").sort("-n").fields("title")[:10].url
+        assert query.url == ("http://localhost:8888/v1/buckets/b/collections/c/records"
+                             "?status=done&_sort=-n&_fields=title&_limit=10")
+        assert query.dicts().url == query.url
+        assert query.resume(query.resume_token).url == query.url
+        with pytest.raises(InvalidQuery, match="slices take no step"):
+            records(transport)[::2]
+        with pytest.raises(InvalidQuery, match="index must be an integer >= 0"):
+            records(transport)[-1]  # refused at once, before anything is awaited
+        with pytest.raises(TypeError, match="no truth value"):
+            bool(query)
+    finally:
+        await transport.aclose()
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+async def test_iteration_returns_the_records_and_sends_the_url_shown(
+    transport: AsyncTransport, proxy: FaultProxy
+) -> None:
+    query = records(transport).filter(even=True).sort("-n")
+    got = [record async for record in query]
+    assert [r["id"] for r in got] == [f"r{i:02d}" for i in range(28, -1, -2)]
+    assert all(r["even"] is True and isinstance(r["last_modified"], int) for r in got)
+    assert sent(proxy) == [("GET", f"/v1{RECORDS}?even=true&_sort=-n")]
+    assert query.url == f"{proxy.url}{RECORDS}?even=true&_sort=-n"
+
+
+async def test_paging_across_several_pages(transport: AsyncTransport, proxy: FaultProxy) -> None:
+    query = records(transport).sort("id").page_size(7)
+    pages = [page async for page in query.pages()]
+    assert [len(page.items) for page in pages] == [7, 7, 7, 7, 2]
+    assert [r["id"] for page in pages for r in page.items] == IDS
+    assert [page.next_page is None for page in pages] == [False] * 4 + [True]
+    assert pages[-1].resume_token is None
+    targets = [target for _method, target in sent(proxy)]
+    assert targets[0] == f"/v1{RECORDS}?_sort=id&_limit=7"
+    assert len(targets) == 5 and all("_token=" in target for target in targets[1:])
+    # Each page's token goes on after it: the rest of the scan, nothing twice.
+    rest = [r["id"] async for r in records(transport).resume(pages[1].resume_token or "")]
+    assert rest == IDS[14:]
+
+
+async def test_limit_and_slices(transport: AsyncTransport, proxy: FaultProxy) -> None:
+    query = records(transport).sort("id").page_size(4)
+    assert [r["id"] async for r in query.limit(6)] == IDS[:6]
+    assert [r["id"] async for r in query[5:11]] == IDS[5:11]
+    assert (await query[12])["id"] == "r12"
+    with pytest.raises(IndexError, match="no result at index 30"):
+        await query[30]
+    proxy.log.clear()
+    assert [r async for r in query[3:3]] == [] and sent(proxy) == []  # nothing to ask
+
+
+async def test_count_exists_first_get(transport: AsyncTransport, proxy: FaultProxy) -> None:
+    query = records(transport)
+    assert await query.count() == 30
+    assert await query.filter(even=True).count() == 15
+    assert await query.filter(n__gte=25)[1:].count() == 4
+    assert sent(proxy)[0] == ("HEAD", f"/v1{RECORDS}")
+    assert await query.filter(n=3).exists() is True
+    assert await query.filter(n=99).exists() is False
+    first = await query.sort("-n").first()
+    assert first is not None and first["id"] == "r29"
+    assert await query.filter(n=99).first() is None
+    got = await query.fields("n").get("r07")
+    assert got["id"] == "r07" and got["n"] == 7 and "even" not in got
+    assert sent(proxy)[-1] == ("GET", f"/v1{RECORDS}/r07?_fields=n")
+    with pytest.raises(NotFound):
+        await query.get("nope")
+    with pytest.raises(InvalidQuery, match="ignores filters"):
+        await query.filter(n=1).get("r01")
+
+
+async def test_count_of_a_missing_collection_says_why(transport: AsyncTransport) -> None:
+    missing = records(transport, "/buckets/b/collections/nope/records")
+    with pytest.raises(NotFound):
+        await missing.count()
+    with pytest.raises(NotFound):
+        [r async for r in missing]
+
+
+async def test_delete_follows_pages(thirty: str, transport: AsyncTransport,
+                                    proxy: FaultProxy) -> None:
+    query = records(transport).filter(even=False)
+    assert await query.delete() == 15
+    left = raw_get(thirty, RECORDS)["data"]
+    assert sorted(r["id"] for r in left) == IDS[::2]
+    assert sent(proxy) == [("DELETE", f"/v1{RECORDS}?even=false")]
+    with pytest.raises(InvalidQuery, match="remove limit"):
+        await query.limit(3).delete()
+
+
+async def test_dicts_hand_out_what_the_server_sent(transport: AsyncTransport) -> None:
+    plain = [r async for r in records(transport).sort("id").dicts()[:2]]
+    assert [set(r) for r in plain] == [{"id", "last_modified", "n", "even"}] * 2
+
+
+# -- failures: IncompleteScan, resumed on either side ------------------------------------------
+
+
+async def test_a_failed_scan_resumes_with_nothing_missing_and_nothing_twice(
+    transport: AsyncTransport, proxy: FaultProxy
+) -> None:
+    query = records(transport).sort("id").page_size(10)
+    seen: list[str] = []
+    proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
+    with pytest.raises(IncompleteScan) as caught:
+        async for record in query:
+            seen.append(record["id"])
+    assert caught.value.delivered == len(seen) == 10
+    assert "503" in str(caught.value)
+    seen.extend([r["id"] async for r in query.resume(caught.value)])
+    assert seen == IDS
+
+
+async def test_a_reset_mid_scan_resumes_keeping_the_limit(
+    transport: AsyncTransport, proxy: FaultProxy
+) -> None:
+    query = records(transport).sort("id").page_size(10).limit(25)
+    seen: list[str] = []
+    proxy.inject(Fault.RESET, methods={"GET"}, path_contains="_token", times=1)
+    with pytest.raises(IncompleteScan) as caught:
+        async for page in query.pages():
+            seen.extend(r["id"] for r in page.items)
+    seen.extend([r["id"] async for r in query.resume(caught.value.resume_token)])
+    assert seen == IDS[:25]
+
+
+async def test_a_token_resumes_on_the_other_side(transport: AsyncTransport,
+                                                 proxy: FaultProxy) -> None:
+    """An async scan's failure resumes in sync code, and a sync one's in async code."""
+    synced = Client(proxy.url, auth=AUTH, retry=None).bucket("b").collection("c")
+    proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
+    seen: list[str] = []
+    with pytest.raises(IncompleteScan) as caught:
+        async for record in records(transport).sort("id").page_size(10):
+            seen.append(record["id"])
+    seen.extend(record.id for record in synced.sort("id").page_size(10).resume(caught.value))
+    assert seen == IDS
+
+    proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
+    seen = []
+    with pytest.raises(IncompleteScan) as caught_sync:
+        seen.extend(record.id for record in synced.sort("id").page_size(10))
+    seen.extend([r["id"] async for r in records(transport).resume(caught_sync.value)])
+    assert seen == IDS
+
+
+async def test_an_error_on_the_first_page_is_raised_as_is(transport: AsyncTransport,
+                                                         proxy: FaultProxy) -> None:
+    proxy.fail_next(Fault.UNAVAILABLE)
+    with pytest.raises(Exception) as caught:
+        [r async for r in records(transport)]
+    assert not isinstance(caught.value, IncompleteScan)
+    assert "503" in str(caught.value)
+
+
+# -- prefetch: an asyncio task one page ahead, gone when the consumer stops ---------------------
+
+
+def started(before: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
+    """The tasks alive now that were not ``before`` (the test runner's own tasks were)."""
+    return asyncio.all_tasks() - before
+
+
+async def _settle() -> None:
+    for _ in range(5):  # what a finalized generator schedules runs on the next turns
+        await asyncio.sleep(0)
+
+
+async def test_prefetch_reads_the_same_records_one_page_ahead(
+    transport: AsyncTransport, proxy: FaultProxy
+) -> None:
+    before = asyncio.all_tasks()
+    query = records(transport).sort("id").page_size(10).prefetch()
+    pages = query.pages()
+    first = await anext(pages)
+    await asyncio.sleep(0.3)  # the consumer works on page 1: page 2 is fetched meanwhile
+    assert len(sent(proxy)) == 2 and [r["id"] for r in first.items] == IDS[:10]
+    rest = [r["id"] async for page in pages for r in page.items]
+    assert rest == IDS[10:] and len(sent(proxy)) == 3
+    assert [r["id"] async for r in query] == IDS
+    assert started(before) == set()
+
+
+async def test_a_consumer_that_stops_leaves_no_task(transport: AsyncTransport,
+                                                    proxy: FaultProxy) -> None:
+    before = asyncio.all_tasks()
+    query = records(transport).sort("id").page_size(5).prefetch()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        async with aclosing(query.__aiter__()) as items:
+            async for record in items:
+                assert record["id"] == "r00"
+                break
+        assert started(before) == set()  # closed: the fetch ahead was cancelled and awaited
+        async for _record in query:
+            break  # no aclosing: the generator is finalized by the event loop
+        gc.collect()
+        await _settle()
+        assert started(before) == set()
+    assert len(sent(proxy)) <= 4  # never more than one page ahead
+
+
+async def test_a_cancelled_consumer_leaves_no_task(transport: AsyncTransport,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    before = asyncio.all_tasks()
+    query = records(transport).sort("id").page_size(3).prefetch()
+    seen: list[str] = []
+
+    async def consume() -> None:
+        async for record in query:
+            seen.append(record["id"])
+            await asyncio.sleep(0.05)
+
+    task = asyncio.ensure_future(consume())
+    await asyncio.sleep(0.4)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await _settle()
+    gc.collect()
+    assert started(before) == set()
+    assert 0 < len(seen) < 30 and seen == IDS[:len(seen)]
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+async def test_a_failure_with_prefetch_is_an_incomplete_scan_where_it_happened(
+    transport: AsyncTransport, proxy: FaultProxy
+) -> None:
+    before = asyncio.all_tasks()
+    query = records(transport).sort("id").page_size(10).prefetch()
+    proxy.inject(Fault.UNAVAILABLE, methods={"GET"}, path_contains="_token", times=1)
+    seen: list[str] = []
+    with pytest.raises(IncompleteScan) as caught:
+        async for record in query:
+            seen.append(record["id"])
+    assert seen == IDS[:10] and caught.value.delivered == 10
+    assert [r["id"] async for r in query.resume(caught.value)] == IDS[10:]
+    assert started(before) == set()
+
+
+# -- partition: parts complete and disjoint, on both backends ----------------------------------
+
+
+async def test_partitions_are_disjoint_and_together_the_whole(kinto_any_server: str) -> None:
+    seed(kinto_any_server, 60)
+    transport = AsyncTransport(kinto_any_server, auth=AUTH)
+    try:
+        query = records(transport).filter(even=True)
+        parts = await query.partition(4)
+        assert 1 < len(parts) <= 4
+        ids = [r["id"] for part in parts async for r in part]
+        assert sorted(ids) == [f"r{i:02d}" for i in range(0, 60, 2)]
+        assert len(ids) == len(set(ids))  # disjoint
+        assert sum([await part.count() for part in parts]) == 30
+        assert await query.partition(1) == [query]  # nothing to split: no request
+        with pytest.raises(InvalidQuery, match="splits a whole query"):
+            await query.limit(5).partition(2)
+    finally:
+        await transport.aclose()
+
+
+async def test_partition_of_an_empty_query_is_itself(kinto_fresh_server: str) -> None:
+    seed(kinto_fresh_server, 0)
+    transport = AsyncTransport(kinto_fresh_server, auth=AUTH)
+    try:
+        query = records(transport)
+        parts = await query.partition(3)
+        assert len(parts) == 1 and parts[0].url == query.url
+    finally:
+        await transport.aclose()
