@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import statistics
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -105,9 +107,10 @@ def reads_in_flight(url: str, n: int, reads: int, rounds: int, latency: float = 
     through a loopback proxy adding ``latency`` per request: kinto_query.aio awaiting them
     one by one, then all at once (``asyncio.gather``, unbounded: every read in flight), and
     kinto-http's ``AsyncClient`` (its sync client's methods in the loop's default thread pool)
-    gathered alike. Ratios are speedups over one by one; beside each, the most OS threads
-    the process ran during the run (the proxies run in a child process: their threads are
-    not counted).
+    gathered alike; and kinto_query.aio gathered at most as many in flight as kinto-http's
+    pool has threads. Ratios are speedups over one by one; beside each, the most OS threads
+    the process ran during the run and the CPU it spent (the proxies run in a child process:
+    their threads and CPU are not counted).
 
     The same gather through the same proxy without latency is timed too: how long the one
     server takes to serve the reads all at once, which no concurrency hides. At best the
@@ -119,6 +122,7 @@ def reads_in_flight(url: str, n: int, reads: int, rounds: int, latency: float = 
 
     from kinto_query.aio import AsyncClient
 
+    pool = _pool_size()
     step = n // reads
     ids = [f"r{i * step:06d}" for i in range(reads)]
     name = collection("memory", n)
@@ -131,51 +135,71 @@ def reads_in_flight(url: str, n: int, reads: int, rounds: int, latency: float = 
         theirs = kinto_http.AsyncClient(server_url=far, auth=AUTH, bucket=BUCKET,
                                         collection=name, timeout=TIMEOUT)
 
-        async def one_by_one() -> int:
+        async def one_by_one(ids: list[str] = ids) -> int:
             seen = 0
             for record_id in ids:
                 record = await todo.get_record(record_id)
                 seen += record.data.title is not None
             return seen
 
-        def gathered(collection: Any) -> Callable[[], Awaitable[int]]:
-            async def run() -> int:
-                records = await asyncio.gather(*(collection.get_record(i) for i in ids))
+        def gathered(collection: Any, bound: int | None = None) -> Callable[..., Awaitable[int]]:
+            """All the reads gathered, at most ``bound`` in flight (None: all of them)."""
+
+            async def read(record_id: str, slots: asyncio.Semaphore | None) -> Any:
+                if slots is None:
+                    return await collection.get_record(record_id)
+                async with slots:
+                    return await collection.get_record(record_id)
+
+            async def run(ids: list[str] = ids) -> int:
+                slots = None if bound is None else asyncio.Semaphore(bound)
+                records = await asyncio.gather(*(read(i, slots) for i in ids))
                 return sum(record.data.title is not None for record in records)
 
             return run
 
-        async def kinto_http_gathered() -> int:
+        async def kinto_http_gathered(ids: list[str] = ids) -> int:
             records = await asyncio.gather(*(theirs.get_record(id=i) for i in ids))
             return sum(record["data"]["title"] is not None for record in records)
 
         peaks: dict[str, list[Peak]] = {}
+        # The process's CPU per run: every thread's but the sampler's.
+        cpus: dict[str, list[float]] = {}
 
-        def sampled(label: str, run: Callable[[], Awaitable[int]]) -> Prepare:
+        def sampled(label: str, run: Callable[..., Awaitable[int]]) -> Prepare:
             def prepare(_round: int) -> Callable[[], int]:
                 # Untimed: the last run's pool gone (threads joined), a new empty one set.
                 default_pool.renew()
 
                 def timed() -> int:
+                    cpu = time.process_time()
                     with sampler.peak() as peak:
                         seen = loop.run_until_complete(run())
                     peaks.setdefault(label, []).append(peak)
+                    cpus.setdefault(label, []).append(time.process_time() - cpu
+                                                      - peak.sampler_cpu)
                     return seen
 
                 return timed
 
             return prepare
 
-        runs = {"one by one": one_by_one, "asyncio.gather, unbounded": gathered(todo),
-                "kinto-http": kinto_http_gathered,
-                "asyncio.gather, no latency": gathered(todo_near)}
+        runs: dict[str, Callable[..., Awaitable[int]]] = {
+            "one by one": one_by_one,
+            "asyncio.gather, unbounded": gathered(todo),
+            # kinto-http's concurrency (its pool's threads), for the same clients compared.
+            f"asyncio.gather, at most {pool} in flight": gathered(todo, pool),
+            "kinto-http": kinto_http_gathered,
+            "asyncio.gather, no latency": gathered(todo_near),
+        }
         try:
-            # Warm, untimed: server settings fetched, connections open (the one-by-one reads
-            # share the gather's client), so no round pays a client's first read.
-            for label in ("asyncio.gather, unbounded", "kinto-http",
-                          "asyncio.gather, no latency"):
+            # Warm, untimed, with a tenth of the reads (one by one, a full warm-up would
+            # take 100 latencies): every client's first reads, imports and caches done. The
+            # rounds open connections anyway: httpx keeps 20 of its 100, and kinto-http's
+            # sessions go with the threads of each run's new pool.
+            for run in runs.values():
                 default_pool.renew()
-                loop.run_until_complete(runs[label]())
+                loop.run_until_complete(run(ids[: max(1, reads // 10)]))
             figures = alternate(f"{reads} reads in flight (proxy)", "memory", reads,
                                 {label: sampled(label, run) for label, run in runs.items()},
                                 rounds=rounds, expected=reads, ratio_to=None)
@@ -192,16 +216,18 @@ def reads_in_flight(url: str, n: int, reads: int, rounds: int, latency: float = 
         figure.extra.update(peak_threads=max(p.most for p in peaks[figure.contender]),
                             threads_before=min(p.before for p in peaks[figure.contender]),
                             latency_s=latency, reads=reads, per_read_s=figure.median / reads,
-                            served_s=served, best_speedup=best)
+                            served_s=served, best_speedup=best,
+                            cpu_s=statistics.median(cpus[figure.contender]))
     figures[0].extra["note"] = (
         f"GET of one record each, through a loopback proxy adding {latency * 1000:.0f} ms per "
         f"request (the last row: the same proxy without); ratios: one by one's time over each "
         f"(a speedup)\n  one by one: {medians['one by one'] / reads * 1000:.1f} ms a read; "
         f"gather: unbounded (all {reads} in flight, over httpx's pool of 100 connections); "
-        f"kinto-http: kinto_http.AsyncClient (its sync client in the loop's default pool of "
-        f"{_pool_size()} threads), gathered alike\n  the one server serves the {reads} reads "
-        f"gathered in {served * 1000:.0f} ms: at best the gather over latency takes that plus "
-        f"one latency, a speedup of {best:.1f}")
+        f"kinto-http: kinto_http.AsyncClient (its sync\n  client in the loop's default pool of "
+        f"{pool} threads), gathered alike; CPU: this process's, every thread's but the "
+        f"sampler's\n  the one server serves the {reads} reads gathered in "
+        f"{served * 1000:.0f} ms: at best the gather over latency takes that plus one latency, "
+        f"a speedup of {best:.1f}")
     return figures
 
 

@@ -3,7 +3,7 @@
 An async client needs none of its own to keep requests in flight; a sync client made
 awaitable (kinto-http's ``AsyncClient``: its methods in ``run_in_executor``) needs a thread
 per request in flight. ``PeakThreads`` shows which: a background thread reads the process's
-thread count every millisecond (Linux: ``Threads:`` in ``/proc/self/status``, which counts
+thread count every 2 ms (Linux: ``Threads:`` in ``/proc/self/status``, which counts
 threads Python did not start too; elsewhere ``threading.active_count()``) and keeps the
 largest, its own thread left out (``ThreadSampler``).
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class Peak:
     before: int
     most: int
     samples: int = 0
+    sampler_cpu: float = 0.0  # the CPU seconds the sampling thread spent meanwhile
 
     def add(self, count: int) -> None:
         self.most = max(self.most, count)
@@ -63,8 +65,9 @@ class ThreadSampler:
     ``every`` may be missed; the ones that matter here (a thread pool's workers) live for
     the whole run."""
 
-    def __init__(self, every: float = 0.001) -> None:
+    def __init__(self, every: float = 0.002) -> None:
         self.every = every
+        self.cpu = 0.0  # the sampling thread's CPU seconds so far (a run's CPU leaves it out)
         self._current: Peak | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -77,6 +80,7 @@ class ThreadSampler:
             current = self._current
             if current is not None:
                 current.add(self._count())
+            self.cpu = time.thread_time()
 
     def __enter__(self) -> ThreadSampler:
         self._stop.clear()
@@ -96,10 +100,11 @@ class ThreadSampler:
         """The threads of the process while the block runs."""
         if self._thread is None:
             raise RuntimeError("the sampler is not running: use it in a with block first")
-        now = self._count()
+        now, cpu = self._count(), self.cpu
         current = self._current = Peak(now, now, 1)
         try:
             yield current
         finally:
             current.add(self._count())
             self._current = None
+            current.sampler_cpu = self.cpu - cpu

@@ -56,7 +56,7 @@ class RequestCounter:
             self.add()
             return await handle(transport, request)
 
-        httpx.AsyncHTTPTransport.handle_async_request = counting_handle  # type: ignore[method-assign]
+        httpx.AsyncHTTPTransport.handle_async_request = counting_handle  # type: ignore[method-assign,assignment]
 
 
 REQUESTS = RequestCounter()

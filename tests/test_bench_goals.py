@@ -108,5 +108,7 @@ def test_the_sampler_counts_the_threads_started_during_a_run_not_its_own() -> No
             for worker in workers:
                 worker.join()
         assert (busy.before, busy.most) == (alone, alone + 3)
+        # What sampling cost, for a run's CPU to leave out: some, far less than the run.
+        assert 0 <= busy.sampler_cpu < 0.02
     with pytest.raises(RuntimeError, match="not running"), sampler.peak():
         pass
