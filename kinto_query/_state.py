@@ -299,7 +299,7 @@ class ResourceState:
 
 
 R = TypeVar("R", bound=ResourceState)
-RS = TypeVar("RS", bound="RecordState")
+_RecordT = TypeVar("_RecordT", bound="RecordState")
 
 
 def loader(
@@ -383,8 +383,8 @@ class RecordState(ResourceState):
         return cls.page_factory(collection)(data, fields, permissions)
 
     @classmethod
-    def page_factory(cls: type[RS], collection: Any) -> Callable[
-            [dict[str, Any], tuple[str, ...] | None, Mapping[str, list[str]] | None], RS]:
+    def page_factory(cls: type[_RecordT], collection: Any) -> Callable[
+            [dict[str, Any], tuple[str, ...] | None, Mapping[str, list[str]] | None], _RecordT]:
         """What builds the records of ``collection`` from the items of its pages (a query's
         factory): ``factory(item, fields, permissions)``, the item kept, not copied.
 
@@ -398,10 +398,10 @@ class RecordState(ResourceState):
         new = object.__new__
 
         def from_page(data: dict[str, Any], fields: tuple[str, ...] | None,
-                      permissions: Mapping[str, list[str]] | None) -> RS:
+                      permissions: Mapping[str, list[str]] | None) -> _RecordT:
             record_id = data.pop("id")
             last_modified = data.pop("last_modified", None)
-            record: RS = new(cls)
+            record: _RecordT = new(cls)
             record.collection = collection
             record.id = record_id
             record.last_modified = last_modified if type(last_modified) is int else None

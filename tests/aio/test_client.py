@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 import kinto_query.aio
-from kinto_query.aio import AsyncBucket, AsyncClient
+from kinto_query.aio import AsyncBucket, AsyncClient, HttpxWire
 
 from ..conftest import AUTH, raw_get
 
@@ -52,3 +53,18 @@ async def test_a_bucket_with_its_own_connection(kinto_fresh_server: str) -> None
         assert raw_get(kinto_fresh_server, "/buckets/own")["data"]["id"] == "own"
     finally:
         await bucket.transport.aclose()
+
+
+async def test_async_with_closes_the_http_client_it_made(kinto_fresh_server: str) -> None:
+    async with AsyncClient(kinto_fresh_server, auth=AUTH) as client:
+        await client.server_info()
+        wire = client.transport.wire
+    assert isinstance(wire, HttpxWire) and wire.client.is_closed
+
+
+async def test_an_injected_http_client_stays_open(kinto_fresh_server: str) -> None:
+    async with httpx.AsyncClient() as own:
+        async with AsyncClient(kinto_fresh_server, auth=AUTH, wire=HttpxWire(own)) as client:
+            await client.bucket("b").create()
+        assert not own.is_closed  # the caller's to close
+        assert raw_get(kinto_fresh_server, "/buckets/b")["data"]["id"] == "b"
