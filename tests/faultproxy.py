@@ -243,6 +243,9 @@ class FaultProxy:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # so that server_close() joins them on every Python version
+    # A client opening a hundred connections at once (reads in flight): past the backlog
+    # (socketserver's 5), a connection waits for its SYN to be sent again, a second later.
+    request_queue_size = 128
     proxy: FaultProxy
 
     def handle_error(self, request: Any, client_address: Any) -> None:
