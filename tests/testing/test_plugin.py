@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -294,3 +295,30 @@ def test_an_async_test_that_records_nothing_is_told_why(project: pytest.Pytester
                                  " no request went through the recorder*async ones without "
                                  "wire=*"])
     assert cassettes(project) == []
+
+
+# -- the async guide's test example, as a user's project runs it ---------------------------------
+
+
+@pytest.mark.live
+def test_the_async_guides_test_example_records_then_replays(project: pytest.Pytester) -> None:
+    from ..conftest import markdown_blocks
+
+    guide = (Path(__file__).parent.parent.parent / "docs" / "guides" / "async.md").read_text()
+    (example,) = [b for b in markdown_blocks(guide) if "kinto_async_client" in b]
+    project.makepyfile(test_todo_async=example)
+    project.makeconftest(CONFTEST + _ANYIO_BACKEND)
+    project.runpytest("--kinto-record-mode=once").assert_outcomes(passed=1)
+    assert requests_in(project, "test_todo_async/test_milk_is_done")[-1] == (
+        "GET <KINTO_ORIGIN>/v1/buckets/home/collections/todo/records?status=done")
+    project.runpytest("--kinto-record-mode=none", "-p", "no:cacheprovider").assert_outcomes(
+        passed=1)
+
+
+_ANYIO_BACKEND = '''
+import pytest
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+'''
