@@ -29,10 +29,10 @@ from betamax import Betamax
 from betamax.exceptions import BetamaxError
 from requests.adapters import BaseAdapter
 
-from .._attachment_files import RecordableSession
 from .._auth import AuthLike
 from .._client import Client
 from .._config import Config
+from .attachment_files import RecordableSession
 from .cassettes import (
     SERIALIZER,
     KintoSerializer,
