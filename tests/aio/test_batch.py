@@ -227,7 +227,11 @@ async def test_chunks_at_once_under_faults_report_what_the_server_holds(
     url, proxy = faulty
     proxy.inject(fault, methods={"POST"}, rate=0.5)
     wanted = {f"r{i:03d}": i for i in range(150)}
-    async with AsyncTransport(proxy.url, auth=AUTH, retry=QUICK) as transport:
+    # Half the POSTs fail: with 5 attempts a chunk fails them all once in 32 (a failed item,
+    # rightly reported, but not what this test is about); with 12, once in 4096. Which chunk
+    # meets which fault varies, four being in flight, so the seed does not fix it.
+    patient = RetryPolicy(attempts=12, sleep=lambda seconds: None)
+    async with AsyncTransport(proxy.url, auth=AUTH, retry=patient) as transport:
         report = await send_batch(transport, (create(k, v) for k, v in wanted.items()),
                                   concurrency=4)
     assert proxy.counts().get(fault.name, 0) >= 1
