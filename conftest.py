@@ -57,7 +57,7 @@ _SERVED = {
     "kinto_query._features.collection.CollectionFeatures.sync",
     "kinto_query._features.collection.CollectionFeatures.permissions_of",
     "kinto_query._features.collection.CollectionFeatures.changeset",
-    "kinto_query._features.collection.CollectionFeatures.review_status",
+    "kinto_query._blocking.collection.Collection.review_status",
     "kinto_query._transport",
     "kinto_query._blocking.client.Client.dry_run_log",
     "kinto_query._dry_run.PlannedWrite",

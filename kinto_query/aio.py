@@ -16,7 +16,7 @@ What differs from the sync API: every method that talks to the server is awaited
 attribute cannot await, so an object's ``data`` and ``permissions`` are read only once loaded
 (``await obj.load()``, or as a query or a write hands it out): before, ``NotLoaded``. Errors
 are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). Features not
-yet async (bulk writes, batches, attachments, history, changes, review, accounts...) are on the
+yet async (bulk writes, batches, attachments, history, changes, accounts...) are on the
 sync classes only for now (see ``kinto_query._features``).
 """
 

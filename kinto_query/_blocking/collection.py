@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any, overload
 from .._endpoints import endpoint_path
 from .._features.collection import CollectionFeatures
 from .._listing import delegate
+from .._review import ReviewStatus
 from .._wire import Outcome
 from .query import Query
 from .record import Record
 from .resource import Resource
+from .review import review_status, review_step
 
 if TYPE_CHECKING:
     from .bucket import Bucket
@@ -181,3 +183,47 @@ class Collection(CollectionFeatures, Resource):
             raise TypeError("delete_record() needs a record or id=")
         handle = self.record(id=target) if isinstance(target, str) else self._own(target)
         handle.delete(force=force, missing_ok=missing_ok)
+
+    # -- the review workflow (Remote Settings, kinto-signer; see _review.py) -------------------
+
+    def review_status(self) -> ReviewStatus:
+        """Where this workspace collection stands in the review workflow (one ``GET``; the
+        server's capabilities once per client): status, who edited, asked for a review and
+        signed it, when, and its preview and destination. Unsaved changes are dropped.
+
+        >>> regions = client.bucket("main-workspace").collection("regions")
+        >>> regions.review_status().status
+        'signed'
+        """
+        return review_status(self)
+
+    def request_review(self, message: str = "") -> ReviewStatus:
+        """Ask for a review of the changes (status ``to-review``, ``message`` for the
+        reviewer), against the version read last (``ReviewConflict`` if it changed since).
+
+        Example: ``regions.request_review("Add Belgium")``.
+        """
+        return review_step(self, "request_review", message)
+
+    def approve(self) -> ReviewStatus:
+        """Approve the review (status ``to-sign``): the signer signs the records into the
+        destination. Another user than the one who asked must (``LastEditorCannotReview``).
+
+        Example: ``regions.approve().status`` is ``'signed'``.
+        """
+        return review_step(self, "approve")
+
+    def decline(self, message: str = "") -> ReviewStatus:
+        """Decline the review (back to ``work-in-progress``), ``message`` saying why.
+
+        Example: ``regions.decline("Belgium's code is BE")``.
+        """
+        return review_step(self, "decline", message)
+
+    def rollback(self) -> ReviewStatus:
+        """Drop the changes not signed yet: the workspace (and preview) get the destination's
+        records back (status ``to-rollback``, then ``signed``).
+
+        Example: ``regions.rollback()``.
+        """
+        return review_step(self, "rollback")

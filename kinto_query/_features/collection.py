@@ -1,5 +1,5 @@
 """The collection features not yet async: bulk writes (``POST /batch``), diff and sync,
-the changes feed, changesets, the review workflow, and the query methods ``Query`` has only
+the changes feed, changesets, and the query methods ``Query`` has only
 on the sync side (Arrow, pandas, Dask)."""
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from .._monitor import collection_changeset
 from .._query import Query, delegate
 from .._record import Record
 from .._report import BatchItem, BatchReport
-from .._review import ReviewStatus, review_status, review_step
 from .._state import ResourceState
 from .._sync import SyncReport, run_sync, sync_items
 from ..exceptions import BatchError
@@ -34,7 +33,7 @@ __all__ = ["AsyncCollectionFeatures", "CollectionFeatures"]
 class AsyncCollectionFeatures(ResourceState):
     """Not yet async: bulk writes (``create_records``, ``save_records``, ``replace_records``,
     ``delete_records``), ``diff``/``sync``, ``permissions_of``, ``timestamp``/``changes``/
-    ``watch``/``changeset``, the review steps, and the query methods the async query lacks
+    ``watch``/``changeset``, and the query methods the async query lacks
     (``iter_batches``, ``to_arrow``, ``to_pandas``, ``to_dask_*``): only the sync
     ``Collection`` has them for now."""
 
@@ -301,47 +300,3 @@ class CollectionFeatures(ResourceState):
         handed out once, until ``stop()``: ``for r in todo.watch(since=ts): ...``."""
         return Watch(self._whole, since, interval=interval, page_size=page_size,
                      stop_event=stop_event)
-
-    # -- the review workflow (Remote Settings, kinto-signer; see _review.py) -------------------
-
-    def review_status(self) -> ReviewStatus:
-        """Where this workspace collection stands in the review workflow (one ``GET``; the
-        server's capabilities once per client): status, who edited, asked for a review and
-        signed it, when, and its preview and destination. Unsaved changes are dropped.
-
-        >>> regions = client.bucket("main-workspace").collection("regions")
-        >>> regions.review_status().status
-        'signed'
-        """
-        return review_status(self._whole)
-
-    def request_review(self, message: str = "") -> ReviewStatus:
-        """Ask for a review of the changes (status ``to-review``, ``message`` for the
-        reviewer), against the version read last (``ReviewConflict`` if it changed since).
-
-        Example: ``regions.request_review("Add Belgium")``.
-        """
-        return review_step(self._whole, "request_review", message)
-
-    def approve(self) -> ReviewStatus:
-        """Approve the review (status ``to-sign``): the signer signs the records into the
-        destination. Another user than the one who asked must (``LastEditorCannotReview``).
-
-        Example: ``regions.approve().status`` is ``'signed'``.
-        """
-        return review_step(self._whole, "approve")
-
-    def decline(self, message: str = "") -> ReviewStatus:
-        """Decline the review (back to ``work-in-progress``), ``message`` saying why.
-
-        Example: ``regions.decline("Belgium's code is BE")``.
-        """
-        return review_step(self._whole, "decline", message)
-
-    def rollback(self) -> ReviewStatus:
-        """Drop the changes not signed yet: the workspace (and preview) get the destination's
-        records back (status ``to-rollback``, then ``signed``).
-
-        Example: ``regions.rollback()``.
-        """
-        return review_step(self._whole, "rollback")
