@@ -39,7 +39,7 @@ _OWN_POSTGRESQL = {"kinto_query.testing.postgresql.PostgreSQL"}
 # The examples that run in the namespace described above.
 _SERVED = {
     "kinto_query._features.client.ClientFeatures.batch",
-    "kinto_query._features.client.ClientFeatures.fetch_changed",
+    "kinto_query._blocking.client.Client.fetch_changed",
     "kinto_query._review.ReviewStatus",
     "kinto_query._diff.diff_records",
     "kinto_query._sync.SyncReport",
@@ -56,7 +56,7 @@ _SERVED = {
     "kinto_query._features.collection.CollectionFeatures.diff",
     "kinto_query._features.collection.CollectionFeatures.sync",
     "kinto_query._features.collection.CollectionFeatures.permissions_of",
-    "kinto_query._features.collection.CollectionFeatures.changeset",
+    "kinto_query._blocking.collection.Collection.changeset",
     "kinto_query._blocking.collection.Collection.review_status",
     "kinto_query._transport",
     "kinto_query._blocking.client.Client.dry_run_log",

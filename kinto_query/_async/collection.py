@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, overload
 
+from .._changeset import Changeset, Since
 from .._endpoints import endpoint_path
 from .._features.collection import AsyncCollectionFeatures
 from .._listing import delegate
 from .._review import ReviewStatus
 from .._wire import AsyncOutcome
+from .monitor import collection_changeset
 from .query import AsyncQuery
 from .record import AsyncRecord
 from .resource import AsyncResource
@@ -181,6 +183,21 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
             raise TypeError("delete_record() needs a record or id=")
         handle = self.record(id=target) if isinstance(target, str) else self._own(target)
         await handle.delete(force=force, missing_ok=missing_ok)
+
+    # -- Remote Settings: the changeset (kinto-changes) --------------------------------------
+
+    async def changeset(self, since: Since = None, *, expected: int | str | None = None,
+                  limit: int | None = None) -> Changeset[AsyncRecord]:
+        """The collection's changeset (kinto-changes, Remote Settings): metadata, timestamp
+        and records in one consistent read; ``since`` (a timestamp, an ETag, an aware
+        datetime, an earlier changeset) for what changed after it, tombstones included.
+        ``expected`` (the cache-busting ``_expected``) defaults to the collection's timestamp
+        as the monitor lists it, so no cached copy older than that can answer.
+
+        >>> regions = client.bucket("main").collection("regions")
+        >>> later = regions.changeset(since=regions.changeset())
+        """
+        return await collection_changeset(self, since, expected=expected, limit=limit)
 
     # -- the review workflow (Remote Settings, kinto-signer; see _review.py) -------------------
 

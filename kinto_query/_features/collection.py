@@ -1,5 +1,5 @@
 """The collection features not yet async: bulk writes (``POST /batch``), diff and sync,
-the changes feed, changesets, and the query methods ``Query`` has only
+the changes feed, and the query methods ``Query`` has only
 on the sync side (Arrow, pandas, Dask)."""
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .._batch import Progress, send_batch
 from .._changes_feed import Changes, Watch, collection_timestamp
-from .._changeset import Changeset, Since
 from .._diff import DEFAULT_IGNORE, RecordsDiff, diff_records
 from .._messages import Request
-from .._monitor import collection_changeset
 from .._query import Query, delegate
 from .._record import Record
 from .._report import BatchItem, BatchReport
@@ -33,7 +31,7 @@ __all__ = ["AsyncCollectionFeatures", "CollectionFeatures"]
 class AsyncCollectionFeatures(ResourceState):
     """Not yet async: bulk writes (``create_records``, ``save_records``, ``replace_records``,
     ``delete_records``), ``diff``/``sync``, ``permissions_of``, ``timestamp``/``changes``/
-    ``watch``/``changeset``, and the query methods the async query lacks
+    ``watch``, and the query methods the async query lacks
     (``iter_batches``, ``to_arrow``, ``to_pandas``, ``to_dask_*``): only the sync
     ``Collection`` has them for now."""
 
@@ -279,19 +277,6 @@ class CollectionFeatures(ResourceState):
         """Records changed or deleted (tombstones) since a timestamp or ETag, oldest first;
         then ``changes.timestamp`` is the next ``since``: ``for r in todo.changes(since=ts)``."""
         return Changes(self._whole, since, page_size=page_size)
-
-    def changeset(self, since: Since = None, *, expected: int | str | None = None,
-                  limit: int | None = None) -> Changeset:
-        """The collection's changeset (kinto-changes, Remote Settings): metadata, timestamp
-        and records in one consistent read; ``since`` (a timestamp, an ETag, an aware
-        datetime, an earlier changeset) for what changed after it, tombstones included.
-        ``expected`` (the cache-busting ``_expected``) defaults to the collection's timestamp
-        as the monitor lists it, so no cached copy older than that can answer.
-
-        >>> regions = client.bucket("main").collection("regions")
-        >>> later = regions.changeset(since=regions.changeset())
-        """
-        return collection_changeset(self._whole, since, expected=expected, limit=limit)
 
     def watch(self, since: int | str | datetime.datetime | None = None, *,
               interval: float = 5.0, page_size: int | None = None,
