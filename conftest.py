@@ -38,7 +38,7 @@ _OWN_SERVER = {
 _OWN_POSTGRESQL = {"kinto_query.testing.postgresql.PostgreSQL"}
 # The examples that run in the namespace described above.
 _SERVED = {
-    "kinto_query._features.client.ClientFeatures.batch",
+    "kinto_query._blocking.client.Client.batch",
     "kinto_query._blocking.client.Client.fetch_changed",
     "kinto_query._review.ReviewStatus",
     "kinto_query._diff.diff_records",
@@ -49,13 +49,13 @@ _SERVED = {
     "kinto_query._frames.TimedFrames.to_dask_bag",
     "kinto_query._frames.TimedFrames.to_dask_dataframe",
     "kinto_query._changeset.Changeset",
-    "kinto_query._mixed_batch.Batch",
+    "kinto_query._blocking.mixed_batch.Batch",
     "kinto_query._signature.SignatureVerifier",
     "kinto_query._signature.verify_signature",
     "kinto_query.testing.remote_settings.publish",
     "kinto_query._features.collection.CollectionFeatures.diff",
     "kinto_query._features.collection.CollectionFeatures.sync",
-    "kinto_query._features.collection.CollectionFeatures.permissions_of",
+    "kinto_query._blocking.collection.Collection.permissions_of",
     "kinto_query._blocking.collection.Collection.changeset",
     "kinto_query._blocking.collection.Collection.review_status",
     "kinto_query._transport",

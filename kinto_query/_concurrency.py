@@ -1,10 +1,11 @@
-"""Work running ahead of, or beside, the caller, per side: hand-written, both sides side by side.
+"""Work running at once, per side: hand-written, both sides side by side.
 
 The async source (``kinto_query._async``) names the ``Async*`` classes; its generated sync
-twin (``kinto_query._blocking``) names the others, so one code runs on both.
+twin (``kinto_query._blocking``) names the others (``AsyncPrefetched`` -> ``Prefetched``,
+``AsyncWorkers`` -> ``Workers``...), so code written once runs on both.
 
 Working ahead of the consumer: ``query.prefetch()`` fetches page N+1 while the caller consumes
-page N:
+page N.
 
 - ``Prefetched``: a background thread (the sync scan blocks on the network);
 - ``AsyncPrefetched``: an ``asyncio`` task on the running loop.
@@ -16,9 +17,8 @@ closes the stream they read.
 
 Chunks of a bulk write in flight at once (``concurrency=``):
 
-- ``Workers``: a pool of threads (the sync transport blocks on the network), each with a
-  transport of its own when the transport owns its session (requests does not promise a
-  session is safe across threads);
+- ``Workers``: a pool of threads, each with a transport of its own when the transport owns
+  its session (requests does not promise a session is safe across threads);
 - ``AsyncWorkers``: ``asyncio`` tasks on the running loop, never threads, at most
   ``concurrency`` of them sending at once (a semaphore), all on the one transport (an httpx
   client is safe across tasks).
@@ -41,7 +41,14 @@ if TYPE_CHECKING:
     from ._async.transport import AsyncTransport
     from ._blocking.transport import Transport
 
-__all__ = ["AsyncJob", "AsyncPrefetched", "AsyncWorkers", "Job", "Prefetched", "Workers"]
+__all__ = [
+    "AsyncJob",
+    "AsyncPrefetched",
+    "AsyncWorkers",
+    "Job",
+    "Prefetched",
+    "Workers",
+]
 
 T = TypeVar("T")
 _END: Any = object()  # what a fetch returns when the stream is over
@@ -141,6 +148,9 @@ class AsyncPrefetched(Generic[T]):
             if not ahead.cancelled():
                 ahead.exception()  # retrieved: asyncio logs no "never retrieved" error
         await self._items.aclose()  # idle now: no fetch runs it
+
+
+# == chunks of a bulk write at once ============================================================
 
 
 # -- sync: threads -------------------------------------------------------------------------------

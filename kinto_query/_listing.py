@@ -295,6 +295,9 @@ class ListingCore(Generic[T]):
             except IncompleteScan as stopped:
                 for record in query.resume(stopped):  # no record missing, none twice
                     handle(record)
+
+        The same in async code (``async for``); a token is the same on both sides, so a scan
+        that failed in one resumes in the other.
         """
         token = where.resume_token if isinstance(where, IncompleteScan) else where
         position = Position.from_token(token)

@@ -15,9 +15,13 @@ Requests go over httpx (the ``aio`` extra: ``pip install kinto_query[aio]``).
 What differs from the sync API: every method that talks to the server is awaited, and an
 attribute cannot await, so an object's ``data`` and ``permissions`` are read only once loaded
 (``await obj.load()``, or as a query or a write hands it out): before, ``NotLoaded``. Errors
-are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). Features not
-yet async (bulk writes, batches, attachments, history, changes, accounts...) are on the
-sync classes only for now (see ``kinto_query._features``).
+are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). Bulk writes
+(``await todo.create_records(...)``...) and mixed batches (``async with client.batch() as
+batch:``) are the sync ones awaited, their chunks in flight at once ``asyncio`` tasks; a
+cancellation leaves the report of what was sent on the ``CancelledError`` (``.report``), as
+any exception leaving them does. Features not yet async (diff and sync, attachments,
+history, changes, accounts...) are on the sync classes only for now (see
+``kinto_query._features``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ._async.bucket import AsyncBucket
 from ._async.client import AsyncClient
 from ._async.collection import AsyncCollection, AsyncRecordQuery
 from ._async.group import AsyncGroup
+from ._async.mixed_batch import AsyncBatch
 from ._async.query import AsyncListing, AsyncQuery
 from ._async.record import AsyncRecord
 from ._async.resource import AsyncResource
@@ -35,6 +40,7 @@ from ._wire import AsyncWire, HttpxWire
 from .exceptions import NotLoaded
 
 __all__ = [
+    "AsyncBatch",
     "AsyncBucket",
     "AsyncClient",
     "AsyncCollection",

@@ -205,3 +205,24 @@ def test_patch_refused_when_changed_meanwhile(todo: Collection, kinto_fresh_serv
     with pytest.raises(PreconditionFailed):
         rec.patch(status="done")
     assert own(raw_record(kinto_fresh_server, "r1")) == {"title": "theirs"}
+
+
+def test_load_fetches_only_what_is_missing_and_keeps_unsaved_changes(
+    todo: Collection, alice: Client, kinto_fresh_server: str
+) -> None:
+    """load(): one GET for a handle, none once loaded; a listed record's permissions (a page
+    does not carry them) are fetched without dropping its unsaved data; refresh() drops it."""
+    log = RequestLog(alice)
+    record = todo.record(id="r1")
+    assert record.load() is record
+    assert own(record.data.to_dict()) == R1
+    record.load()
+    assert log.methods == ["GET"]
+    listed = next(iter(todo.filter(id="r1")))
+    listed.data.title = "mine"
+    log.clear()
+    listed.load()
+    assert log.methods == ["GET"] and listed.data.title == "mine"
+    assert listed.permissions.write  # loaded: alice's
+    listed.refresh()
+    assert listed.data.title == R1["title"]

@@ -81,8 +81,8 @@ class AsyncChunk:
 
     async def send(self) -> None:
         # Waits as the transport's own retries do: backoff, Retry-After, total time.
-        await with_retries(self.transport.retry, self._attempt, "POST /batch (bulk write)",
-                           self.transport.wire)
+        await with_retries(
+            self.transport.retry, self._attempt, "POST /batch (bulk write)", self.transport.wire)
 
     async def send_on(self, transport: AsyncTransport) -> None:
         """``send()`` on ``transport`` (a worker's own)."""
@@ -105,9 +105,9 @@ class AsyncChunk:
         # holds tells (one batch of GETs). Unread, such an item is unknown, not a conflict.
         held: dict[str, Any] | None = {}
         if self._unsure:
-            held = await self._held([item for (status, _), (_, item)
-                                     in zip(answers, self.pending, strict=True)
-                                     if status == 412])
+            refused = [item for (status, _), (_, item) in zip(answers, self.pending, strict=True)
+                       if status == 412]
+            held = await self._held(refused)
         # Each item leaves ``pending`` as it is filed: an interruption never files it twice.
         for status, body in answers:
             index, item = self.pending.pop(0)
@@ -140,8 +140,8 @@ class AsyncChunk:
         self._retry_after = None
         try:
             self.report.requests_sent += 1
-            response = await self.transport.send(batch_of(item.request
-                                                          for _, item in self.pending))
+            chunk = batch_of(item.request for _, item in self.pending)
+            response = await self.transport.send(chunk)
             answers = answers_of(response, len(self.pending))
         except BackoffRequested:
             # Raised before sending: nothing of this chunk went out.
@@ -169,8 +169,9 @@ class AsyncChunk:
             await self._file([(error.status, error.response.json_or_none())] * len(self.pending))
             return None
         if any(status == 409 or status >= 500 for status, _ in answers):
-            return await self._read_back("a request of the batch failed (409 or 5xx), so Kinto "
-                                         "may have rolled the whole batch back")
+            why = ("a request of the batch failed (409 or 5xx), so Kinto may have rolled the "
+                   "whole batch back")
+            return await self._read_back(why)
         await self._file(answers)
         return None
 
@@ -218,8 +219,9 @@ class AsyncChunk:
         return response.status, response.json_or_none()
 
 
-async def _send_alone(transport: AsyncTransport, index: int, item: BatchItem,
-                      report: BatchReport) -> None:
+async def _send_alone(
+    transport: AsyncTransport, index: int, item: BatchItem, report: BatchReport,
+) -> None:
     """A write ``POST /batch`` cannot carry (a JSON-Patch), sent on its own at its place."""
     report.requests_sent += 1
     try:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from requests.auth import AuthBase
 
+from .._bulk import Progress
 from .._config import Config, Options
 from .._dry_run import PlannedWrite
 from .._endpoints import endpoint_path
@@ -15,6 +16,7 @@ from .._fetch_changed import FetchReport, Seen, Verify
 from .._state import loader
 from .bucket import AsyncBucket
 from .fetch_changed import fetch_changed
+from .mixed_batch import AsyncBatch
 from .monitor import AsyncMonitor
 from .query import AsyncQuery
 from .transport import AsyncTransport
@@ -131,6 +133,28 @@ class AsyncClient(AsyncClientFeatures):
     async def server_info(self) -> dict[str, Any]:
         """``GET /v1/`` (settings, capabilities, user), fetched once and cached."""
         return await self.transport.server_info()
+
+    def batch(
+        self,
+        *,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> AsyncBatch:
+        """A mixed batch: creates, saves, patches, deletes and reads of any buckets,
+        collections, groups and records, queued in a ``with`` block and sent when it ends,
+        in ``POST /batch`` chunks of the server's ``batch_max_requests`` (see ``Batch``).
+        An exception raised inside the block sends nothing. On the async side: ``async with
+        client.batch() as batch:``.
+
+        >>> with client.batch() as batch:
+        ...     created = batch.create(todo.record({"title": "milk"}))
+        >>> created.result().data.title
+        'milk'
+        """
+        return AsyncBatch(
+            self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
+            progress=progress)
 
     # -- Remote Settings (kinto-changes) -------------------------------------------------------
 

@@ -83,8 +83,8 @@ class Chunk:
 
     def send(self) -> None:
         # Waits as the transport's own retries do: backoff, Retry-After, total time.
-        with_retries(self.transport.retry, self._attempt, "POST /batch (bulk write)",
-                           self.transport.wire)
+        with_retries(
+            self.transport.retry, self._attempt, "POST /batch (bulk write)", self.transport.wire)
 
     def send_on(self, transport: Transport) -> None:
         """``send()`` on ``transport`` (a worker's own)."""
@@ -107,9 +107,9 @@ class Chunk:
         # holds tells (one batch of GETs). Unread, such an item is unknown, not a conflict.
         held: dict[str, Any] | None = {}
         if self._unsure:
-            held = self._held([item for (status, _), (_, item)
-                                     in zip(answers, self.pending, strict=True)
-                                     if status == 412])
+            refused = [item for (status, _), (_, item) in zip(answers, self.pending, strict=True)
+                       if status == 412]
+            held = self._held(refused)
         # Each item leaves ``pending`` as it is filed: an interruption never files it twice.
         for status, body in answers:
             index, item = self.pending.pop(0)
@@ -142,8 +142,8 @@ class Chunk:
         self._retry_after = None
         try:
             self.report.requests_sent += 1
-            response = self.transport.send(batch_of(item.request
-                                                          for _, item in self.pending))
+            chunk = batch_of(item.request for _, item in self.pending)
+            response = self.transport.send(chunk)
             answers = answers_of(response, len(self.pending))
         except BackoffRequested:
             # Raised before sending: nothing of this chunk went out.
@@ -171,8 +171,9 @@ class Chunk:
             self._file([(error.status, error.response.json_or_none())] * len(self.pending))
             return None
         if any(status == 409 or status >= 500 for status, _ in answers):
-            return self._read_back("a request of the batch failed (409 or 5xx), so Kinto "
-                                         "may have rolled the whole batch back")
+            why = ("a request of the batch failed (409 or 5xx), so Kinto may have rolled the "
+                   "whole batch back")
+            return self._read_back(why)
         self._file(answers)
         return None
 
@@ -220,8 +221,9 @@ class Chunk:
         return response.status, response.json_or_none()
 
 
-def _send_alone(transport: Transport, index: int, item: BatchItem,
-                      report: BatchReport) -> None:
+def _send_alone(
+    transport: Transport, index: int, item: BatchItem, report: BatchReport,
+) -> None:
     """A write ``POST /batch`` cannot carry (a JSON-Patch), sent on its own at its place."""
     report.requests_sent += 1
     try:

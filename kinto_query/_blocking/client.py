@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from requests.auth import AuthBase
 
+from .._bulk import Progress
 from .._config import Config, Options
 from .._dry_run import PlannedWrite
 from .._endpoints import endpoint_path
@@ -17,6 +18,7 @@ from .._fetch_changed import FetchReport, Seen, Verify
 from .._state import loader
 from .bucket import Bucket
 from .fetch_changed import fetch_changed
+from .mixed_batch import Batch
 from .monitor import Monitor
 from .query import Query
 from .transport import Transport
@@ -133,6 +135,28 @@ class Client(ClientFeatures):
     def server_info(self) -> dict[str, Any]:
         """``GET /v1/`` (settings, capabilities, user), fetched once and cached."""
         return self.transport.server_info()
+
+    def batch(
+        self,
+        *,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> Batch:
+        """A mixed batch: creates, saves, patches, deletes and reads of any buckets,
+        collections, groups and records, queued in a ``with`` block and sent when it ends,
+        in ``POST /batch`` chunks of the server's ``batch_max_requests`` (see ``Batch``).
+        An exception raised inside the block sends nothing. On the async side: ``async with
+        client.batch() as batch:``.
+
+        >>> with client.batch() as batch:
+        ...     created = batch.create(todo.record({"title": "milk"}))
+        >>> created.result().data.title
+        'milk'
+        """
+        return Batch(
+            self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
+            progress=progress)
 
     # -- Remote Settings (kinto-changes) -------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""The client features not yet async: the requests session and auth, batches,
-permissions, accounts, whoami, flush."""
+"""The client features not yet async: the requests session and auth, permissions,
+accounts, whoami, flush."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from .._accounts import Accounts, Identity
 from .._accounts import whoami as ask_whoami
 from .._batch import chunk_size_of
 from .._grants import GrantQuery
-from .._mixed_batch import Batch, Progress
 from .._plugins import flush as flush_server
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ __all__ = ["AsyncClientFeatures", "ClientFeatures"]
 
 
 class AsyncClientFeatures:
-    """Not yet async: ``batch()``, ``permissions()``,
+    """Not yet async: ``permissions()``,
     ``accounts``, ``whoami()``, ``flush()``, ``capabilities``, ``batch_max_requests``: only the
     sync ``Client`` has them for now."""
 
@@ -50,25 +49,6 @@ class ClientFeatures:
         capabilities: dict[str, Any] = self.server_info().get("capabilities", {})
         return capabilities
 
-    def batch(
-        self,
-        *,
-        raise_on_error: bool = True,
-        chunk_size: int | None = None,
-        progress: Progress | None = None,
-    ) -> Batch:
-        """A mixed batch: creates, saves, patches, deletes and reads of any buckets,
-        collections, groups and records, queued in a ``with`` block and sent when it ends,
-        in ``POST /batch`` chunks of the server's ``batch_max_requests`` (see ``Batch``).
-        An exception raised inside the block sends nothing.
-
-        >>> with client.batch() as batch:
-        ...     created = batch.create(todo.record({"title": "milk"}))
-        >>> created.result().data.title
-        'milk'
-        """
-        return Batch(self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
-                     progress=progress)
     # -- server-wide endpoints (plugins) -------------------------------------------------------
 
     def permissions(self) -> GrantQuery:

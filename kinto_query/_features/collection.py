@@ -1,5 +1,5 @@
-"""The collection features not yet async: bulk writes (``POST /batch``), diff and sync,
-the changes feed, and the query methods ``Query`` has only
+"""The collection features not yet async: diff and sync, the changes feed, and the
+query methods ``Query`` has only
 on the sync side (Arrow, pandas, Dask)."""
 
 from __future__ import annotations
@@ -7,13 +7,12 @@ from __future__ import annotations
 import datetime
 import functools
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from .._batch import Progress, send_batch
+from .._batch import Progress
 from .._changes_feed import Changes, Watch, collection_timestamp
 from .._diff import DEFAULT_IGNORE, RecordsDiff, diff_records
-from .._messages import Request
 from .._query import Query, delegate
 from .._record import Record
 from .._report import BatchItem, BatchReport
@@ -29,9 +28,8 @@ __all__ = ["AsyncCollectionFeatures", "CollectionFeatures"]
 
 
 class AsyncCollectionFeatures(ResourceState):
-    """Not yet async: bulk writes (``create_records``, ``save_records``, ``replace_records``,
-    ``delete_records``), ``diff``/``sync``, ``permissions_of``, ``timestamp``/``changes``/
-    ``watch``, and the query methods the async query lacks
+    """Not yet async: ``diff``/``sync``, ``timestamp``/``changes``/``watch``, and the query
+    methods the async query lacks
     (``iter_batches``, ``to_arrow``, ``to_pandas``, ``to_dask_*``): only the sync
     ``Collection`` has them for now."""
 
@@ -53,6 +51,10 @@ class CollectionFeatures(ResourceState):
 
         def _own(self, record: Record | Mapping[str, Any]) -> Record: ...
 
+        def _bulk(self, items: Iterable[BatchItem | None], raise_on_error: bool,
+                  chunk_size: int | None, progress: Progress | None,
+                  concurrency: int) -> BatchReport: ...
+
     @property
     def _whole(self) -> Collection:
         """This object as the Collection it is a base of (what the feature modules take)."""
@@ -65,102 +67,7 @@ class CollectionFeatures(ResourceState):
     to_dask_bag = delegate(_records, Query.to_dask_bag)
     to_dask_dataframe = delegate(_records, Query.to_dask_dataframe)
 
-    # -- bulk writes ----------------------------------------------------------------------------
-
-    def _bulk(
-        self,
-        items: Iterable[BatchItem | None],
-        raise_on_error: bool,
-        chunk_size: int | None,
-        progress: Progress | None,
-        concurrency: int,
-    ) -> BatchReport:
-        report = send_batch(self.transport, items, chunk_size=chunk_size, progress=progress,
-                            concurrency=concurrency)
-        if raise_on_error and not report.ok:
-            raise BatchError(report)
-        return report
-
-    def create_records(
-        self,
-        records: Iterable[Mapping[str, Any] | Record],
-        *,
-        raise_on_error: bool = True,
-        chunk_size: int | None = None,
-        progress: Progress | None = None,
-        concurrency: int = 1,
-    ) -> BatchReport:
-        """Create many records through ``POST /batch``, reading ``records`` lazily; each Record
-        given is updated with what the server stored.
-
-        Returns a report; by default raises ``BatchError`` (carrying it) if any item failed.
-        ``progress(report)`` is called after each chunk. An unclear answer is resolved by
-        reading the chunk back, never guessed (see ``BatchReport``). ``concurrency=4`` keeps
-        four chunks in flight: it hides a slow link's latency (the server's own pace it cannot
-        beat); the report stays in input order.
-        """
-
-        def items() -> Iterator[BatchItem]:
-            for data in records:
-                record = self._own(data)
-                yield BatchItem(record.create_request(), record.id, record.take_answer)
-
-        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
-
-    def save_records(
-        self,
-        records: Iterable[Record | Mapping[str, Any]],
-        *,
-        force: bool = False,
-        raise_on_error: bool = True,
-        chunk_size: int | None = None,
-        progress: Progress | None = None,
-        concurrency: int = 1,
-    ) -> BatchReport:
-        """Save many records safely through ``POST /batch``; each saved Record is updated.
-
-        Each record is one request carrying its data and permission changes together: a record
-        changed meanwhile is reported in ``conflicts`` (with the server's version) and none of
-        its changes is applied. Records loaded with ``fields()`` save only what changed. By
-        default a report with failures raises ``BatchError``.
-        """
-
-        def items() -> Iterator[BatchItem | None]:
-            for data in records:
-                record = self._own(data)
-                request = record.save_request(force=force)
-                # Nothing to save: None keeps the report's index the position in ``records``.
-                yield None if request is None else BatchItem(request, record.id, record.take_answer)
-
-        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
-
-    def replace_records(
-        self,
-        records: Iterable[Record | Mapping[str, Any]],
-        *,
-        raise_on_error: bool = True,
-        chunk_size: int | None = None,
-        progress: Progress | None = None,
-        concurrency: int = 1,
-    ) -> BatchReport:
-        """Replace existing records only, through ``POST /batch``; never creates one.
-
-        Each is a ``PUT`` of the whole record (see ``Record.replace_request``): with the
-        ``last_modified`` it carries, only if unchanged since; without, only if it exists. A
-        record changed meanwhile, or missing, is reported in ``conflicts`` (``existing`` None
-        for a missing one) and left as it is. A ``Record``'s permissions are replaced too; a
-        mapping's are left as they are on the server.
-
-        Example: ``todo.replace_records([{"id": "r1", "last_modified": 17, "title": "x"}])``.
-        """
-
-        def items() -> Iterator[BatchItem]:
-            for data in records:
-                record = self._own(data)
-                request = record.replace_request(permissions=isinstance(data, Record))
-                yield BatchItem(request, record.id, record.take_answer)
-
-        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+    # -- diff and sync (their writes: the bulk writes' own, _bulk) ----------------------------
 
     def diff(
         self,
@@ -215,56 +122,6 @@ class CollectionFeatures(ResourceState):
         if raise_on_error and not report.ok:
             raise BatchError(report)
         return report
-
-    def permissions_of(self, record_ids: Iterable[str]) -> list[dict[str, list[str]]]:
-        """The permissions of many records, in order, read in ``POST /batch`` chunks of
-        ``GET``s (a list of records does not carry them), as the server sends them: Kinto
-        shows them to a record's writers, ``{}`` to the others; ``{}`` too for a record that is
-        missing or that you may not read. ``BatchError`` (carrying the report) if some could
-        not be read (no answer, a server error), after the client's retries.
-
-        >>> todo.permissions_of(["r1", "r2"])
-        [{'read': ['system.Everyone'], 'write': ['basicauth:...']}, {}]
-        """
-        found: list[dict[str, list[str]]] = []
-
-        def keep(index: int, body: dict[str, Any]) -> None:
-            permissions = body.get("permissions")
-            found[index] = permissions if isinstance(permissions, dict) else {}
-
-        def items() -> Iterator[BatchItem]:
-            for index, record_id in enumerate(record_ids):
-                found.append({})
-                request = Request("GET", self.record(id=record_id).path)
-                yield BatchItem(request, record_id, functools.partial(keep, index))
-
-        report = send_batch(self.transport, items())
-        if report.unknown or report.conflicts or any(
-                failure.status not in (403, 404) for failure in report.failed):
-            raise BatchError(report)
-        return found
-
-    def delete_records(
-        self,
-        records: Iterable[Record | str],
-        *,
-        force: bool = False,
-        missing_ok: bool = False,
-        raise_on_error: bool = True,
-        chunk_size: int | None = None,
-        progress: Progress | None = None,
-        concurrency: int = 1,
-    ) -> BatchReport:
-        """Delete many records (Records only if unchanged, ids unconditionally) in batches;
-        with ``missing_ok=True`` a record already gone counts as deleted."""
-
-        def items() -> Iterator[BatchItem]:
-            for target in records:
-                record = self.record(id=target) if isinstance(target, str) else self._own(target)
-                yield BatchItem(record.delete_request(force=force), record.id,
-                                missing_ok=missing_ok)
-
-        return self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
 
     # -- changes (see _changes_feed.py) -------------------------------------------------------
 

@@ -94,10 +94,10 @@ def test_the_sync_objects_have_the_features_not_yet_async() -> None:
     todo = Client().bucket("b").collection("todo")
     built = Record.page_factory(todo)({"id": "r1", "last_modified": 1}, None, None)
     assert type(built) is Record and callable(built.attach)
-    assert hasattr(Collection, "save_records") and hasattr(Collection, "to_arrow")
+    assert hasattr(Collection, "sync") and hasattr(Collection, "to_arrow")
     # ... which the async side lacks for now, rather than having them half-converted.
     assert not hasattr(AsyncRecord, "attach")
-    assert not hasattr(AsyncCollection, "save_records")
+    assert not hasattr(AsyncCollection, "sync")
     assert not hasattr(AsyncBucket, "history")
 
 

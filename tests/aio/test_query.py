@@ -175,6 +175,29 @@ async def test_dicts_hand_out_what_the_server_sent(transport: AsyncTransport) ->
     assert [set(r) for r in plain] == [{"id", "last_modified", "n", "even"}] * 2
 
 
+async def test_a_string_where_numbers_are_warns_from_the_first_page(
+    transport: AsyncTransport, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert [r async for r in records(transport).filter(n="3")] == []
+    assert [r.getMessage() for r in caplog.records if r.name == "kinto_query"] == [
+        "filter(n='3') matched nothing: '3' was sent as a string (values mean what you "
+        "wrote); if the field holds numbers, write filter(n=3)"]
+
+
+async def test_since_brings_tombstones_partitions_leave_them_out(
+    thirty: str, transport: AsyncTransport
+) -> None:
+    query = records(transport)
+    newest = await query.sort("-last_modified").first()
+    assert newest is not None
+    assert await query.filter(n__in=[1, 2]).delete() == 2
+    changed = [r async for r in query.since(newest["last_modified"])]
+    assert sorted((r["id"], r.get("deleted")) for r in changed) == [("r01", True), ("r02", True)]
+    parts = await query.partition(3)
+    ids = sorted([r["id"] for part in parts async for r in part])
+    assert ids == [i for i in IDS if i not in ("r01", "r02")]  # no tombstone in a part
+
+
 # -- failures: IncompleteScan, resumed on either side ------------------------------------------
 
 
