@@ -19,8 +19,8 @@ are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). 
 (``await todo.create_records(...)``...) and mixed batches (``async with client.batch() as
 batch:``) are the sync ones awaited, their chunks in flight at once ``asyncio`` tasks; a
 cancellation leaves the report of what was sent on the ``CancelledError`` (``.report``), as
-any exception leaving them does. Features not yet async (diff and sync, attachments,
-history, changes, accounts...) are on the sync classes only for now (see
+any exception leaving them does. Features not yet async (attachments, history,
+changes, accounts...) are on the sync classes only for now (see
 ``kinto_query._features``).
 """
 

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any, overload
 
 from .._bulk import Progress
 from .._changeset import Changeset, Since
+from .._diff import DEFAULT_IGNORE, RecordsDiff, RecordsDiffer
 from .._endpoints import endpoint_path
 from .._features.collection import AsyncCollectionFeatures
 from .._listing import delegate
 from .._messages import Request
 from .._report import BatchItem, BatchReport
 from .._review import ReviewStatus
+from .._sync import SyncReport, file_sync_report, has_writes, sync_items
 from .._wire import AsyncOutcome
 from ..exceptions import BatchError
 from .batch import send_batch
@@ -337,6 +339,71 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
                                 missing_ok=missing_ok)
 
         return await self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    # -- diff and sync (their writes: the bulk writes' own, _bulk) ----------------------------
+
+    async def diff(
+        self,
+        records: Iterable[Mapping[str, Any] | AsyncRecord],
+        *,
+        key: str = "id",
+        ignore: Iterable[str] = DEFAULT_IGNORE,
+    ) -> RecordsDiff:
+        """What ``sync(records)`` would write: one scan of the collection compared with
+        ``records`` (see ``diff_records``); nothing is written.
+
+        >>> print(todo.diff([{"id": "r1", "title": "milk"}]))
+        0 to create, 1 to update, 2 to delete, 0 unchanged
+        ~ r1: status, title
+        - r2
+        - r3
+        """
+        differ = RecordsDiffer(records, key=key, ignore=ignore)
+        async for item in self.dicts():
+            differ.see(item)
+        return differ.result()
+
+    async def sync(
+        self,
+        records: Iterable[Mapping[str, Any] | AsyncRecord] | RecordsDiff,
+        *,
+        delete: bool = False,
+        key: str = "id",
+        ignore: Iterable[str] = DEFAULT_IGNORE,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> SyncReport:
+        """Make the collection hold ``records`` (any iterable: a file's lines, an API's
+        answer, another collection's query): one scan, the diff, then its writes through
+        ``POST /batch``, and one report; with ``delete=True`` the records the list does not
+        hold are deleted too. A ``RecordsDiff`` from ``diff()`` is applied as it is.
+
+        Each write holds only if the record is as scanned (``If-Match``; a create only if
+        the id is free): a record changed meanwhile is reported in ``conflicts`` and left
+        as it is. Only data is synced (record permissions stay); fields in ``ignore`` are
+        neither compared nor changed. With nothing to change, only the scan is sent.
+        By default a report with failures raises ``BatchError`` carrying it.
+
+        >>> report = todo.sync([{"id": "r1", "title": "milk"}], delete=True)
+        >>> report.summary()
+        'created 0, updated 1, deleted 2, unchanged 0'
+        """
+        diff = (records if isinstance(records, RecordsDiff)
+                else await self.diff(records, key=key, ignore=ignore))
+        if not has_writes(diff, delete):
+            return SyncReport(diff, BatchReport(), delete)
+        try:
+            done = await self._bulk(sync_items(self, diff, delete), False, chunk_size, progress,
+                                    concurrency)
+        except BaseException as error:
+            file_sync_report(error, diff, delete)
+            raise
+        report = SyncReport.of(diff, done, delete)
+        if raise_on_error and not report.ok:
+            raise BatchError(report)
+        return report
 
     # -- Remote Settings: the changeset (kinto-changes) --------------------------------------
 
