@@ -1,4 +1,6 @@
-"""Files attached to records (the kinto-attachment plugin): upload, metadata, download.
+"""Files attached to records (the kinto-attachment plugin): metadata, and the pure part of
+uploads and downloads (the files, the multipart body, the checks), shared by both sides; the
+exchanges are ``kinto_query._async.attachment``, generated into ``kinto_query._blocking``.
 
 Neither way holds a file whole in memory. An upload is a multipart body made as it is sent,
 from the file read in 256 KiB pieces (requests' own ``files=`` builds the whole body in memory
@@ -19,25 +21,25 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, Union
-from urllib.parse import urljoin, urlsplit
+from typing import IO, TYPE_CHECKING, Any, Union
+from urllib.parse import urljoin
 
-from ._messages import Request, StreamBody
-from ._transport import Transport
+from ._messages import StreamBody
 from ._urls import origin, redacted
 from .exceptions import (
     HashMismatch,
-    HTTPError,
     InvalidResponse,
     KintoConnectionError,
     KintoError,
-    OutcomeUnknown,
     ServerError,
-    TooManyRequests,
     UnsafeURL,
 )
 
-__all__ = ["Attachment", "FileSource", "OriginalFile", "download", "upload"]
+if TYPE_CHECKING:
+    from ._policy import TransportBase
+
+__all__ = ["Attachment", "FileSource", "OriginalFile", "Target", "checked_upload",
+           "download_path", "file_url", "mismatch", "sent_file", "unclear"]
 
 FileSource = Union[str, os.PathLike[str], IO[bytes]]  # noqa: UP007 - runtime alias on 3.10
 """What can be attached: a path, or a binary file object open for reading."""
@@ -232,34 +234,7 @@ def _multipart(source: _Source, filename: str, mimetype: str,
     return StreamBody(f"multipart/form-data; boundary={boundary}", chunks, length)
 
 
-def upload(transport: Transport, path: str, file: FileSource, *, filename: str | None,
-           mimetype: str | None, fields: Mapping[str, bytes], where: str) -> Attachment:
-    """``POST`` a file to kinto-attachment's endpoint ``path``, streamed, with the form
-    ``fields`` (``data``, ``permissions``: JSON); the server's metadata of it."""
-    source = _Source(file)
-    try:
-        name = filename if filename is not None else source.name
-        if not name:
-            raise ValueError(f"{_describe(source.file)} has no name: pass filename=")
-        media = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if not _MEDIA_TYPE.match(media):
-            raise ValueError(f"not a media type: {media!r} (e.g. 'text/csv')")
-        request = Request("POST", path, _multipart(source, name, media, fields))
-        try:
-            answer = transport.send(request).json()
-        except _ReadFailed as failed:
-            raise failed.error from None  # the file's own error, not a "lost connection"
-        except (KintoConnectionError, ServerError, InvalidResponse) as error:
-            if not (source.read_whole and _unclear(error)):
-                raise
-            # Applied or not, the answer does not say: the record tells (never resent blindly).
-            answer = _read_back(transport, request, source, where, error)
-    finally:
-        source.close()
-    return Attachment.from_server(answer, where)
-
-
-def _unclear(error: KintoError) -> bool:
+def unclear(error: KintoError) -> bool:
     """Whether a failed upload may have been applied: its answer lost after sending, a
     gateway's 5xx (not Kinto's own, whose transaction rolled back), or a 2xx unreadable."""
     if isinstance(error, KintoConnectionError):
@@ -269,27 +244,35 @@ def _unclear(error: KintoError) -> bool:
     return True
 
 
-def _read_back(transport: Transport, request: Request, source: _Source, where: str,
-               error: KintoError) -> Any:
-    """The record's attachment metadata if it is the file we sent (same size and SHA-256),
-    else ``error``; ``OutcomeUnknown`` if the record cannot be read (its GET retried as
-    reads are)."""
-    record_path = urlsplit(request.path).path.rsplit("/attachment", 1)[0]
-    try:
-        held = transport.send(Request("GET", record_path)).json_object()
-    except (KintoConnectionError, ServerError, TooManyRequests, InvalidResponse) as failed:
-        raise OutcomeUnknown(request, failed) from failed
-    except HTTPError:
-        raise error from None  # not there (404), or not ours to read: the failure stands
-    data = held.get("data")
+def sent_file(held: Any, source: _Source) -> Any:
+    """The attachment metadata of a record read back (``GET``'s JSON) if it describes the file
+    ``source`` sent (same size and SHA-256), else None."""
+    data = held.get("data") if isinstance(held, Mapping) else None
     meta = data.get("attachment") if isinstance(data, Mapping) else None
     # A file the server gzipped is described, as uploaded, by "original".
     sent = meta.get("original") if isinstance(meta, Mapping) and meta.get("original") else meta
     if not (isinstance(sent, Mapping) and sent.get("size") == source.size
             and isinstance(sent.get("hash"), str) and _digest_matches(sent["hash"], source.digest)):
-        raise error
-    logger.info("%s: the upload was applied though its answer was lost (%s)", where, error)
+        return None
     return meta
+
+
+def checked_upload(file: FileSource, filename: str | None, mimetype: str | None
+                   ) -> tuple[_Source, str, str]:
+    """The file to upload opened and checked, its name and media type (before any request);
+    the source is the caller's to close."""
+    source = _Source(file)
+    try:
+        name = filename if filename is not None else source.name
+        if not name:
+            raise ValueError(f"{_describe(source.file)} has no name: pass filename=")
+        media = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if not _MEDIA_TYPE.match(media):
+            raise ValueError(f"not a media type: {media!r} (e.g. 'text/csv')")
+    except BaseException:
+        source.close()
+        raise
+    return source, name, media
 
 
 # -- download --------------------------------------------------------------------------------
@@ -352,13 +335,18 @@ class _Sink:
             self.file.flush()
 
 
-def _file_url(transport: Transport, attachment: Attachment, where: str) -> tuple[str, bool]:
+def file_url(transport: TransportBase, info: Mapping[str, Any] | None,
+             attachment: Attachment, where: str) -> tuple[str, bool] | None:
     """The file's URL, and whether it is on the server itself (sent with credentials) rather
-    than below the attachments ``base_url`` the server advertises (a CDN: fetched without)."""
+    than below the attachments ``base_url`` the server advertises (a CDN: fetched without).
+    None when that takes the server's capabilities: call again with ``info``, the server's
+    ``GET /v1/`` (``server_info()``)."""
     location = attachment.location
     if "://" in location and origin(location) == origin(transport.server_url):
         return transport.url(location), True
-    capability = transport.server_info().get("capabilities", {}).get("attachments", {})
+    if info is None:
+        return None
+    capability = info.get("capabilities", {}).get("attachments", {})
     base = capability.get("base_url") if isinstance(capability, Mapping) else None
     if not isinstance(base, str) or "://" not in base:
         base = None
@@ -413,46 +401,32 @@ def _digest_matches(expected: str, received: Any) -> bool:
         return False
 
 
-def download(transport: Transport, attachment: Attachment, target: Target, *,
-             where: str) -> Path | None:
-    """Write the file at ``attachment.location`` to ``target`` (a path, a folder for the file's
-    own name in it, or a binary file object), streamed; ``HashMismatch`` if its size or
-    SHA-256 differ from the metadata. A path that already holds that exact file is left as it
-    is, with no request. The path written (or kept), None for a file object."""
+def download_path(target: Target, attachment: Attachment, where: str
+                  ) -> tuple[Path | IO[bytes], bool]:
+    """Where a download goes: a path (in a folder, the file's own name) or the file object
+    given; and whether that path already holds that exact file (nothing to download)."""
     if isinstance(target, (str, os.PathLike)):
         path = Path(os.fsdecode(os.fspath(target)))
         if path.is_dir():
             path = path / _own_name(attachment, where)
         if _holds(path, attachment):
             logger.debug("%s: %s already holds the attachment; not downloaded", where, path)
-            return path
-        target = path
-    sink = _Sink(target)
-    try:
-        url, on_server = _file_url(transport, attachment, where)
-        # identity: the bytes as stored, which the hash is of (no compression on the way).
-        headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
-        digest, size = hashlib.sha256(), 0
-        answer = transport.send(Request("GET", url, headers=headers), stream=True) \
-            if on_server else transport.fetch(url, headers=headers, stream=True)
-        with answer:
-            for chunk in answer.iter_bytes():
-                size += len(chunk)
-                if size > attachment.size:
-                    break  # already wrong: no need to read the rest
-                digest.update(chunk)
-                sink.file.write(chunk)
-        if size != attachment.size or not _digest_matches(attachment.hash, digest):
-            received = digest.hexdigest() if size == attachment.size else "(not computed)"
-            got = f"{size} bytes" if size <= attachment.size else "more bytes"
-            raise HashMismatch(
-                f"GET {url}: the file received ({got}, sha256 {received[:16]}) is not the "
-                f"attachment of {where} ({attachment.size} bytes, sha256 "
-                f"{attachment.hash[:16]}); {sink.describe()}",
-                expected=attachment.hash, received=received, expected_size=attachment.size,
-                size=size)
-    except BaseException:
-        sink.discard()
-        raise
-    sink.commit()
-    return sink.path
+            return path, True
+        return path, False
+    return target, False
+
+
+def mismatch(url: str, attachment: Attachment, size: int, digest: Any, sink: _Sink,
+             where: str) -> HashMismatch | None:
+    """The ``HashMismatch`` of a download that received ``size`` bytes hashing to ``digest``
+    (counted up to one byte too many), None if it is the attachment."""
+    if size == attachment.size and _digest_matches(attachment.hash, digest):
+        return None
+    received = digest.hexdigest() if size == attachment.size else "(not computed)"
+    got = f"{size} bytes" if size <= attachment.size else "more bytes"
+    return HashMismatch(
+        f"GET {url}: the file received ({got}, sha256 {received[:16]}) is not the "
+        f"attachment of {where} ({attachment.size} bytes, sha256 "
+        f"{attachment.hash[:16]}); {sink.describe()}",
+        expected=attachment.hash, received=received, expected_size=attachment.size,
+        size=size)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from ._endpoints import endpoint_path
 from ._messages import Request
-from ._transport import Transport
 from .exceptions import NotEnabled, NotFound
+
+if TYPE_CHECKING:
+    from ._transport import Transport
 
 __all__ = ["ACCOUNTS", "FLUSH", "HISTORY", "PERMISSIONS_ENDPOINT", "flush", "requires"]
 

@@ -19,18 +19,27 @@ are the sync ones (``PreconditionFailed``, ``AlreadyExists``, ``NotFound``...). 
 (``await todo.create_records(...)``...) and mixed batches (``async with client.batch() as
 batch:``) are the sync ones awaited, their chunks in flight at once ``asyncio`` tasks; a
 cancellation leaves the report of what was sent on the ``CancelledError`` (``.report``), as
-any exception leaving them does. Features not yet async (attachments, history,
-changes, accounts...) are on the sync classes only for now (see
+any exception leaving them does. History (``async for entry in bucket.history()``),
+permissions (``client.permissions()``), accounts (``client.accounts``, ``await
+client.whoami()``), attachments, changes and Remote Settings (``await collection.changeset()``,
+``client.monitor()``, ``await client.fetch_changed()``, the review steps, ``await
+collection.diff(...)``/``sync(...)``) are async too. Features not yet async (Arrow, pandas,
+Dask...) are on the sync classes only for now (see
 ``kinto_query._features``).
 """
 
 from __future__ import annotations
 
+from ._async.accounts import AsyncAccounts
 from ._async.bucket import AsyncBucket
+from ._async.changes_feed import AsyncChanges, AsyncWatch
 from ._async.client import AsyncClient
 from ._async.collection import AsyncCollection, AsyncRecordQuery
+from ._async.grants import AsyncGrantQuery
 from ._async.group import AsyncGroup
+from ._async.history import AsyncHistoryQuery
 from ._async.mixed_batch import AsyncBatch
+from ._async.monitor import AsyncMonitor
 from ._async.query import AsyncListing, AsyncQuery
 from ._async.record import AsyncRecord
 from ._async.resource import AsyncResource
@@ -40,18 +49,24 @@ from ._wire import AsyncWire, HttpxWire
 from .exceptions import NotLoaded
 
 __all__ = [
+    "AsyncAccounts",
     "AsyncBatch",
     "AsyncBucket",
+    "AsyncChanges",
     "AsyncClient",
     "AsyncCollection",
+    "AsyncGrantQuery",
     "AsyncGroup",
+    "AsyncHistoryQuery",
     "AsyncListing",
+    "AsyncMonitor",
     "AsyncQuery",
     "AsyncRecord",
     "AsyncRecordQuery",
     "AsyncResource",
     "AsyncStreamedResponse",
     "AsyncTransport",
+    "AsyncWatch",
     "AsyncWire",
     "HttpxWire",
     "NotLoaded",

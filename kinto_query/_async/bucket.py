@@ -13,6 +13,7 @@ from .._state import ResourceState, loader
 from ..exceptions import Forbidden, NotFound
 from .collection import AsyncCollection
 from .group import AsyncGroup
+from .history import AsyncHistoryQuery
 from .query import AsyncQuery
 from .resource import AsyncResource
 from .transport import AsyncTransport
@@ -155,6 +156,17 @@ class AsyncBucket(AsyncBucketFeatures, AsyncResource):
     def groups(self) -> AsyncQuery[AsyncGroup]:
         """The lazy query of this bucket's groups."""
         return self._children("groups", self.group)
+
+    # -- history ----------------------------------------------------------------------------
+
+    def history(self) -> AsyncHistoryQuery:
+        """The lazy query of this bucket's history, newest first (same builders as records);
+        ``history().delete()`` purges it.
+
+        >>> Client().bucket("b").history().filter(action="delete").url
+        'http://localhost:8888/v1/buckets/b/history?action=delete'
+        """
+        return AsyncHistoryQuery.of_bucket(self.transport, self.id)
 
     def _children(self, plural: Endpoint, handle: Callable[[str], R]) -> AsyncQuery[R]:
         return AsyncQuery(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from requests.auth import AuthBase
 
+from .._account import Identity
 from .._bulk import Progress
 from .._config import Config, Options
 from .._dry_run import PlannedWrite
@@ -14,8 +15,11 @@ from .._endpoints import endpoint_path
 from .._features.client import AsyncClientFeatures
 from .._fetch_changed import FetchReport, Seen, Verify
 from .._state import loader
+from .accounts import AsyncAccounts
+from .accounts import whoami as ask_whoami
 from .bucket import AsyncBucket
 from .fetch_changed import fetch_changed
+from .grants import AsyncGrantQuery
 from .mixed_batch import AsyncBatch
 from .monitor import AsyncMonitor
 from .query import AsyncQuery
@@ -168,8 +172,8 @@ class AsyncClient(AsyncClientFeatures):
         return AsyncMonitor(self.transport)
 
     async def fetch_changed(self, seen: Seen = None, *, bucket: str | None = None,
-                      collection: str | None = None, concurrency: int = 10,
-                      verify: Verify | None = None) -> FetchReport:
+                            collection: str | None = None, concurrency: int = 10,
+                            verify: Verify | None = None) -> FetchReport:
         """Read the monitor, then the changeset of every collection that changed since
         ``seen`` (``{"bucket/collection": timestamp}``, or the previous ``FetchReport``),
         ``concurrency`` at a time, each with ``_expected`` its monitor timestamp and
@@ -186,3 +190,27 @@ class AsyncClient(AsyncClientFeatures):
         """
         return await fetch_changed(self, seen, bucket=bucket, collection=collection,
                                    concurrency=concurrency, verify=verify)
+
+    # -- who you are, what you may do (plugins) -----------------------------------------------
+
+    def permissions(self) -> AsyncGrantQuery:
+        """The lazy query of what you may do where (``GET /permissions``, every page).
+
+        >>> Client().permissions().filter(resource_name="collection", bucket_id="b").url
+        'http://localhost:8888/v1/permissions?resource_name=collection&bucket_id=b'
+        """
+        return AsyncGrantQuery.of_server(self.transport)
+
+    @property
+    def accounts(self) -> AsyncAccounts:
+        """The server's accounts: ``client.accounts.create("ann", "s3cret")``."""
+        return AsyncAccounts(self.transport)
+
+    async def whoami(self, *, expect_account: bool = False) -> Identity:
+        """Who the server takes this client for (user id, principals), from ``GET /v1/``.
+
+        Raises ``NotAuthenticated`` (an ``Unauthorized``) if credentials were given but the
+        server authenticated nobody, and with ``expect_account=True`` if the Basic-auth user
+        name was not authenticated as the account ``account:<name>``.
+        """
+        return await ask_whoami(self.transport, expect_account=expect_account)

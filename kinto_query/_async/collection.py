@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, overload
@@ -11,6 +12,7 @@ from .._changeset import Changeset, Since
 from .._diff import DEFAULT_IGNORE, RecordsDiff, RecordsDiffer
 from .._endpoints import endpoint_path
 from .._features.collection import AsyncCollectionFeatures
+from .._feed import Flag
 from .._listing import delegate
 from .._messages import Request
 from .._report import BatchItem, BatchReport
@@ -19,6 +21,7 @@ from .._sync import SyncReport, file_sync_report, has_writes, sync_items
 from .._wire import AsyncOutcome
 from ..exceptions import BatchError
 from .batch import send_batch
+from .changes_feed import AsyncChanges, AsyncWatch, collection_timestamp
 from .monitor import collection_changeset
 from .query import AsyncQuery
 from .record import AsyncRecord
@@ -463,3 +466,25 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
         Example: ``regions.rollback()``.
         """
         return await review_step(self, "rollback")
+
+    # -- changes (see changes_feed.py) --------------------------------------------------------
+
+    async def timestamp(self) -> int:
+        """The collection timestamp in milliseconds (its ``ETag``), from one small ``GET``."""
+        return await collection_timestamp(self)
+
+    def changes(self, since: int | str | datetime.datetime | None = None, *,
+                page_size: int | None = None) -> AsyncChanges:
+        """Records changed or deleted (tombstones) since a timestamp or ETag, oldest first;
+        then ``changes.timestamp`` is the next ``since``: ``for r in todo.changes(since=ts)``
+        (``async for`` in async code). No request until iterated."""
+        return AsyncChanges(self, since, page_size=page_size)
+
+    def watch(self, since: int | str | datetime.datetime | None = None, *,
+              interval: float = 5.0, page_size: int | None = None,
+              stop_event: Flag | None = None) -> AsyncWatch:
+        """Poll for changes every ``interval`` s (an idle poll: one GET answered 304), each
+        handed out once, until ``stop()``: ``for r in todo.watch(since=ts): ...`` (in async
+        code ``async for``, which also ends when its task is cancelled)."""
+        return AsyncWatch(self, since, interval=interval, page_size=page_size,
+                          stop_event=stop_event)

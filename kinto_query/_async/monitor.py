@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from .._changes_feed import _parse_etag
 from .._changeset import (
     Changeset,
     MonitorEntry,
@@ -24,6 +23,7 @@ from .._changeset import (
     since_value,
 )
 from .._messages import Request
+from .changes_feed import collection_timestamp
 from .changeset import read_changeset, send_changes
 from .record import AsyncRecord
 
@@ -64,10 +64,7 @@ async def expected_timestamp(collection: AsyncCollection) -> int:
     async for entry in monitor:
         if not entry.deleted:
             return entry.last_modified
-    # The changes feed's collection_timestamp (one GET of at most one record, its id only),
-    # until the changes feed is async source too.
-    query = collection.records().fields("id").limit(1)
-    return _parse_etag(await collection.transport.send(Request("GET", query.url)))
+    return await collection_timestamp(collection)
 
 
 async def collection_changeset(collection: AsyncCollection, since: Since = None, *,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._hints import first_page_warnings
 from .._messages import Request
+from .._plugins import requires
 from .._scan import Page, Position, objects_of, total_of
 from .._values import etag_timestamp
 from ..exceptions import (
@@ -32,7 +33,7 @@ from ..exceptions import (
 if TYPE_CHECKING:
     from .transport import AsyncTransport
 
-__all__ = ["AsyncPages", "scan", "watched", "without_tombstones"]
+__all__ = ["AsyncPages", "requiring", "scan", "watched", "without_tombstones"]
 
 T_co = TypeVar("T_co", covariant=True)
 logger = logging.getLogger("kinto_query")
@@ -117,4 +118,19 @@ async def watched(
                 for warning in first_page_warnings(filters, page.items, fields):
                     logger.warning("%s", warning)
                 checked = True
+            yield page
+
+
+async def requiring(
+    part: tuple[str, str], pages: AsyncPages[Page[dict[str, Any]]],
+) -> AsyncGenerator[Page[dict[str, Any]], None]:
+    """The same pages, a 404 while reading them turned into ``NotEnabled`` naming ``part``
+    (the plugin or setting an endpoint needs: ``kinto_query._plugins``)."""
+    async with aclosing(pages):
+        while True:
+            with requires(part):  # around the reading only, not what the consumer does
+                try:
+                    page = await anext(pages)
+                except StopAsyncIteration:
+                    return
             yield page

@@ -15,6 +15,7 @@ from .._state import ResourceState, loader
 from ..exceptions import Forbidden, NotFound
 from .collection import Collection
 from .group import Group
+from .history import HistoryQuery
 from .query import Query
 from .resource import Resource
 from .transport import Transport
@@ -157,6 +158,17 @@ class Bucket(BucketFeatures, Resource):
     def groups(self) -> Query[Group]:
         """The lazy query of this bucket's groups."""
         return self._children("groups", self.group)
+
+    # -- history ----------------------------------------------------------------------------
+
+    def history(self) -> HistoryQuery:
+        """The lazy query of this bucket's history, newest first (same builders as records);
+        ``history().delete()`` purges it.
+
+        >>> Client().bucket("b").history().filter(action="delete").url
+        'http://localhost:8888/v1/buckets/b/history?action=delete'
+        """
+        return HistoryQuery.of_bucket(self.transport, self.id)
 
     def _children(self, plural: Endpoint, handle: Callable[[str], R]) -> Query[R]:
         return Query(

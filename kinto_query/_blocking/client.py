@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from requests.auth import AuthBase
 
+from .._account import Identity
 from .._bulk import Progress
 from .._config import Config, Options
 from .._dry_run import PlannedWrite
@@ -16,8 +17,11 @@ from .._endpoints import endpoint_path
 from .._features.client import ClientFeatures
 from .._fetch_changed import FetchReport, Seen, Verify
 from .._state import loader
+from .accounts import Accounts
+from .accounts import whoami as ask_whoami
 from .bucket import Bucket
 from .fetch_changed import fetch_changed
+from .grants import GrantQuery
 from .mixed_batch import Batch
 from .monitor import Monitor
 from .query import Query
@@ -170,8 +174,8 @@ class Client(ClientFeatures):
         return Monitor(self.transport)
 
     def fetch_changed(self, seen: Seen = None, *, bucket: str | None = None,
-                      collection: str | None = None, concurrency: int = 10,
-                      verify: Verify | None = None) -> FetchReport:
+                            collection: str | None = None, concurrency: int = 10,
+                            verify: Verify | None = None) -> FetchReport:
         """Read the monitor, then the changeset of every collection that changed since
         ``seen`` (``{"bucket/collection": timestamp}``, or the previous ``FetchReport``),
         ``concurrency`` at a time, each with ``_expected`` its monitor timestamp and
@@ -188,3 +192,27 @@ class Client(ClientFeatures):
         """
         return fetch_changed(self, seen, bucket=bucket, collection=collection,
                                    concurrency=concurrency, verify=verify)
+
+    # -- who you are, what you may do (plugins) -----------------------------------------------
+
+    def permissions(self) -> GrantQuery:
+        """The lazy query of what you may do where (``GET /permissions``, every page).
+
+        >>> Client().permissions().filter(resource_name="collection", bucket_id="b").url
+        'http://localhost:8888/v1/permissions?resource_name=collection&bucket_id=b'
+        """
+        return GrantQuery.of_server(self.transport)
+
+    @property
+    def accounts(self) -> Accounts:
+        """The server's accounts: ``client.accounts.create("ann", "s3cret")``."""
+        return Accounts(self.transport)
+
+    def whoami(self, *, expect_account: bool = False) -> Identity:
+        """Who the server takes this client for (user id, principals), from ``GET /v1/``.
+
+        Raises ``NotAuthenticated`` (an ``Unauthorized``) if credentials were given but the
+        server authenticated nobody, and with ``expect_account=True`` if the Basic-auth user
+        name was not authenticated as the account ``account:<name>``.
+        """
+        return ask_whoami(self.transport, expect_account=expect_account)

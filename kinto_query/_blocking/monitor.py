@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from .._changes_feed import _parse_etag
 from .._changeset import (
     Changeset,
     MonitorEntry,
@@ -26,6 +25,7 @@ from .._changeset import (
     since_value,
 )
 from .._messages import Request
+from .changes_feed import collection_timestamp
 from .changeset import read_changeset, send_changes
 from .record import Record
 
@@ -66,10 +66,7 @@ def expected_timestamp(collection: Collection) -> int:
     for entry in monitor:
         if not entry.deleted:
             return entry.last_modified
-    # The changes feed's collection_timestamp (one GET of at most one record, its id only),
-    # until the changes feed is async source too.
-    query = collection.records().fields("id").limit(1)
-    return _parse_etag(collection.transport.send(Request("GET", query.url)))
+    return collection_timestamp(collection)
 
 
 def collection_changeset(collection: Collection, since: Since = None, *,

@@ -1,10 +1,10 @@
-"""The bucket features not yet async: ``create=True`` in the constructor, history."""
+"""The bucket features per side: ``create=True`` in the constructor (a constructor cannot
+await)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._history import HistoryQuery
 from .._state import ResourceState
 
 if TYPE_CHECKING:
@@ -16,8 +16,8 @@ __all__ = ["AsyncBucketFeatures", "BucketFeatures"]
 
 
 class AsyncBucketFeatures(ResourceState):
-    """Not yet async: ``history()``. And ``AsyncBucket(..., create=True)`` is refused: a
-    constructor cannot await; ``await AsyncBucket(...).create(exist_ok=True)`` does it."""
+    """``AsyncBucket(..., create=True)`` is refused: a constructor cannot await;
+    ``await AsyncBucket(...).create(exist_ok=True)`` does it."""
 
     def _refuse_create_on_init(self, create: bool) -> None:
         if create:
@@ -29,7 +29,7 @@ class AsyncBucketFeatures(ResourceState):
 
 
 class BucketFeatures(ResourceState):
-    """The sync-only methods of ``Bucket``: ``create=True``, history."""
+    """The sync-only part of ``Bucket``: ``create=True``."""
 
     if TYPE_CHECKING:
         transport: Transport
@@ -41,12 +41,3 @@ class BucketFeatures(ResourceState):
 
     def _create_on_init(self) -> None:
         self.create(exist_ok=True)
-
-    def history(self) -> HistoryQuery:
-        """The lazy query of this bucket's history, newest first (same builders as records);
-        ``history().delete()`` purges it.
-
-        >>> Client().bucket("b").history().filter(action="delete").url
-        'http://localhost:8888/v1/buckets/b/history?action=delete'
-        """
-        return HistoryQuery.of_bucket(self.transport, self.id)
