@@ -42,6 +42,7 @@ from ._async.mixed_batch import AsyncBatch
 from ._async.monitor import AsyncMonitor
 from ._async.query import AsyncListing, AsyncQuery
 from ._async.record import AsyncRecord
+from ._async.replicate import replicate
 from ._async.resource import AsyncResource
 from ._async.transport import AsyncTransport
 from ._messages import AsyncStreamedResponse
@@ -70,4 +71,5 @@ __all__ = [
     "AsyncWire",
     "HttpxWire",
     "NotLoaded",
+    "replicate",
 ]
