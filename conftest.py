@@ -50,7 +50,7 @@ _SERVED = {
     "kinto_query._frames.TimedFrames.to_dask_dataframe",
     "kinto_query._changeset.Changeset",
     "kinto_query._blocking.mixed_batch.Batch",
-    "kinto_query._signature.SignatureVerifier",
+    "kinto_query._blocking.signature.SignatureVerifier",
     "kinto_query._signature.verify_signature",
     "kinto_query.testing.remote_settings.publish",
     "kinto_query._blocking.collection.Collection.diff",

@@ -15,14 +15,15 @@ This module is pure (the reports, what to fetch); the reads are written once, as
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ._changeset import Changeset, MonitorEntry, MonitorSnapshot
 from .exceptions import KintoError
 
-__all__ = ["CollectionFetch", "FetchReport", "Seen", "Verify", "fetch_report", "seen_timestamps",
-           "to_fetch"]
+__all__ = ["CollectionFetch", "FetchReport", "Seen", "Verify", "check_verified", "fetch_report",
+           "seen_timestamps", "to_fetch"]
 
 Verify = Callable[[Changeset[Any]], object]
 
@@ -98,6 +99,20 @@ def seen_timestamps(seen: Seen) -> dict[str, int]:
             raise TypeError(f"seen maps 'bucket/collection' to a timestamp (int), got "
                             f"{key!r}: {value!r}")
     return result
+
+
+def check_verified(outcome: object) -> None:
+    """What ``verify`` returned: never an awaitable, which would leave the changeset unchecked
+    (``verify`` is called, not awaited, on either side)."""
+    if inspect.isawaitable(outcome):
+        close = getattr(outcome, "close", None)
+        if callable(close):
+            close()  # a coroutine never awaited: no "never awaited" warning, nothing run
+        raise TypeError("verify= is called on each changeset, not awaited: give a function "
+                        "that verifies without awaiting (SignatureVerifier(...).verify, "
+                        "public_key= needs no request), or await "
+                        "AsyncSignatureVerifier(...).verify(fetch.changeset) on each changeset "
+                        "of the report")
 
 
 def to_fetch(snapshot: MonitorSnapshot,

@@ -44,6 +44,7 @@ from ._async.query import AsyncListing, AsyncQuery
 from ._async.record import AsyncRecord
 from ._async.replicate import replicate
 from ._async.resource import AsyncResource
+from ._async.signature import AsyncSignatureVerifier
 from ._async.transport import AsyncTransport
 from ._messages import AsyncStreamedResponse
 from ._wire import AsyncWire, HttpxWire
@@ -65,6 +66,7 @@ __all__ = [
     "AsyncRecord",
     "AsyncRecordQuery",
     "AsyncResource",
+    "AsyncSignatureVerifier",
     "AsyncStreamedResponse",
     "AsyncTransport",
     "AsyncWatch",

@@ -15,6 +15,7 @@ from .._fetch_changed import (
     FetchReport,
     Seen,
     Verify,
+    check_verified,
     fetch_report,
     seen_timestamps,
     to_fetch,
@@ -48,7 +49,7 @@ async def fetch_changed(client: AsyncClient, seen: Seen = None, *, bucket: str |
             changeset = await read_changeset(target, since=since, expected=entry.last_modified,
                                              transport=transport)
             if verify is not None:
-                verify(changeset)
+                check_verified(verify(changeset))
         except KintoError as error:
             return CollectionFetch(entry.bucket, entry.collection, entry.last_modified, since,
                                    error=error)

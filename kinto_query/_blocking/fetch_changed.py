@@ -17,6 +17,7 @@ from .._fetch_changed import (
     FetchReport,
     Seen,
     Verify,
+    check_verified,
     fetch_report,
     seen_timestamps,
     to_fetch,
@@ -50,7 +51,7 @@ def fetch_changed(client: Client, seen: Seen = None, *, bucket: str | None = Non
             changeset = read_changeset(target, since=since, expected=entry.last_modified,
                                              transport=transport)
             if verify is not None:
-                verify(changeset)
+                check_verified(verify(changeset))
         except KintoError as error:
             return CollectionFetch(entry.bucket, entry.collection, entry.last_modified, since,
                                    error=error)

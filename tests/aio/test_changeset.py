@@ -22,7 +22,7 @@ from kinto_query import (
     SignatureVerifier,
     verify_signature,
 )
-from kinto_query.aio import AsyncClient, AsyncRecord
+from kinto_query.aio import AsyncClient, AsyncRecord, AsyncSignatureVerifier
 from kinto_query.testing import RemoteSettingsServer
 
 from ..faultproxy import Fault, FaultProxy
@@ -178,3 +178,44 @@ async def test_fetch_changed_verifies_each_changeset(
     assert [(f.key, str(f.error)) for f in report.failed] == [("main/c1", "c1 refused")]
     with pytest.raises(ValueError, match="concurrency must be a whole number >= 1, got 0"):
         await client.fetch_changed(concurrency=0)
+
+
+async def test_an_x5u_chain_is_fetched_awaited_and_a_verify_that_awaits_is_refused(
+    kinto_fresh_rs_server: RemoteSettingsServer,
+) -> None:
+    """The kit's signer names no x5u: the verifier says so (it would fetch it, awaited, through
+    the client's transport); a public key needs no fetch. An async verify= in fetch_changed
+    would leave changesets unchecked: refused."""
+    server = kinto_fresh_rs_server
+    server.publish("regions", REGIONS)
+    async with AsyncClient(server.url) as client:
+        changeset = await client.bucket("main").collection("regions").changeset()
+        pinned = AsyncSignatureVerifier(root_hash="AB" * 32, transport=client.transport)
+        with pytest.raises(InvalidSignature, match="x5u is empty") as caught:
+            await pinned.verify(changeset)
+        assert caught.value.check == "x5u"
+        await AsyncSignatureVerifier(public_key=server.public_key_pem).verify(changeset)
+        with pytest.raises(TypeError, match="verify= is called on each changeset, not awaited"):
+            await client.fetch_changed(
+                verify=AsyncSignatureVerifier(public_key=server.public_key_pem).verify)
+
+
+async def test_the_chain_at_an_x5u_is_fetched_once_awaited() -> None:
+    """The chain at an x5u is fetched once (then cached), then checked to the root."""
+    fetched: list[str] = []
+
+    async def verify_twice(verifier: AsyncSignatureVerifier, changeset: dict[str, Any]) -> None:
+        for _ in range(2):
+            with pytest.raises(InvalidSignature) as caught:
+                await verifier.verify(changeset)
+            assert caught.value.check == "chain"  # not a PEM chain: checked after the fetch
+
+    def fetch(url: str) -> bytes:
+        fetched.append(url)
+        return b"not a chain"
+
+    changeset = {"metadata": {"id": "regions", "signature": {
+        "mode": "p384ecdsa", "signature": "A" * 128, "x5u": "https://cdn.example/chain.pem"}},
+        "timestamp": 1, "changes": []}
+    await verify_twice(AsyncSignatureVerifier(root_hash="AB" * 32, fetch=fetch), changeset)
+    assert fetched == ["https://cdn.example/chain.pem"]
