@@ -53,6 +53,8 @@ nitpick_ignore_regex = [
     (r"py:class", r"kinto_query\._query\.(Timed|Projected|Addressed|Deletable)"),
     (r"py:class", r"kinto_query\._(blocking|async)\.query\.(Async)?(Timed|Projected|Addressed"
                   r"|Deletable)"),
+    # The pure state of the objects, which a mixed batch's calls take (either side's objects).
+    (r"py:class", r"kinto_query\._state\.\w+State"),
     # The pure part of a query, and the sync-only Arrow/Dask part, each a base of the queries.
     (r"py:class", r"kinto_query\._listing\.\w+Core|kinto_query\._frames\.\w*Frames"),
     # The docstring of random.random, shown as the default of RetryPolicy's jitter source.
