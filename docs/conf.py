@@ -48,7 +48,7 @@ nitpick_ignore_regex = [
     # Type aliases, type variables and private helpers of ours that signatures name.
     (r"py:.*", r"(AuthLike|Timeout|OnBackoff|Options|PermissionLists|PublicKey|Fetch"
                r"|_HasTransport|[A-Z])"),
-    (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
+    (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem|Flag)"),
     # The mixins a query is made of (each class documents the methods it has).
     (r"py:class", r"kinto_query\._query\.(Timed|Projected|Addressed|Deletable)"),
     (r"py:class", r"kinto_query\._(blocking|async)\.query\.(Async)?(Timed|Projected|Addressed"
