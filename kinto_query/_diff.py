@@ -152,14 +152,38 @@ def _changed_paths(before: Any, after: Any, prefix: str = "") -> Iterator[str]:
         yield prefix
 
 
-def _wanted_by_key(wanted: Iterable[object], key: str) -> dict[str, tuple[int, dict[str, Any]]]:
-    """The list, by the fingerprint of each record's key: (position, record)."""
-    if isinstance(wanted, (str, bytes, Mapping)) or not isinstance(wanted, Iterable):
-        # One record, or no list at all: iterating it would give keys or characters.
-        raise InvalidRecords(f"the records to hold must be a list (any iterable) of records, "
-                             f"not a {type(wanted).__name__}")
-    found: dict[str, tuple[int, dict[str, Any]]] = {}
-    for index, item in enumerate(wanted):
+class RecordsDiffer:
+    """``diff_records`` one record at a time, so that either side's streams, iterated or
+    awaited, feed it: first the list (``want_all``, or ``want`` each record), then the
+    collection (``see`` each record); ``result()`` is the diff."""
+
+    def __init__(self, *, key: str = "id", ignore: Iterable[str] = DEFAULT_IGNORE) -> None:
+        ignored = tuple(ignore)
+        if key in ("last_modified", *ignored):
+            raise ValueError(f"key={key!r} is a field that is not compared: match on the id or "
+                             "on a field of the records' own data")
+        self._key, self._ignored = key, ignored
+        # The list, by the fingerprint of each record's key: (position, record).
+        self._by_key: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._to_update: list[RecordChange] = []
+        self._to_delete: list[dict[str, Any]] = []
+        self._unchanged: list[str] = []
+        self._matched: dict[str, str] = {}  # key fingerprint -> the current record's id
+
+    def want_all(self, wanted: Iterable[Mapping[str, Any] | RecordState]) -> None:
+        """Add every record of the list (any iterable of records)."""
+        if isinstance(wanted, (str, bytes, Mapping)) or not isinstance(wanted, Iterable):
+            # One record, or no list at all: iterating it would give keys or characters.
+            raise InvalidRecords(f"the records to hold must be a list (any iterable) of "
+                                 f"records, not a {type(wanted).__name__}")
+        for item in wanted:
+            self.want(item)
+
+    def want(self, item: Mapping[str, Any] | RecordState) -> None:
+        """Add the next record of the list; ``InvalidRecords`` if it has no key, or the key
+        of a record added before."""
+        key, found = self._key, self._by_key
+        index = len(found)
         where = f"record {index} of the list"
         record = _plain(item, where)
         if key not in record:
@@ -174,26 +198,6 @@ def _wanted_by_key(wanted: Iterable[object], key: str) -> dict[str, tuple[int, d
                 f"the list holds two records with {key} {value} (records {found[value][0]} and "
                 f"{index}): a collection holds one record per {key}; remove or merge one")
         found[value] = (index, record)
-    return found
-
-
-class RecordsDiffer:
-    """``diff_records`` one current record at a time (``see``), so that either side's scan,
-    iterated or awaited, feeds it as it streams; ``result()`` is the diff. The list is read,
-    and checked, when it is made."""
-
-    def __init__(self, wanted: Iterable[Mapping[str, Any] | RecordState], *, key: str = "id",
-                 ignore: Iterable[str] = DEFAULT_IGNORE) -> None:
-        ignored = tuple(ignore)
-        if key in ("last_modified", *ignored):
-            raise ValueError(f"key={key!r} is a field that is not compared: match on the id or "
-                             "on a field of the records' own data")
-        self._key, self._ignored = key, ignored
-        self._by_key = _wanted_by_key(wanted, key)
-        self._to_update: list[RecordChange] = []
-        self._to_delete: list[dict[str, Any]] = []
-        self._unchanged: list[str] = []
-        self._matched: dict[str, str] = {}  # key fingerprint -> the current record's id
 
     def see(self, item: Mapping[str, Any] | RecordState) -> None:
         """Compare one record of the collection (a tombstone is skipped)."""
@@ -251,7 +255,8 @@ def diff_records(
     >>> diff.counts
     {'create': 0, 'update': 1, 'delete': 2, 'unchanged': 0}
     """
-    differ = RecordsDiffer(wanted, key=key, ignore=ignore)
+    differ = RecordsDiffer(key=key, ignore=ignore)
+    differ.want_all(wanted)
     for item in current:
         differ.see(item)
     return differ.result()

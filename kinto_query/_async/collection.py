@@ -347,7 +347,7 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
 
     async def diff(
         self,
-        records: Iterable[Mapping[str, Any] | AsyncRecord],
+        records: Iterable[Mapping[str, Any] | AsyncRecord] | AsyncQuery[Any],
         *,
         key: str = "id",
         ignore: Iterable[str] = DEFAULT_IGNORE,
@@ -361,14 +361,19 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
         - r2
         - r3
         """
-        differ = RecordsDiffer(records, key=key, ignore=ignore)
+        differ = RecordsDiffer(key=key, ignore=ignore)
+        if isinstance(records, AsyncQuery):  # another collection's query, read as it streams
+            async for wanted in records:
+                differ.want(wanted)
+        else:
+            differ.want_all(records)
         async for item in self.dicts():
             differ.see(item)
         return differ.result()
 
     async def sync(
         self,
-        records: Iterable[Mapping[str, Any] | AsyncRecord] | RecordsDiff,
+        records: Iterable[Mapping[str, Any] | AsyncRecord] | AsyncQuery[Any] | RecordsDiff,
         *,
         delete: bool = False,
         key: str = "id",

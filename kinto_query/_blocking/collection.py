@@ -349,7 +349,7 @@ class Collection(CollectionFeatures, Resource):
 
     def diff(
         self,
-        records: Iterable[Mapping[str, Any] | Record],
+        records: Iterable[Mapping[str, Any] | Record] | Query[Any],
         *,
         key: str = "id",
         ignore: Iterable[str] = DEFAULT_IGNORE,
@@ -363,14 +363,19 @@ class Collection(CollectionFeatures, Resource):
         - r2
         - r3
         """
-        differ = RecordsDiffer(records, key=key, ignore=ignore)
+        differ = RecordsDiffer(key=key, ignore=ignore)
+        if isinstance(records, Query):  # another collection's query, read as it streams
+            for wanted in records:
+                differ.want(wanted)
+        else:
+            differ.want_all(records)
         for item in self.dicts():
             differ.see(item)
         return differ.result()
 
     def sync(
         self,
-        records: Iterable[Mapping[str, Any] | Record] | RecordsDiff,
+        records: Iterable[Mapping[str, Any] | Record] | Query[Any] | RecordsDiff,
         *,
         delete: bool = False,
         key: str = "id",

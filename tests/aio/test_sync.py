@@ -82,6 +82,16 @@ async def test_a_change_between_scan_and_write_is_a_conflict_not_an_overwrite(
         "r1": "theirs", "r2": "mine", "r3": "theirs", "r5": "theirs"}
 
 
+async def test_a_sync_from_another_collections_query(todo: AsyncCollection,
+                                                     kinto_any_server: str) -> None:
+    copy = await todo.bucket.create_collection("copy")
+    report = await copy.sync(todo.filter(status="todo"))
+    assert sorted(report.created) == ["r1", "r3"]
+    assert {i: own(r) for i, r in held(kinto_any_server, "/buckets/w/collections/copy").items()
+            } == {"r1": R1, "r3": R3}
+    assert (await copy.diff(todo.dicts().filter(status="todo"))).in_sync
+
+
 async def test_nothing_to_change_sends_only_the_scan(kinto_fresh_server: str) -> None:
     seed(kinto_fresh_server)
     with FaultProxy(kinto_fresh_server) as proxy:
