@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import dask_scans, goals, remote_settings, report, scans, servers, writes
+from . import aio, dask_scans, goals, remote_settings, report, scans, servers, writes
 from .timing import REQUESTS, Figure
 
 HERE = Path(__file__).resolve().parent
@@ -37,17 +37,18 @@ class Plan:
     page_size: int  # prefetch's pages
     rs_collections: int  # Remote Settings collections read by fetch_changed
     rs_rounds: int
+    reads_rounds: int  # 100 reads over +50 ms: one by one, a round takes 100 latencies
 
 
 FULL = Plan(sizes=(10_000, 20_000, 100_000), postgresql=20_000, rounds=5, canned_rounds=7,
             rss_rounds=3, write_rounds=3, bulk=2_000, concurrent=500, page_size=1_000,
-            rs_collections=60, rs_rounds=5)
+            rs_collections=60, rs_rounds=5, reads_rounds=5)
 QUICK = Plan(sizes=(1_000, 2_000, 5_000), postgresql=2_000, rounds=2, canned_rounds=2,
              rss_rounds=1, write_rounds=1, bulk=200, concurrent=100, page_size=200,
-             rs_collections=12, rs_rounds=1)
+             rs_collections=12, rs_rounds=1, reads_rounds=1)
 
 WORKS = ("scan", "scan-pg", "filtered", "canned", "first", "rss", "bulk", "prefetch",
-         "concurrent", "partition", "dask", "remote-settings")
+         "concurrent", "partition", "dask", "remote-settings", "aio-scan", "aio-reads")
 NEEDS_PG = {"scan-pg", "partition", "dask"}
 SELF_CONTAINED = {"remote-settings"}
 
@@ -79,6 +80,10 @@ def works(plan: Plan, env: servers.Servers) -> dict[str, Callable[[], list[list[
         # Its own Remote Settings server, started and published inside the work.
         "remote-settings": lambda: [remote_settings.fetch_changed(plan.rs_collections, 10,
                                                                   plan.rs_rounds)],
+        # kinto_query.aio: the scan of the sync scan's collections, and 100 reads in flight.
+        "aio-scan": lambda: [aio.full_scan(env.memory, "memory", n, plan.rounds)
+                             for n in plan.sizes],
+        "aio-reads": lambda: [aio.reads_in_flight(env.memory, main, 100, plan.reads_rounds)],
     }
 
 

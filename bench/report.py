@@ -40,6 +40,11 @@ def print_work(figures: list[Figure]) -> None:
                 f"{figure.requests if figure.requests is not None else ''}")
         if "growth_mb" in figure.extra:
             line += f"   (+{figure.extra['growth_mb']:.1f} MB while scanning)"
+        if "peak_threads" in figure.extra:
+            line += (f"   (peak {figure.extra['peak_threads']} OS threads, "
+                     f"{figure.extra['threads_before']} before"
+                     + (f"; {figure.extra['cpu_s'] * 1000:.0f} ms CPU" if "cpu_s" in figure.extra
+                        else "") + ")")
         print(line)
     if "note" in first.extra:
         print(f"  {first.extra['note']}")

@@ -4,7 +4,8 @@ Machines are noisy: a burst of load hits every contender alike only if they take
 each round runs every contender once (the order rotating from round to round) and never all
 rounds of one before the next. Each run is checked (it returns how many records it saw) and
 timed with ``time.perf_counter``; the requests it sent are counted where every contender's
-HTTP goes through: ``requests``' ``HTTPAdapter.send`` (and the canned-page adapter).
+HTTP goes through: ``requests``' ``HTTPAdapter.send`` (and the canned-page adapter), and
+httpx's ``AsyncHTTPTransport`` for the async contenders.
 """
 
 from __future__ import annotations
@@ -44,6 +45,18 @@ class RequestCounter:
             return send(adapter, request, *args, **kwargs)
 
         requests.adapters.HTTPAdapter.send = counting_send  # type: ignore[method-assign,assignment]
+        # The async side's HTTP: httpx's transport (what an httpx.AsyncClient sends through).
+        try:
+            import httpx
+        except ImportError:
+            return
+        handle = httpx.AsyncHTTPTransport.handle_async_request
+
+        async def counting_handle(transport: Any, request: Any) -> Any:
+            self.add()
+            return await handle(transport, request)
+
+        httpx.AsyncHTTPTransport.handle_async_request = counting_handle  # type: ignore[method-assign,assignment]
 
 
 REQUESTS = RequestCounter()
@@ -127,6 +140,14 @@ def set_ratios(figures: list[Figure], to: str, base: float | None = None) -> Non
         base = next(f.median for f in figures if f.contender == to)
     for figure in figures:
         figure.ratio, figure.ratio_to = figure.median / base, to
+
+
+def set_speedups(figures: list[Figure], to: str) -> None:
+    """Each figure's speedup: the median of the contender named ``to`` over its own (so a
+    figure twice as fast as ``to`` has ratio 2)."""
+    base = next(f.median for f in figures if f.contender == to)
+    for figure in figures:
+        figure.ratio, figure.ratio_to = base / figure.median, f"{to} (speedup)"
 
 
 def _check(name: str, seen: int, expected: int) -> None:

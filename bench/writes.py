@@ -4,17 +4,15 @@ server emptied just before (both untimed; see ``bench.servers`` for why)."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 from kinto_query import Client
 
 from .contenders import AUTH, CONTENDERS, creator, new_records
-from .servers import BUCKET, ROOT, batch_max_requests, fresh_collection
+from .proxy import faultproxy as _faultproxy
+from .servers import BUCKET, batch_max_requests, fresh_collection
 from .timing import Figure, Prepare, alternate
 
 _names = itertools.count()
@@ -49,18 +47,6 @@ def bulk_create(url: str, backend: str, n: int, rounds: int) -> list[Figure]:
         figure.extra["chunk"] = chunk
     figures[0].extra["note"] = f"POST /batch in chunks of {chunk} (the server's batch_max_requests)"
     return figures
-
-
-def _faultproxy() -> ModuleType:
-    """tests/faultproxy.py (standard library only), imported by path: tests is no package
-    the harness depends on."""
-    spec = importlib.util.spec_from_file_location("bench_faultproxy", ROOT / "tests" /
-                                                  "faultproxy.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def concurrent_bulk(url: str, backend: str, n: int, rounds: int, latency: float = 0.1,

@@ -254,8 +254,14 @@ class TransportBase:
                 f"{remaining:.0f} more seconds", seconds=remaining)
         cap = self.retry.max_wait if self.retry is not None else remaining
         logger.info("the server asked to back off: waiting %.1f s", min(remaining, cap))
-        self._backoff_until = 0.0
         return min(remaining, cap)
+
+    def _backoff_waited(self, until: float) -> None:
+        """A wait for the back-off that lasted ``until`` is over: the next requests go at
+        once, unless a newer ``Backoff`` came meanwhile. Cleared only once a wait is over,
+        so that requests sent while one waits (an async transport's, a thread's) wait too."""
+        if self._backoff_until == until:
+            self._backoff_until = 0.0
 
 
 def one_object_write(request: Request) -> bool:

@@ -12,10 +12,12 @@ unit test that runs without a server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import functools
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar, runtime_checkable
 
 import requests
@@ -78,16 +80,19 @@ class Outgoing:
     server_url: str
 
     def failure(self, error: Exception, *, never_sent: bool = False,
-                deadline_passed: bool = False, timed_out: bool = False) -> KintoConnectionError:
-        """The ``KintoConnectionError`` of this exchange, worded the same on both sides."""
+                deadline_passed: bool = False, timed_out: bool = False,
+                kind: str | None = None) -> KintoConnectionError:
+        """The ``KintoConnectionError`` of this exchange, worded the same on both sides:
+        ``kind`` names the failure as requests does (``ConnectionError``, ``ReadTimeout``...)
+        when ``error``'s own class is another library's (httpx's ``ReadError``)."""
         method, url = self.request.method, self.url
+        kind = kind or type(error).__name__
         if deadline_passed:
             text = f"{method} {url}: no complete answer within the {self.deadline} s deadline"
         elif timed_out:
-            text = f"{method} {url}: no answer within {self.timeout} s ({type(error).__name__})"
+            text = f"{method} {url}: no answer within {self.timeout} s ({kind})"
         else:
-            text = (f"{method} {url}: cannot reach the server at {self.server_url} "
-                    f"({type(error).__name__})")
+            text = f"{method} {url}: cannot reach the server at {self.server_url} ({kind})"
         return KintoConnectionError(text, method=method, url=url, cause=error,
                                     never_sent=never_sent)
 
@@ -218,7 +223,9 @@ class RequestsWire:
                 if time.monotonic() > out.limit:
                     raise _DeadlinePassed(f"the answer took more than {out.deadline} s in all")
                 yield chunk
-        except urllib3.exceptions.HTTPError as error:  # read1 bypasses requests' wrapping
+        except urllib3.exceptions.ReadTimeoutError as error:  # read1 bypasses requests'
+            raise requests.ReadTimeout(error) from error  # wrapping: a body stalled, timed out
+        except urllib3.exceptions.HTTPError as error:
             raise requests.ConnectionError(error) from error
 
     def _stream(self, answer: requests.Response, out: Outgoing) -> Iterator[bytes]:
@@ -307,8 +314,9 @@ class HttpxWire:
         if out.trusted:
             headers.update(_auth_headers(out.auth, out))
         content: Any = out.body
+        upload: AsyncGenerator[bytes, None] | None = None
         if isinstance(out.body, StreamBody):
-            content = _file_chunks(out.body.chunks())
+            content = upload = _file_chunks(out.body.chunks())
             if out.body.length is not None:
                 headers["Content-Length"] = str(out.body.length)
         request = self.client.build_request(out.request.method, out.url, headers=headers,
@@ -316,20 +324,29 @@ class HttpxWire:
         if not out.trusted:  # what the client itself adds (its headers, its cookies) stays home
             for name in PRIVATE_HEADERS:
                 request.headers.pop(name, None)
+        # The client's own auth (``httpx.AsyncClient(auth=...)``) goes to the server's origin
+        # when the transport has none, as a requests session's does; never elsewhere.
+        auth: Any = httpx.USE_CLIENT_DEFAULT if out.trusted and out.auth is None else None
         try:
-            answer = await self.client.send(request, stream=True, auth=None,
+            answer = await self.client.send(request, stream=True, auth=auth,
                                             follow_redirects=False)
-        except httpx.TransportError as error:
+        except httpx.RequestError as error:
             raise self._failure(out, error) from error
+        finally:
+            # Sent whole, failed or cancelled: what it read from is closed now (its file
+            # among them), not whenever the garbage collector gets to the generator.
+            if upload is not None:
+                await upload.aclose()
         streamed = out.stream and answer.status_code < 400 and not answer.is_redirect
         parts = out.response(answer.status_code, answer.reason_phrase, _joined(answer.headers),
                              str(answer.url))
         if streamed:
-            return AsyncStreamedResponse(**parts, content=b"",
-                                         achunks=self._stream(answer, out), closer=answer.aclose)
+            chunks = self._stream(answer, out)
+            return AsyncStreamedResponse(**parts, content=b"", achunks=chunks,
+                                         closer=functools.partial(_close, chunks, answer))
         try:
             body = b"".join([chunk async for chunk in self._pieces(answer, out, decode=True)])
-        except httpx.TransportError as error:
+        except (httpx.RequestError, _DeadlineError) as error:
             raise self._failure(out, error) from error
         finally:
             await answer.aclose()
@@ -339,28 +356,43 @@ class HttpxWire:
     def _failure(out: Outgoing, error: Exception) -> KintoConnectionError:
         import httpx
 
+        timed_out = isinstance(error, httpx.TimeoutException)
+        # Named as requests names the same failure, for one message on both sides.
+        kind = "ConnectionError"
+        if isinstance(error, httpx.ConnectTimeout):
+            kind = "ConnectTimeout"
+        elif timed_out:
+            kind = "ReadTimeout"
         return out.failure(error, never_sent=isinstance(error, (httpx.ConnectError,
                                                                 httpx.ConnectTimeout)),
                            deadline_passed=isinstance(error, _DeadlineError),
-                           timed_out=isinstance(error, httpx.TimeoutException))
+                           timed_out=timed_out, kind=kind)
 
     async def _pieces(self, answer: httpx.Response, out: Outgoing, *,
                       decode: bool) -> AsyncIterator[bytes]:
-        pieces = answer.aiter_bytes(_CHUNK) if decode else answer.aiter_raw(_CHUNK)
-        async for chunk in pieces:
-            if time.monotonic() > out.limit:
-                raise _DeadlineError(f"the answer took more than {out.deadline} s in all")
-            yield chunk
+        # Without a chunk size httpx gives each piece as it arrives (at most what one read
+        # gives, 64 KiB): with one it would hold pieces back until 64 KiB are in, so a body
+        # trickling in would pass the deadline unchecked (and a stream would stall).
+        pieces = answer.aiter_bytes() if decode else answer.aiter_raw()
+        try:
+            async for chunk in pieces:
+                if time.monotonic() > out.limit:
+                    raise _DeadlineError(f"the answer took more than {out.deadline} s in all")
+                yield chunk
+        finally:  # left early (a stream closed half read): finished now, not by the GC
+            await _finish(pieces)
 
     async def _stream(self, answer: httpx.Response, out: Outgoing) -> AsyncIterator[bytes]:
         import httpx
 
+        pieces = self._pieces(answer, out, decode=False)
         try:
-            async for chunk in self._pieces(answer, out, decode=False):
+            async for chunk in pieces:
                 yield chunk
-        except (httpx.TransportError, _DeadlineError) as error:
+        except (httpx.RequestError, _DeadlineError) as error:
             raise self._failure(out, error) from error
         finally:
+            await _finish(pieces)
             await answer.aclose()
 
     async def sleep(self, policy: RetryPolicy | None, seconds: float) -> None:
@@ -384,19 +416,46 @@ class _DeadlineError(Exception):
     """An async answer still coming in when the attempt's deadline passed."""
 
 
+async def _finish(chunks: AsyncIterator[bytes]) -> None:
+    """Finish an async generator left early (``async for`` does not): now, in this task, not
+    later by the garbage collector's hook in a task of its own (or never, if the loop ends)."""
+    aclose = getattr(chunks, "aclose", None)
+    if aclose is None:
+        return
+    with contextlib.suppress(RuntimeError):  # being read by another task: it finishes there
+        await aclose()
+
+
+async def _close(chunks: AsyncIterator[bytes], answer: httpx.Response) -> None:
+    """Close a streamed answer: its connection released and its pieces' generator finished."""
+    try:
+        await _finish(chunks)
+    finally:
+        await answer.aclose()
+
+
 def _joined(headers: httpx.Headers) -> dict[str, str]:
     # requests joins a repeated header with ", "; so do we, for one Response on both sides.
+    # The names as the server spelled them (``raw``; httpx's own items are lowercased).
     joined: dict[str, str] = {}
-    for name, value in headers.multi_items():
+    lower: dict[str, str] = {}  # a name as first seen, by its lowercase
+    for raw_name, raw_value in headers.raw:
+        name, value = raw_name.decode(headers.encoding), raw_value.decode(headers.encoding)
+        name = lower.setdefault(name.lower(), name)
         joined[name] = f"{joined[name]}, {value}" if name in joined else value
     return joined
 
 
-async def _file_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+async def _file_chunks(chunks: Iterator[bytes]) -> AsyncGenerator[bytes, None]:
     # The file is read in pieces as it is sent (never whole in memory); reading a local file
     # is quick enough not to need a thread.
-    for chunk in chunks:
-        yield chunk
+    try:
+        for chunk in chunks:
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)  # a generator's: its own cleanup runs now
+        if close is not None:
+            close()
 
 
 def async_wire_for(config: Config) -> AsyncWire:

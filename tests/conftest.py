@@ -39,6 +39,7 @@ _MEDIA = ("live", "cassette", "postgresql")
 # The fixtures by which the plugin marks a test live or cassette.
 _SERVER_FIXTURES = {
     "kinto_server", "kinto_fresh_server", "kinto_recorder", "kinto_client",
+    "kinto_async_transport", "kinto_async_client",
     "kinto_postgresql", "kinto_pg_server", "kinto_fresh_pg_server", "kinto_any_server",
     "kinto_rs_server", "kinto_fresh_rs_server", "kinto_rs_pg_server", "kinto_fresh_rs_pg_server",
     "kinto_any_rs_server",

@@ -84,6 +84,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._open: set[socket.socket] = set()  # client and upstream sockets, shut on stop()
+        self._clients: set[socket.socket] = set()  # the clients' connections among them
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -158,6 +159,13 @@ class FaultProxy:
         with self._lock:
             self._rules.clear()
 
+    @property
+    def client_connections(self) -> int:
+        """How many connections clients hold open to the proxy right now (one a client
+        closed counts until the proxy has seen it go: poll for a while)."""
+        with self._lock:
+            return len(self._clients)
+
     def counts(self) -> dict[str, int]:
         """How many requests had each outcome."""
         with self._lock:
@@ -182,14 +190,17 @@ class FaultProxy:
         with self._lock:
             self.log.append((method, target, outcome))
 
-    def _track(self, sock: socket.socket, add: bool) -> None:
+    def _track(self, sock: socket.socket, add: bool, client: bool = False) -> None:
         with self._lock:
             if not add:
                 self._open.discard(sock)
+                self._clients.discard(sock)
             elif self._stopping.is_set():
                 _shut(sock)
             else:
                 self._open.add(sock)
+                if client:
+                    self._clients.add(sock)
 
     def _forward(
         self, method: str, target: str, headers: Headers, body: bytes | None
@@ -232,6 +243,9 @@ class FaultProxy:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # so that server_close() joins them on every Python version
+    # A client opening a hundred connections at once (reads in flight): past the backlog
+    # (socketserver's 5), a connection waits for its SYN to be sent again, a second later.
+    request_queue_size = 128
     proxy: FaultProxy
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -251,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.proxy._track(self.connection, add=True)
+        self.server.proxy._track(self.connection, add=True, client=True)
 
     def finish(self) -> None:
         self.server.proxy._track(self.connection, add=False)

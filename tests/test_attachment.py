@@ -35,7 +35,7 @@ from kinto_query import (
     UnsafeURL,
 )
 from kinto_query._attachment import _multipart, _Source
-from kinto_query._attachment_files import CASSETTE_BOUNDARY
+from kinto_query.testing.attachment_files import CASSETTE_BOUNDARY
 
 from .conftest import AUTH, TODO, RequestLog, Script, local_server, put, raw, raw_get
 

@@ -34,6 +34,12 @@ PRINTED: dict[str, list[str]] = {
         "{'author.name': 'bob', 'in_priority': '1,2'}", "{'min_last_modified': '1795858200000'}",
         "['id', 'last_modified', 'title']",
     ],
+    "guides/async.md": [
+        "auth=BasicAuth('alice', '***')>\n<BatchReport 120 of 120 succeeded>",
+        "records?status=done&min_priority=3&_sort=-priority,id\n24\n",
+        "t009 task 9 4\nt019 task 19 4\nt029 task 29 4\n", "buy oat milk",
+        "[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]",
+    ],
     "guides/dataframes.md": [
         "60 ['id', 'last_modified']", "struct<name: string>", "{'done': 120, 'todo': 120}",
         "['id', 'last_modified', 'title', 'author']", "{'name': 'ann'}", "[50, 50, 20]\nTrue",
@@ -86,7 +92,7 @@ RUNNABLE = [p for p in PAGES if markdown_blocks(page_text(p)) and page_id(p) not
 def test_the_guides_have_examples() -> None:
     names = {page_id(p) for p in RUNNABLE}
     for guide in ("queries", "writes", "bulk", "faults", "attachments", "history", "accounts",
-                  "testing"):
+                  "testing", "async"):
         assert f"guides/{guide}.md" in names
     assert "index.md" in names
 

@@ -289,3 +289,14 @@ def test_stop_frees_the_port_and_every_thread(kinto_fresh_server: str, collectio
 def _swallow(session: requests.Session, url: str) -> None:
     with contextlib.suppress(requests.RequestException):
         session.get(url, timeout=60)  # reads the whole (never complete) body
+
+
+def test_client_connections_counts_what_clients_hold_open(proxy: FaultProxy) -> None:
+    session = requests.Session()
+    session.get(proxy.url + "/", timeout=10).raise_for_status()
+    assert proxy.client_connections == 1  # kept alive by the session
+    session.close()
+    deadline = time.monotonic() + 5
+    while proxy.client_connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proxy.client_connections == 0

@@ -112,7 +112,7 @@ class AsyncChanges:
         return AsyncReading(self)
 
     async def _next(self) -> AsyncRecord:
-        """The next change, or ``StopAsyncIteration`` once the round is read."""
+        """The next change; the iteration ends once the round is read."""
         if self._complete:
             raise StopAsyncIteration
         if self._upper is None:
@@ -254,17 +254,17 @@ class AsyncWatch:
                 self._round.__aiter__()  # read once, as any other reading
                 self.polls += 1
             try:
-                record = await self._round._next()
+                record: AsyncRecord | None = await self._round._next()
             except StopAsyncIteration:
-                self._position = self._round._position
-                self._end_round()
-                await self._wait()
-                continue
+                record = None  # this round is read: wait for the next (outside the handler)
             except BaseException:  # the round cannot go on (an error, a cancellation)
                 self._end_round()
                 raise
             self._position = self._round._position
-            return record
+            if record is not None:
+                return record
+            self._end_round()
+            await self._wait()
         raise StopAsyncIteration
 
     def _end_round(self) -> None:

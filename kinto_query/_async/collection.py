@@ -489,7 +489,8 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
               interval: float = 5.0, page_size: int | None = None,
               stop_event: Flag | None = None) -> AsyncWatch:
         """Poll for changes every ``interval`` s (an idle poll: one GET answered 304), each
-        handed out once, until ``stop()``: ``for r in todo.watch(since=ts): ...`` (in async
-        code ``async for``, which also ends when its task is cancelled)."""
+        handed out once, until ``stop()`` or ``stop_event`` (a ``threading.Event``, an
+        ``asyncio.Event``) is set: ``for r in todo.watch(since=ts): ...`` (in async code
+        ``async for``, which also ends when its task is cancelled)."""
         return AsyncWatch(self, since, interval=interval, page_size=page_size,
                           stop_event=stop_event)

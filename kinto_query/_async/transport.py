@@ -315,9 +315,11 @@ class AsyncTransport(TransportBase):
         """One exchange: the request sent, its redirects followed (reads only), the whole
         answer read within the deadline (or, for a success with ``stream``, handed out unread).
         ``public``: a URL on any origin, sent without credentials."""
+        until = self._backoff_until
         wait = self._backoff_wait()
         if wait > 0:
             await self.wire.sleep(self.retry, wait)
+            self._backoff_waited(until)
         method = request.method
         url = self._public_url(request.path) if public else self.url(request.path)
         trusted = not public and origin(url) == self._origin

@@ -114,7 +114,7 @@ class Changes:
         return Reading(self)
 
     def _next(self) -> Record:
-        """The next change, or ``StopAsyncIteration`` once the round is read."""
+        """The next change; the iteration ends once the round is read."""
         if self._complete:
             raise StopIteration
         if self._upper is None:
@@ -256,17 +256,17 @@ class Watch:
                 self._round.__iter__()  # read once, as any other reading
                 self.polls += 1
             try:
-                record = self._round._next()
+                record: Record | None = self._round._next()
             except StopIteration:
-                self._position = self._round._position
-                self._end_round()
-                self._wait()
-                continue
+                record = None  # this round is read: wait for the next (outside the handler)
             except BaseException:  # the round cannot go on (an error, a cancellation)
                 self._end_round()
                 raise
             self._position = self._round._position
-            return record
+            if record is not None:
+                return record
+            self._end_round()
+            self._wait()
         raise StopIteration
 
     def _end_round(self) -> None:

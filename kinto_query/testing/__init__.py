@@ -19,6 +19,8 @@ imports neither pytest nor betamax (the recorder's names load on first use):
 - ``scrub``: :class:`~kinto_query.testing.scrub.Scrub`, what never reaches a cassette.
 - ``cassettes``: betamax's serializer and matcher for Kinto.
 - ``recorder``: :class:`~kinto_query.testing.recorder.Recorder`, one cassette; record modes.
+- ``httpx_cassette``: the async side of a Recorder (an httpx transport on the same cassette:
+  same format, matching, scrubbing and failures; needs the ``aio`` extra).
 - ``plugin``: the pytest fixtures and options.
 - ``python -m kinto_query.testing [--port N] [--remote-settings]``: a local Kinto (or Remote
   Settings) in the foreground.
@@ -30,9 +32,20 @@ Fixtures: ``kinto_server`` (the URL of a Kinto started once per session), ``kint
 ``kinto_fresh_rs_pg_server``, ``kinto_any_rs_server`` (Remote Settings servers, as
 ``RemoteSettingsServer`` objects),
 ``kinto_recorder`` (this test's cassette; every Client built during the test talks through
-it; marked ``kinto_remote_settings``, recorded from the Remote Settings server),
-``kinto_client`` (a Client on it), ``kinto_credentials`` and ``kinto_scrub`` (override
-them in your conftest).
+it, and every async one built without ``wire=``; marked ``kinto_remote_settings``, recorded
+from the Remote Settings server), ``kinto_client`` (a Client on it),
+``kinto_async_client`` and ``kinto_async_transport`` (an ``AsyncClient`` and an
+``AsyncTransport`` on it, for an async test), and
+``kinto_credentials`` and ``kinto_scrub`` (override them in your conftest).
+
+Async tests (anyio's pytest plugin, ``@pytest.mark.anyio``; the ``aio`` extra) use the same
+fixtures and the same cassettes: one recorded by a sync test replays in an async one and the
+other way round::
+
+    @pytest.mark.anyio
+    async def test_titles(kinto_async_transport):   # cassettes/test_titles/test_titles.json
+        async with kinto_async_transport as kinto:
+            info = await kinto.server_info()
 
 Options: ``--kinto-record-mode=none|once|new|all`` (or ``KINTO_QUERY_RECORD_MODE``),
 ``--kinto-record-url`` and ``--kinto-record-auth`` (or ``KINTO_QUERY_RECORD_URL`` and

@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -30,7 +31,11 @@ from .remote_settings import RemoteSettingsServer
 from .scrub import Scrub
 from .server import KintoNotInstalled, KintoServer, PortInUse, flush
 
-__all__ = ["cassette_name"]
+if TYPE_CHECKING:
+    from .._async.client import AsyncClient
+    from .._async.transport import AsyncTransport
+
+__all__ = ["cassette_name", "cassette_of"]
 
 RECORD_URL_ENV = "KINTO_QUERY_RECORD_URL"
 RECORD_AUTH_ENV = "KINTO_QUERY_RECORD_AUTH"
@@ -66,6 +71,38 @@ def cassette_name(nodeid: str) -> str:
     if bracket:
         leaf += f"[{_safe(params[:-1] if params.endswith(']') else params)}]"
     return "/".join((*folders, leaf))
+
+
+def _without_backend(item: pytest.Item) -> str:
+    """The test's id without the parameter anyio's pytest plugin adds to an async test
+    (``test_it[asyncio]``, ``test_it[trio-a-1]``): the requests a test sends do not depend on
+    its event loop, so every backend shares one cassette, which a sync test of the same name
+    shares too."""
+    nodeid = item.nodeid
+    callspec = getattr(item, "callspec", None)
+    params = getattr(callspec, "params", {})
+    if "anyio_backend" not in params or not nodeid.endswith("]"):
+        return nodeid
+    backend = params["anyio_backend"]
+    # pytest's id for the parameter: a string is its own id, anything else its index.
+    backend_id = backend if isinstance(backend, str) else (
+        f"anyio_backend{getattr(callspec, 'indices', {}).get('anyio_backend', 0)}")
+    head, _, ids = nodeid[:-1].partition("[")
+    if ids == backend_id:
+        return head
+    if ids.startswith(f"{backend_id}-"):
+        ids = ids.removeprefix(f"{backend_id}-")
+    elif ids.endswith(f"-{backend_id}"):
+        ids = ids.removesuffix(f"-{backend_id}")
+    else:
+        ids = ids.replace(f"-{backend_id}-", "-", 1)
+    return f"{head}[{ids}]"
+
+
+def cassette_of(item: pytest.Item) -> str:
+    """The cassette of a collected test (see :func:`cassette_name`): an async test run once
+    per anyio backend has one for all of them, named as a sync test of the same name."""
+    return cassette_name(_without_backend(item))
 
 
 # -- options -------------------------------------------------------------------------------------
@@ -142,12 +179,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgresql)
         if "kinto_recorder" in names:
             item.add_marker(pytest.mark.cassette)
-            # Compared without case: some file systems do not tell TestA from testa.
-            name = cassette_name(item.nodeid).lower()
-            if name in cassettes:
+            # Compared without case: some file systems do not tell TestA from testa. The runs
+            # of one test on each anyio backend share theirs.
+            name = cassette_of(item).lower()
+            test = _without_backend(item)
+            if cassettes.get(name, test) != test:
                 raise pytest.UsageError(f"{cassettes[name]} and {item.nodeid} would share the "
                                         f"cassette {name}.json: rename one of them")
-            cassettes[name] = item.nodeid
+            cassettes[name] = test
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -300,13 +339,15 @@ def _fresh_server_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def kinto_recorder(request: pytest.FixtureRequest, kinto_scrub: Scrub) -> Iterator[Recorder]:
     """This test's cassette, replayed (or recorded, as the record mode says). While the test
-    runs, every Client built without ``session=`` talks through it, and ``KINTO_SERVER_URL``
-    is its server's URL. Marked ``@pytest.mark.kinto_remote_settings``, a test records from
-    the Remote Settings server."""
+    runs, every Client built without ``session=``, and every async one (``AsyncTransport``)
+    built without ``wire=``, talks through it, and ``KINTO_SERVER_URL`` is its server's URL.
+    Marked ``@pytest.mark.kinto_remote_settings``, a test records from the Remote Settings
+    server. An async test (``@pytest.mark.anyio``) uses it as a sync one does; run once per
+    anyio backend, it has one cassette for all (see :func:`cassette_of`)."""
     config = request.config
     mode = _mode(config)
     cassette_dir = Path(str(config.rootpath), config.getini("kinto_cassette_dir"))
-    name = cassette_name(request.node.nodeid)
+    name = cassette_of(request.node)
     live_url = None
     if Recorder.will_record(cassette_dir, name, mode):
         live_url = _record_url(config) or _fresh_server_url(request)
@@ -331,3 +372,21 @@ def kinto_recorder(request: pytest.FixtureRequest, kinto_scrub: Scrub) -> Iterat
 def kinto_client(kinto_recorder: Recorder, kinto_credentials: AuthLike) -> Client:
     """A Client talking through this test's cassette."""
     return kinto_recorder.client(auth=kinto_credentials)
+
+
+@pytest.fixture
+def kinto_async_transport(
+    kinto_recorder: Recorder, kinto_credentials: AuthLike
+) -> AsyncTransport:
+    """An ``AsyncTransport`` (``kinto_query.aio``) talking through this test's cassette, the
+    one ``kinto_client`` uses: for an async test (``@pytest.mark.anyio``). It holds no
+    connection (each recorded request has its own), so closing it is optional."""
+    return kinto_recorder.async_transport(auth=kinto_credentials)
+
+
+@pytest.fixture
+def kinto_async_client(kinto_recorder: Recorder, kinto_credentials: AuthLike) -> AsyncClient:
+    """An ``AsyncClient`` (``kinto_query.aio``) talking through this test's cassette, as
+    ``kinto_client`` is a Client on it: for an async test (``@pytest.mark.anyio``). Its httpx
+    client is the recorder's; ``async with kinto_async_client as client:`` closes it."""
+    return kinto_recorder.async_client(auth=kinto_credentials)

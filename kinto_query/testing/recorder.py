@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -29,10 +29,10 @@ from betamax import Betamax
 from betamax.exceptions import BetamaxError
 from requests.adapters import BaseAdapter
 
-from .._attachment_files import RecordableSession
 from .._auth import AuthLike
 from .._client import Client
 from .._config import Config
+from .attachment_files import RecordableSession
 from .cassettes import (
     SERIALIZER,
     KintoSerializer,
@@ -42,6 +42,13 @@ from .cassettes import (
 )
 from .mismatch import explain
 from .scrub import Scrub
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .._async.client import AsyncClient
+    from .._async.transport import AsyncTransport
+    from .httpx_cassette import AsyncCassetteTransport
 
 __all__ = [
     "RECORD_MODES",
@@ -92,23 +99,17 @@ class _Tap(BaseAdapter):
         super().__init__()
         self.recorder = recorder
         self.betamax_adapter = betamax_adapter
-        self.lock = threading.Lock()
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
     ) -> requests.Response:
-        with self.lock:
+        with self.recorder.lock:
             cassette = self.betamax_adapter.cassette
             before = len(cassette.interactions)
             try:
                 response: requests.Response = self.betamax_adapter.send(request, **kwargs)
             except BetamaxError:
-                error = CassetteMismatch(explain(
-                    request, [(i.data["request"], i.used) for i in cassette.interactions],
-                    self.recorder.scrub, self.recorder.describe_cassette(),
-                    self.recorder.record_command("all")))
-                self.recorder.mismatches.append(error)
-                raise error from None
+                raise self.recorder.mismatch(request) from None
             if len(cassette.interactions) > before:
                 # Just recorded: never replayed in its place later in the same test (a GET
                 # before and after a change are two answers).
@@ -152,6 +153,10 @@ class Recorder:
                 f"{self.record_command('once')}")
         self.sent = 0
         self.mismatches: list[CassetteMismatch] = []
+        # One request at a time on the cassette, from either side: betamax's cassettes are not
+        # made for threads (the sync tap holds it for a whole request, the async one only
+        # while it reads or writes the cassette, never across an await).
+        self.lock = threading.Lock()
         self.scrub = scrub or Scrub()
         self._ids = random.Random(hashlib.sha256(name.encode()).digest())
         self._before = self.cassette_path.read_bytes() if self.cassette_path.exists() else None
@@ -203,6 +208,62 @@ class Recorder:
             return f"{RECORD_MODE_ENV}={mode} (this cassette only)"
         return f"pytest --kinto-record-mode={mode} {self.command}"
 
+    @property
+    def cassette(self) -> Any:
+        """The betamax cassette both sides answer from and record into (the requests tap
+        through betamax's adapter, the httpx one directly)."""
+        return self._betamax.current_cassette
+
+    def mismatch(self, request: requests.PreparedRequest) -> CassetteMismatch:
+        """The error for ``request``, which the cassette holds no answer for (kept in
+        ``mismatches``: the plugin reports it even if the code under test swallows it)."""
+        cassette = self.cassette
+        error = CassetteMismatch(explain(
+            request, [(i.data["request"], i.used) for i in cassette.interactions],
+            self.scrub, self.describe_cassette(), self.record_command("all")))
+        self.mismatches.append(error)
+        return error
+
+    def httpx_transport(self) -> AsyncCassetteTransport:
+        """An ``httpx.AsyncBaseTransport`` on this cassette (needs the ``aio`` extra): for an
+        ``httpx.AsyncClient(transport=...)`` of your own. Same cassette, same matching, same
+        scrubbing and the same failures as the requests side."""
+        from .httpx_cassette import AsyncCassetteTransport
+
+        return AsyncCassetteTransport(self)
+
+    def httpx_client(self) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` on this cassette, as kinto_query makes one for an
+        ``HttpxWire`` given none (``kinto_query._wire.new_httpx_client``, which
+        :meth:`route_clients` replaces by this): no redirects followed (the transport decides),
+        and no proxies from the environment, which would send around the cassette."""
+        import httpx
+
+        return httpx.AsyncClient(transport=self.httpx_transport(), follow_redirects=False,
+                                 trust_env=False)
+
+    def async_transport(self, *, auth: AuthLike = None, **options: Any) -> AsyncTransport:
+        """An ``AsyncTransport`` (``kinto_query.aio``) on this cassette, as :meth:`client` is
+        a Client on it (credentials are never written, however they are set)."""
+        from .._async.transport import AsyncTransport
+        from .._wire import HttpxWire
+
+        options.setdefault("id_factory", self.new_id)
+        if "wire" not in options:
+            options["wire"] = HttpxWire(self.httpx_client())
+        return AsyncTransport(self.server_url, auth=auth, **options)
+
+    def async_client(self, *, auth: AuthLike = None, **options: Any) -> AsyncClient:
+        """An ``AsyncClient`` (``kinto_query.aio``) on this cassette, as :meth:`client` is a
+        Client on it (credentials are never written, however they are set)."""
+        from .._async.client import AsyncClient
+        from .._wire import HttpxWire
+
+        options.setdefault("id_factory", self.new_id)
+        if "wire" not in options:
+            options["wire"] = HttpxWire(self.httpx_client())
+        return AsyncClient(self.server_url, auth=auth, **options)
+
     def _mount(self, session: requests.Session) -> requests.Session:
         for prefix in ("http://", "https://"):
             session.mount(prefix, self._tap)
@@ -224,16 +285,23 @@ class Recorder:
 
     @contextlib.contextmanager
     def route_clients(self) -> Iterator[None]:
-        """While inside: every Client built without a session of its own talks through this
-        cassette, one built without a URL talks to this recorder's server
+        """While inside: every Client built without a session of its own, and every async
+        one (``AsyncTransport``...) built without a wire of its own, talks through this
+        cassette; one built without a URL talks to this recorder's server
         (``KINTO_SERVER_URL``), and the ids of new records are :meth:`new_id`'s."""
+        from .. import _wire
+
         saved_url = os.environ.get("KINTO_SERVER_URL")
         os.environ["KINTO_SERVER_URL"] = self.server_url
         routed = Config(session_factory=self.new_session, id_factory=self.new_id)
+        # The async side's httpx client, made when an HttpxWire is given none.
+        saved_httpx_client = _wire.new_httpx_client
+        _wire.new_httpx_client = self.httpx_client
         try:
             with routed.as_default():
                 yield
         finally:
+            _wire.new_httpx_client = saved_httpx_client
             if saved_url is None:
                 os.environ.pop("KINTO_SERVER_URL", None)
             else:
@@ -260,6 +328,7 @@ class Recorder:
         """The error for a recording that sent nothing through this recorder."""
         return NothingRecorded(
             f"recorded nothing into {self.describe_cassette()}: no request went through the "
-            "recorder. Use the kinto_client fixture, or build clients while kinto_recorder "
-            "is active without passing session= (they are then routed through it), at the "
-            "URL kinto_recorder.server_url (KINTO_SERVER_URL is set to it)")
+            "recorder. Use the kinto_client fixture (kinto_async_transport for async code), "
+            "or build clients while kinto_recorder is active without passing session= (async "
+            "ones without wire=: they are then routed through it), at the URL "
+            "kinto_recorder.server_url (KINTO_SERVER_URL is set to it)")

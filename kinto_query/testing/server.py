@@ -98,7 +98,7 @@ format = %(levelname)s %(name)s %(message)s
 _BACKENDS = ("memory", "postgresql")
 _PLUGINS = (
     "kinto.plugins.default_bucket", "kinto.plugins.accounts", "kinto.plugins.flush",
-    "kinto.plugins.history", "kinto_attachment", "kinto_query._attachment_files",
+    "kinto.plugins.history", "kinto_attachment", "kinto_query.testing.attachment_files",
 )
 
 # kinto has a console script but no runnable __main__; this works in any venv that has kinto.

@@ -10,7 +10,7 @@ import os
 import threading
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,10 @@ from kinto_query import (
     NotLoaded,
 )
 from kinto_query.aio import AsyncClient, AsyncCollection, AsyncRecord
+from kinto_query.testing import KintoServer
 
 from ..conftest import AUTH, R1, TODO, local_server, raw, raw_get, raw_put_record
+from ..test_attachment import CDN
 from .sent import LoggedClient
 
 pytestmark = pytest.mark.anyio
@@ -276,3 +278,37 @@ async def test_a_cancelled_download_leaves_no_file_and_no_connection(tmp_path: P
         Slow.released.set()
     assert os.listdir(tmp_path) == ["a.bin"]  # no partial file beside it
     assert target.read_bytes() == b"previous"  # and the old one untouched
+
+
+@pytest.fixture(scope="module")
+def cdn_kinto() -> Iterator[tuple[str, str]]:
+    """A Kinto whose attachments base_url is another origin (the sync tests' CDN), and it."""
+    with local_server(CDN) as cdn, KintoServer(
+            settings={"attachment_base_url": f"{cdn}/files/"}) as server:
+        CDN.kinto = server.url
+        yield server.url, cdn
+
+
+@pytest.mark.live  # cdn_kinto: a server of its own, not a fixture of the plugin's
+async def test_a_file_on_the_cdn_is_fetched_without_credentials(
+        cdn_kinto: tuple[str, str], tmp_path: Path) -> None:
+    url, cdn = cdn_kinto
+    CDN.seen, CDN.corrupt = [], False
+    requests.post(f"{url}/__flush__", timeout=10).raise_for_status()
+    async with AsyncClient(url, auth=AUTH, headers={"X-Team": "secret"}) as client:
+        bucket = await client.bucket("main").create()
+        rules = await bucket.create_collection("rules")
+        await rules.record(id="r1").attach(io.BytesIO(b"hello"), filename="hello.txt")
+        record = await rules.get("r1")
+        assert record.attachment is not None and record.attachment.location.startswith(cdn)
+        await record.download_attachment(tmp_path)  # a folder: the file's own name in it
+        assert os.listdir(tmp_path) == ["hello.txt"]
+        assert (tmp_path / "hello.txt").read_bytes() == b"hello"
+        [headers] = CDN.seen
+        assert "Authorization" not in headers and "X-Team" not in headers
+        assert headers["User-Agent"].startswith("kinto_query/")
+        CDN.corrupt = True
+        (tmp_path / "hello.txt").unlink()
+        with pytest.raises(HashMismatch, match="is not the attachment of record 'r1'"):
+            await record.download_attachment(tmp_path)
+        assert os.listdir(tmp_path) == []  # no file, no temporary file

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from typing import Any
 
+import anyio
 import pytest
 
 from kinto_query import Bucket, Client, IncompleteScan, InvalidQuery, NotFound
@@ -325,6 +326,24 @@ async def test_a_cancelled_consumer_leaves_no_task(transport: AsyncTransport,
     gc.collect()
     assert started(before) == set()
     assert 0 < len(seen) < 30 and seen == IDS[:len(seen)]
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+async def test_a_timeout_around_the_loop_leaves_no_task(transport: AsyncTransport,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """anyio's cancel scopes (as FastAPI's and Starlette's code has) cancel every await within
+    them, the prefetch's clean-up included: it still leaves nothing behind."""
+    before = asyncio.all_tasks()
+    seen: list[str] = []
+    with anyio.move_on_after(0.4) as scope:
+        async for record in records(transport).sort("id").page_size(3).prefetch():
+            seen.append(record["id"])
+            await anyio.sleep(0.05)
+    assert scope.cancelled_caught and 0 < len(seen) < 30
+    await _settle()
+    gc.collect()
+    await _settle()
+    assert started(before) == set()
     assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
 
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+# pytester's in-process runs forget the modules first imported during them, and httpx imports
+# httpcore lazily and keeps the exception classes of the first one it saw: imported here, the
+# one httpcore stays for the whole session (else a later test's ConnectError escapes httpx's
+# mapping of httpcore's errors).
+import httpcore  # noqa: F401
 import pytest
 
-from kinto_query.testing.plugin import cassette_name
+from kinto_query import Request
+from kinto_query.aio import AsyncClient, AsyncTransport
+from kinto_query.testing import Recorder
+from kinto_query.testing.plugin import cassette_name, cassette_of
 
 pytest_plugins = ["pytester"]
 
@@ -152,3 +162,163 @@ def test_cassette_names_stay_unique_where_characters_must_go() -> None:
     names = {cassette_name(f"t.py::test[{p}]") for p in ("a/b", "a_b", "a b", "a\\b", "x" * 300)}
     assert len(names) == 5
     assert all(len(n) < 120 for n in names)
+
+
+# -- async tests: one cassette for every anyio backend -------------------------------------------
+
+_BACKENDS_CONFTEST = """
+import pytest
+
+pytest_plugins = ["kinto_query.testing"]
+
+# Two backends, as where trio is installed too: asyncio, and asyncio in debug mode.
+@pytest.fixture(params=["asyncio", ("asyncio", {"debug": True})])
+def anyio_backend(request):
+    return request.param
+"""
+
+_ASYNC_PARAMS = """
+import os
+
+import httpx
+import pytest
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", ["x", "y"])
+async def test_bucket(kinto_recorder, name):
+    async with httpx.AsyncClient(transport=kinto_recorder.httpx_transport(),
+                                 auth=("alice", "s3cret")) as client:
+        put = await client.put(f"{os.environ['KINTO_SERVER_URL']}/buckets/{name}",
+                               json={"data": {}})
+    assert put.json()["data"]["id"] == name
+"""
+
+
+@pytest.mark.live
+def test_an_async_test_has_one_cassette_for_all_backends(project: pytest.Pytester) -> None:
+    project.makeconftest(_BACKENDS_CONFTEST)
+    project.makepyfile(test_async=_ASYNC_PARAMS)
+    result = project.runpytest("--kinto-record-mode=once", "-v")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*test_bucket?asyncio-x? PASSED*",
+                                 "*test_bucket?anyio_backend1-x? PASSED*"])
+    # The first backend's run recorded it, the second replayed it.
+    assert cassettes(project) == ["test_async/test_bucket[x].json",
+                                  "test_async/test_bucket[y].json"]
+    assert requests_in(project, "test_async/test_bucket[x]") == [
+        "PUT <KINTO_ORIGIN>/v1/buckets/x"]
+    project.runpytest().assert_outcomes(passed=4)
+
+
+@pytest.mark.parametrize(("nodeid", "backend", "name"), [
+    ("t.py::test_it[asyncio]", "asyncio", "t/test_it"),
+    ("t.py::test_it[trio-a-1]", "trio", "t/test_it[a-1]"),
+    ("t.py::test_it[a-1-trio]", "trio", "t/test_it[a-1]"),
+    ("t.py::test_it[a-asyncio-b]", "asyncio", "t/test_it[a-b]"),
+    ("t.py::test_it[anyio_backend1]", ("asyncio", {"debug": True}), "t/test_it"),
+    ("t.py::test_it", "asyncio", "t/test_it"),  # a conftest's anyio_backend, not a parameter
+])
+def test_an_async_tests_cassette_leaves_its_backend_out(
+    nodeid: str, backend: Any, name: str
+) -> None:
+    params = {"anyio_backend": backend} if nodeid.endswith("]") else {}
+    item = SimpleNamespace(nodeid=nodeid, callspec=SimpleNamespace(
+        params=params, indices={"anyio_backend": 1}))
+    assert cassette_of(item) == name  # type: ignore[arg-type]
+
+
+# -- async tests on this suite's own cassettes ---------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_kinto_async_transport_talks_through_the_cassette(
+    kinto_async_transport: AsyncTransport, kinto_recorder: Recorder
+) -> None:
+    async with kinto_async_transport as transport:
+        created = await transport.send(Request("PUT", "/buckets/shop", {"data": {}}))
+        info = await transport.server_info()
+    assert created.json()["data"]["id"] == "shop"
+    assert info["user"]["id"].startswith("basicauth:")  # user1 on replay
+    assert transport.server_url == kinto_recorder.server_url
+    assert kinto_recorder.sent == 2
+
+
+@pytest.mark.anyio
+async def test_kinto_async_client_is_an_async_client_on_the_cassette(
+    kinto_async_client: AsyncClient, kinto_recorder: Recorder
+) -> None:
+    async with kinto_async_client as client:
+        todo = client.bucket("home").collection("todo")
+        await client.bucket("home").create()
+        await todo.create()
+        made = await todo.create_record({"title": "milk", "status": "done"})
+        titles = [r.data.title async for r in todo.records().filter(status="done")]
+        again = await todo.get_record(made.id)
+    assert titles == ["milk"]
+    assert (again.id, again.data.title) == (made.id, "milk")
+    assert client.server_url == kinto_recorder.server_url
+    assert kinto_recorder.sent == 5
+
+
+@pytest.mark.anyio
+async def test_async_transports_built_during_a_test_are_routed(
+    kinto_recorder: Recorder,
+) -> None:
+    async with AsyncTransport(auth=("alice", "s3cret")) as transport:  # no URL, no wire
+        await transport.send(Request("PUT", "/buckets/routed", {"data": {}}))
+        assert transport.server_url == kinto_recorder.server_url
+        assert transport.id_factory == kinto_recorder.new_id
+    assert kinto_recorder.sent == 1
+
+
+_AROUND = """
+import httpx
+import pytest
+
+from kinto_query import Request
+from kinto_query.aio import AsyncClient, AsyncTransport, HttpxWire
+
+@pytest.mark.anyio
+async def test_around(kinto_recorder):
+    wire = HttpxWire(httpx.AsyncClient())   # a wire of its own: not routed
+    async with AsyncTransport(kinto_recorder.server_url, wire=wire) as transport:
+        await transport.send(Request("GET", "/"))
+"""
+
+
+@pytest.mark.live
+def test_an_async_test_that_records_nothing_is_told_why(project: pytest.Pytester) -> None:
+    project.makepyfile(test_around=_AROUND)
+    result = project.runpytest("--kinto-record-mode=once")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*recorded nothing into cassettes/test_around/test_around.json:"
+                                 " no request went through the recorder*async ones without "
+                                 "wire=*"])
+    assert cassettes(project) == []
+
+
+# -- the async guide's test example, as a user's project runs it ---------------------------------
+
+
+@pytest.mark.live
+def test_the_async_guides_test_example_records_then_replays(project: pytest.Pytester) -> None:
+    from ..conftest import markdown_blocks
+
+    guide = (Path(__file__).parent.parent.parent / "docs" / "guides" / "async.md").read_text()
+    (example,) = [b for b in markdown_blocks(guide) if "kinto_async_client" in b]
+    project.makepyfile(test_todo_async=example)
+    project.makeconftest(CONFTEST + _ANYIO_BACKEND)
+    project.runpytest("--kinto-record-mode=once").assert_outcomes(passed=1)
+    assert requests_in(project, "test_todo_async/test_milk_is_done")[-1] == (
+        "GET <KINTO_ORIGIN>/v1/buckets/home/collections/todo/records?status=done")
+    project.runpytest("--kinto-record-mode=none", "-p", "no:cacheprovider").assert_outcomes(
+        passed=1)
+
+
+_ANYIO_BACKEND = '''
+import pytest
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+'''

@@ -1,4 +1,4 @@
-"""Tests of _attachment_files.py: the session cassettes record uploads with (live: the body
+"""Tests of testing/attachment_files.py: the session cassettes record uploads with (live: the body
 is checked as sent to a real Kinto). The plugin serving files is tested through downloads in
 test_attachment.py."""
 
@@ -9,7 +9,7 @@ import io
 import requests
 
 from kinto_query._attachment import _multipart, _Source
-from kinto_query._attachment_files import CASSETTE_BOUNDARY, RecordableSession
+from kinto_query.testing.attachment_files import CASSETTE_BOUNDARY, RecordableSession
 
 
 def test_a_streamed_upload_is_sent_whole_with_a_fixed_boundary(kinto_server: str) -> None:
