@@ -24,11 +24,14 @@ permissions (``client.permissions()``), accounts (``client.accounts``, ``await
 client.whoami()``), attachments, changes and Remote Settings (``await collection.changeset()``,
 ``client.monitor()``, ``await client.fetch_changed()``, the review steps, ``await
 collection.diff(...)``/``sync(...)``) are async too. Features not yet async (Arrow, pandas,
-Dask...) are on the sync classes only for now (see
-``kinto_query._features``).
+Dask...) are on the sync classes only for now (see ``kinto_query._features``).
 """
 
 from __future__ import annotations
+
+# httpx imported now, with kinto_query.aio (it needs it anyway): not lazily by the first
+# HttpxWire, which is made inside a running event loop, blocking it for the import (~0.5 s).
+import httpx  # noqa: F401
 
 from ._async.accounts import AsyncAccounts
 from ._async.bucket import AsyncBucket
