@@ -6,40 +6,50 @@ consistent read.
 ``T``, only what changed after it, deletions as tombstones. ``_expected`` is required and
 only busts caches: the CDN in front of Remote Settings keys its copies by URL, so a client
 asks for the timestamp it expects (the monitor's), and a stale copy cannot answer.
+
+The monitor (``GET /buckets/monitor/collections/changes/changeset``) is one entry per
+monitored collection with its timestamp: the first thing a reader asks to know what to fetch.
+
+This module is pure (the changeset and the monitor's entries, their query strings, the
+reading of their answers); the reads are written once, async, in ``kinto_query._async.
+changeset`` and ``_async.monitor`` (generated into ``_blocking``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
-from ._endpoints import endpoint_path
-from ._messages import Request
-from ._query import _timestamp
-from ._record import Record
+from ._endpoints import endpoint_path, validate_id
+from ._listing import _timestamp
+from ._state import RecordState
 from .exceptions import InvalidQuery, InvalidResponse, NotEnabled, NotFound
 
 if TYPE_CHECKING:
-    from ._collection import Collection
-    from ._transport import Transport
+    from typing_extensions import Self
 
-__all__ = ["CHANGES_PLUGIN", "Changeset", "changeset_params", "read_changeset",
-           "requires_changes", "since_value"]
+    from ._policy import TransportBase
+
+__all__ = ["CHANGES_PLUGIN", "MONITOR_PATH", "Changeset", "MonitorEntry", "MonitorQuery",
+           "MonitorSnapshot", "Since", "changes_not_enabled", "changeset_params",
+           "changeset_path", "parse_changeset", "parse_monitor", "since_value"]
+
+R = TypeVar("R", bound=RecordState)
 
 CHANGES_PLUGIN = ("kinto-changes plugin", "kinto_changes in kinto.includes")
 
 
 @dataclasses.dataclass(frozen=True)
-class Changeset:
+class Changeset(Generic[R]):
     """One read of a collection's changeset: what Remote Settings readers (and Firefox) read.
 
-    ``changes`` are ``Record`` objects, newest first (``.deleted`` True for a tombstone, which
-    comes only when reading ``since`` a timestamp); ``metadata`` is the collection's, with its
-    ``signature`` on Remote Settings; ``timestamp`` is the collection's, the next ``since``.
+    ``changes`` are ``Record`` objects (``AsyncRecord`` ones from ``kinto_query.aio``), newest
+    first (``.deleted`` True for a tombstone, which comes only when reading ``since`` a
+    timestamp); ``metadata`` is the collection's, with its ``signature`` on Remote Settings;
+    ``timestamp`` is the collection's, the next ``since``.
 
     >>> changeset = client.bucket("main").collection("regions").changeset()
     >>> changeset.timestamp, [r.id for r in changeset.records]
@@ -52,7 +62,7 @@ class Changeset:
     """The collection's timestamp (milliseconds): pass it, or this changeset, as ``since``."""
     metadata: dict[str, Any] = dataclasses.field(hash=False, compare=False)
     """The collection's own fields (``id``, ``last_modified``, ``signature``...)."""
-    changes: tuple[Record, ...] = dataclasses.field(hash=False, compare=False)
+    changes: tuple[R, ...] = dataclasses.field(hash=False, compare=False)
     """The records changed (all of them without ``since``), newest first; tombstones too."""
     since: int | None = None
     """The timestamp asked from (``_since``), None for the whole collection."""
@@ -60,7 +70,7 @@ class Changeset:
     """The ``_expected`` sent (the cache-busting value)."""
 
     @property
-    def records(self) -> list[Record]:
+    def records(self) -> list[R]:
         """The changes that are records, tombstones left out."""
         return [record for record in self.changes if not record.deleted]
 
@@ -82,7 +92,7 @@ class Changeset:
 
 
 # What a ``since`` of a changeset or the monitor may be.
-Since = int | str | datetime.datetime | Changeset | None
+Since = int | str | datetime.datetime | Changeset[Any] | None
 
 
 def since_value(since: object, what: str = "since") -> int | None:
@@ -94,8 +104,6 @@ def since_value(since: object, what: str = "since") -> int | None:
     """
     if since is None:
         return None
-    from ._monitor import MonitorEntry  # which builds on this module
-
     if isinstance(since, Changeset):
         return since.timestamp
     if isinstance(since, MonitorEntry):
@@ -117,45 +125,147 @@ def changeset_params(expected: int, since: int | None, limit: int | None,
     return params
 
 
-@contextmanager
-def requires_changes(transport: Transport) -> Iterator[None]:
-    """A 404 from a server without kinto-changes becomes ``NotEnabled``; kinto-changes
-    answers a missing collection with the same bare 404, so the capabilities tell."""
-    try:
-        yield
-    except NotEnabled:
-        raise
-    except NotFound as error:
-        if "changes" in transport.server_info().get("capabilities", {}):
-            raise
-        body = error.response.json_or_none()
-        feature, setting = CHANGES_PLUGIN
-        raise NotEnabled(error.response, body if isinstance(body, dict) else None,
-                         feature=feature, setting=setting) from None
+def changeset_path(bucket: str, collection: str, expected: int, since: int | None,
+                   limit: int | None) -> str:
+    """The path and query string of a collection's changeset."""
+    path = endpoint_path("changeset", bucket=bucket, collection=collection)
+    return f"{path}?{urlencode(changeset_params(expected, since, limit))}"
 
 
-def read_changeset(collection: Collection, *, since: int | None, expected: int,
-                   limit: int | None = None, transport: Transport | None = None) -> Changeset:
-    """One ``GET .../changeset`` (through ``transport``, e.g. a thread's own; the records are
-    bound to ``collection`` all the same)."""
-    transport = transport or collection.transport
-    path = endpoint_path("changeset", bucket=collection.bucket.id, collection=collection.id)
-    request = Request("GET", f"{path}?{urlencode(changeset_params(expected, since, limit))}")
-    with requires_changes(transport):
-        response = transport.send(request)
-    body = response.json()
+def changes_not_enabled(error: NotFound, info: Mapping[str, Any]) -> NotEnabled | None:
+    """What a 404 of a changeset or the monitor means: a server without kinto-changes
+    (``NotEnabled``), or, with it (``info``, its ``GET /v1/``, says so), a missing
+    collection (None: the 404 as it is); kinto-changes answers both with the same bare 404."""
+    if isinstance(error, NotEnabled) or "changes" in info.get("capabilities", {}):
+        return None
+    body = error.response.json_or_none()
+    feature, setting = CHANGES_PLUGIN
+    return NotEnabled(error.response, body if isinstance(body, dict) else None,
+                      feature=feature, setting=setting)
+
+
+def parse_changeset(body: Any, url: str) -> tuple[dict[str, Any], int, list[dict[str, Any]]]:
+    """A changeset's metadata, timestamp and changes, checked (``InvalidResponse``)."""
     if not isinstance(body, dict):
-        raise InvalidResponse(f"GET {response.url}: not a JSON object: {str(body)[:200]}")
+        raise InvalidResponse(f"GET {url}: not a JSON object: {str(body)[:200]}")
     metadata, timestamp, changes = (body.get(k) for k in ("metadata", "timestamp", "changes"))
     if not isinstance(metadata, dict) or type(timestamp) is not int \
             or not isinstance(changes, list):
-        raise InvalidResponse(f"GET {response.url}: not a changeset (metadata, timestamp, "
+        raise InvalidResponse(f"GET {url}: not a changeset (metadata, timestamp, "
                               f"changes): {str(body)[:200]}")
-    records = []
     for obj in changes:
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-            raise InvalidResponse(f"GET {response.url}: a change without an id: "
+            raise InvalidResponse(f"GET {url}: a change without an id: {str(obj)[:200]}")
+    return metadata, timestamp, changes
+
+
+# -- the monitor ---------------------------------------------------------------------------------
+
+MONITOR_PATH = endpoint_path("changeset", bucket="monitor", collection="changes")
+@dataclasses.dataclass(frozen=True)
+class MonitorEntry:
+    """One monitored collection and its timestamp, as the monitor lists it."""
+
+    bucket: str
+    collection: str
+    last_modified: int
+    """The collection's timestamp: the ``expected`` of its changeset."""
+    host: str = ""
+    """The server's ``http_host`` (Remote Settings' own name for itself)."""
+    id: str = ""
+    """The entry's id (a hash of host and collection)."""
+    deleted: bool = False
+    """A tombstone (``since``): the collection was deleted."""
+
+    @property
+    def key(self) -> str:
+        """``bucket/collection``, as the CLI and ``fetch_changed`` name a collection."""
+        return f"{self.bucket}/{self.collection}"
+
+    @classmethod
+    def from_server(cls, obj: Any) -> MonitorEntry:
+        """An entry from the monitor's JSON."""
+        try:
+            entry = cls(bucket=obj["bucket"], collection=obj["collection"],
+                        last_modified=obj["last_modified"], host=obj.get("host") or "",
+                        id=obj.get("id") or "", deleted=obj.get("deleted") is True)
+        except (KeyError, TypeError, AttributeError):
+            entry = None
+        if entry is None or type(entry.last_modified) is not int \
+                or not isinstance(entry.bucket, str) or not isinstance(entry.collection, str):
+            raise InvalidResponse(f"not a monitor entry (bucket, collection, last_modified): "
                                   f"{str(obj)[:200]}")
-        records.append(Record.from_server(collection, obj, owned=True))
-    return Changeset(bucket=collection.bucket.id, collection=collection.id, timestamp=timestamp,
-                     metadata=metadata, changes=tuple(records), since=since, expected=expected)
+        return entry
+
+
+@dataclasses.dataclass(frozen=True)
+class MonitorSnapshot:
+    """One read of the monitor: its entries and its timestamp."""
+
+    timestamp: int
+    """The newest change of any monitored collection: the next ``since``."""
+    entries: tuple[MonitorEntry, ...]
+
+    def __iter__(self) -> Iterator[MonitorEntry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+class MonitorQuery:
+    """The state and builders of the monitor's query (``Monitor``, ``AsyncMonitor``)."""
+
+    def __init__(self, transport: TransportBase, *, bucket: str | None = None,
+                 collection: str | None = None, since: int | None = None,
+                 expected: int = 0) -> None:
+        self._transport = transport
+        self.bucket = None if bucket is None else validate_id(bucket, "bucket")
+        self.collection = None if collection is None else validate_id(collection, "collection")
+        self.since_timestamp = since
+        self.expected = expected
+
+    def _clone(self, **changes: Any) -> Self:
+        options = {"bucket": self.bucket, "collection": self.collection,
+                   "since": self.since_timestamp, "expected": self.expected, **changes}
+        return type(self)(self._transport, **options)
+
+    def filter(self, *, bucket: str | None = None, collection: str | None = None) -> Self:
+        """Only the entries of this bucket and/or collection."""
+        return self._clone(bucket=bucket or self.bucket, collection=collection or self.collection)
+
+    def since(self, since: Since) -> Self:
+        """Only collections changed after this timestamp (int, ETag, aware datetime, an
+        earlier ``MonitorSnapshot`` or ``Changeset``); deleted ones come as tombstones."""
+        if isinstance(since, MonitorSnapshot):
+            return self._clone(since=since.timestamp)
+        return self._clone(since=since_value(since))
+
+    def expect(self, timestamp: int) -> Self:
+        """Send ``_expected=timestamp`` (the default 0 is Firefox's; the server keeps the
+        monitor's cached copies short)."""
+        return self._clone(expected=since_value(timestamp, "expect"))
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query string (pure)."""
+        return changeset_params(self.expected, self.since_timestamp, None,
+                                bucket=self.bucket, collection=self.collection)
+
+    @property
+    def url(self) -> str:
+        """The exact URL (pure)."""
+        return self._transport.url(f"{MONITOR_PATH}?{urlencode(self.params)}")
+
+    def __repr__(self) -> str:
+        return f"<Monitor {self.url}>"
+
+
+def parse_monitor(body: Any, url: str) -> MonitorSnapshot:
+    """The monitor's answer, checked (``InvalidResponse``)."""
+    timestamp, changes = (body.get("timestamp"), body.get("changes")) \
+        if isinstance(body, dict) else (None, None)
+    if type(timestamp) is not int or not isinstance(changes, list):
+        raise InvalidResponse(f"GET {url}: not the monitor's changeset "
+                              f"(timestamp, changes): {str(body)[:200]}")
+    return MonitorSnapshot(timestamp, tuple(MonitorEntry.from_server(o) for o in changes))

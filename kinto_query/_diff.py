@@ -21,10 +21,10 @@ from typing import Any
 from ._changes import fingerprint, own_fields
 from ._data import Data, raw_of
 from ._endpoints import validate_id
-from ._record import Record
+from ._state import RecordState
 from .exceptions import InvalidRecords
 
-__all__ = ["DEFAULT_IGNORE", "RecordChange", "RecordsDiff", "diff_records"]
+__all__ = ["DEFAULT_IGNORE", "RecordChange", "RecordsDiff", "RecordsDiffer", "diff_records"]
 
 DEFAULT_IGNORE = ("schema", "attachment")
 _SHOWN = 10  # lines per kind of change in str(diff)
@@ -116,7 +116,7 @@ class RecordsDiff:
 
 def _plain(record: object, where: str) -> dict[str, Any]:
     """A record as a plain dict with its ``id`` (and ``last_modified`` when known)."""
-    if isinstance(record, Record):
+    if isinstance(record, RecordState):  # a Record or an AsyncRecord
         if record.deleted:
             raise InvalidRecords(f"{where} is a tombstone (a deleted record): leave it out")
         plain = dict(raw_of(record.data))
@@ -152,14 +152,38 @@ def _changed_paths(before: Any, after: Any, prefix: str = "") -> Iterator[str]:
         yield prefix
 
 
-def _wanted_by_key(wanted: Iterable[object], key: str) -> dict[str, tuple[int, dict[str, Any]]]:
-    """The list, by the fingerprint of each record's key: (position, record)."""
-    if isinstance(wanted, (str, bytes, Mapping)) or not isinstance(wanted, Iterable):
-        # One record, or no list at all: iterating it would give keys or characters.
-        raise InvalidRecords(f"the records to hold must be a list (any iterable) of records, "
-                             f"not a {type(wanted).__name__}")
-    found: dict[str, tuple[int, dict[str, Any]]] = {}
-    for index, item in enumerate(wanted):
+class RecordsDiffer:
+    """``diff_records`` one record at a time, so that either side's streams, iterated or
+    awaited, feed it: first the list (``want_all``, or ``want`` each record), then the
+    collection (``see`` each record); ``result()`` is the diff."""
+
+    def __init__(self, *, key: str = "id", ignore: Iterable[str] = DEFAULT_IGNORE) -> None:
+        ignored = tuple(ignore)
+        if key in ("last_modified", *ignored):
+            raise ValueError(f"key={key!r} is a field that is not compared: match on the id or "
+                             "on a field of the records' own data")
+        self._key, self._ignored = key, ignored
+        # The list, by the fingerprint of each record's key: (position, record).
+        self._by_key: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._to_update: list[RecordChange] = []
+        self._to_delete: list[dict[str, Any]] = []
+        self._unchanged: list[str] = []
+        self._matched: dict[str, str] = {}  # key fingerprint -> the current record's id
+
+    def want_all(self, wanted: Iterable[Mapping[str, Any] | RecordState]) -> None:
+        """Add every record of the list (any iterable of records)."""
+        if isinstance(wanted, (str, bytes, Mapping)) or not isinstance(wanted, Iterable):
+            # One record, or no list at all: iterating it would give keys or characters.
+            raise InvalidRecords(f"the records to hold must be a list (any iterable) of "
+                                 f"records, not a {type(wanted).__name__}")
+        for item in wanted:
+            self.want(item)
+
+    def want(self, item: Mapping[str, Any] | RecordState) -> None:
+        """Add the next record of the list; ``InvalidRecords`` if it has no key, or the key
+        of a record added before."""
+        key, found = self._key, self._by_key
+        index = len(found)
         where = f"record {index} of the list"
         record = _plain(item, where)
         if key not in record:
@@ -174,12 +198,47 @@ def _wanted_by_key(wanted: Iterable[object], key: str) -> dict[str, tuple[int, d
                 f"the list holds two records with {key} {value} (records {found[value][0]} and "
                 f"{index}): a collection holds one record per {key}; remove or merge one")
         found[value] = (index, record)
-    return found
+
+    def see(self, item: Mapping[str, Any] | RecordState) -> None:
+        """Compare one record of the collection (a tombstone is skipped)."""
+        key, by_key, matched = self._key, self._by_key, self._matched
+        record = _plain(item, "a record of the collection")
+        if _tombstone(record):
+            return
+        value = fingerprint(record[key]) if key in record else None
+        if value is None or value not in by_key:
+            self._to_delete.append(record)
+            return
+        if value in matched:
+            raise InvalidRecords(
+                f"the collection holds two records with {key} {value} (ids {matched[value]!r} "
+                f"and {record['id']!r}): match on a field whose values are unique, or remove "
+                "one of them")
+        matched[value] = record["id"]
+        given = by_key[value][1]
+        if key != "id" and given.get("id", record["id"]) != record["id"]:
+            raise InvalidRecords(
+                f"the record with {key} {value} has id {given['id']!r} in the list but "
+                f"{record['id']!r} in the collection: drop the ids from the list, or match on "
+                "the id")
+        before, after = _compared(record, self._ignored), _compared(given, self._ignored)
+        if fingerprint(before) == fingerprint(after):
+            self._unchanged.append(record["id"])
+        else:
+            self._to_update.append(RecordChange(record["id"], record, given,
+                                                tuple(_changed_paths(before, after))))
+
+    def result(self) -> RecordsDiff:
+        """The diff of what was seen with the list."""
+        to_create = tuple(record for value, (_, record) in self._by_key.items()
+                          if value not in self._matched)
+        return RecordsDiff(to_create, tuple(self._to_update), tuple(self._to_delete),
+                           tuple(self._unchanged), self._key, self._ignored)
 
 
 def diff_records(
-    current: Iterable[Mapping[str, Any] | Record],
-    wanted: Iterable[Mapping[str, Any] | Record],
+    current: Iterable[Mapping[str, Any] | RecordState],
+    wanted: Iterable[Mapping[str, Any] | RecordState],
     *,
     key: str = "id",
     ignore: Iterable[str] = DEFAULT_IGNORE,
@@ -196,41 +255,8 @@ def diff_records(
     >>> diff.counts
     {'create': 0, 'update': 1, 'delete': 2, 'unchanged': 0}
     """
-    ignored = tuple(ignore)
-    if key in ("last_modified", *ignored):
-        raise ValueError(f"key={key!r} is a field that is not compared: match on the id or "
-                         "on a field of the records' own data")
-    by_key = _wanted_by_key(wanted, key)
-    to_update: list[RecordChange] = []
-    to_delete: list[dict[str, Any]] = []
-    unchanged: list[str] = []
-    matched: dict[str, str] = {}  # key fingerprint -> the current record's id
+    differ = RecordsDiffer(key=key, ignore=ignore)
+    differ.want_all(wanted)
     for item in current:
-        record = _plain(item, "a record of the collection")
-        if _tombstone(record):
-            continue
-        value = fingerprint(record[key]) if key in record else None
-        if value is None or value not in by_key:
-            to_delete.append(record)
-            continue
-        if value in matched:
-            raise InvalidRecords(
-                f"the collection holds two records with {key} {value} (ids {matched[value]!r} "
-                f"and {record['id']!r}): match on a field whose values are unique, or remove "
-                "one of them")
-        matched[value] = record["id"]
-        given = by_key[value][1]
-        if key != "id" and given.get("id", record["id"]) != record["id"]:
-            raise InvalidRecords(
-                f"the record with {key} {value} has id {given['id']!r} in the list but "
-                f"{record['id']!r} in the collection: drop the ids from the list, or match on "
-                "the id")
-        before, after = _compared(record, ignored), _compared(given, ignored)
-        if fingerprint(before) == fingerprint(after):
-            unchanged.append(record["id"])
-        else:
-            to_update.append(RecordChange(record["id"], record, given,
-                                          tuple(_changed_paths(before, after))))
-    to_create = tuple(record for value, (_, record) in by_key.items() if value not in matched)
-    return RecordsDiff(to_create, tuple(to_update), tuple(to_delete), tuple(unchanged), key,
-                       ignored)
+        differ.see(item)
+    return differ.result()

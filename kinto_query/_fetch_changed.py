@@ -7,27 +7,25 @@ timestamp (so no cached copy older than it answers) and, for a collection alread
 ``_since`` its last timestamp (only the changes, tombstones included). A failure is that
 collection's; the others are kept, and ``timestamps`` (what to pass as ``seen`` next time)
 keeps the old timestamp of a collection that failed, so it is fetched again.
+
+This module is pure (the reports, what to fetch); the reads are written once, async, in
+``kinto_query._async.fetch_changed`` (generated into ``_blocking``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import threading
+import inspect
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import Any
 
-from ._changeset import Changeset, read_changeset
-from ._monitor import Monitor, MonitorEntry
+from ._changeset import Changeset, MonitorEntry, MonitorSnapshot
 from .exceptions import KintoError
 
-if TYPE_CHECKING:
-    from ._client import Client
-    from ._transport import Transport
+__all__ = ["CollectionFetch", "FetchReport", "Seen", "Verify", "check_verified", "fetch_report",
+           "seen_timestamps", "to_fetch"]
 
-__all__ = ["CollectionFetch", "FetchReport", "fetch_changed"]
-
-Verify = Callable[[Changeset], object]
+Verify = Callable[[Changeset[Any]], object]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +38,7 @@ class CollectionFetch:
     """Its timestamp as the monitor listed it (the ``_expected`` sent)."""
     since: int | None
     """The timestamp already seen (``_since``), None for a first read."""
-    changeset: Changeset | None = None
+    changeset: Changeset[Any] | None = None
     error: KintoError | None = None
 
     @property
@@ -91,7 +89,8 @@ class FetchReport:
 Seen = Mapping[str, int] | FetchReport | None
 
 
-def _seen(seen: Seen) -> dict[str, int]:
+def seen_timestamps(seen: Seen) -> dict[str, int]:
+    """``bucket/collection`` -> timestamp, from what the caller passed as ``seen``."""
     if isinstance(seen, FetchReport):
         return dict(seen.timestamps)
     result = dict(seen or {})
@@ -102,14 +101,23 @@ def _seen(seen: Seen) -> dict[str, int]:
     return result
 
 
-def fetch_changed(client: Client, seen: Seen = None, *, bucket: str | None = None,
-                  collection: str | None = None, concurrency: int = 10,
-                  verify: Verify | None = None) -> FetchReport:
-    """``client.fetch_changed(...)`` (see ``Client.fetch_changed``)."""
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise ValueError(f"concurrency must be a whole number >= 1, got {concurrency!r}")
-    known = _seen(seen)
-    snapshot = Monitor(client.transport, bucket=bucket, collection=collection).read()
+def check_verified(outcome: object) -> None:
+    """What ``verify`` returned: never an awaitable, which would leave the changeset unchecked
+    (``verify`` is called, not awaited, on either side)."""
+    if inspect.isawaitable(outcome):
+        close = getattr(outcome, "close", None)
+        if callable(close):
+            close()  # a coroutine never awaited: no "never awaited" warning, nothing run
+        raise TypeError("verify= is called on each changeset, not awaited: give a function "
+                        "that verifies without awaiting (SignatureVerifier(...).verify, "
+                        "public_key= needs no request), or await "
+                        "AsyncSignatureVerifier(...).verify(fetch.changeset) on each changeset "
+                        "of the report")
+
+
+def to_fetch(snapshot: MonitorSnapshot,
+             known: Mapping[str, int]) -> tuple[list[MonitorEntry], list[str]]:
+    """The monitor's entries to fetch (changed since ``known``), and the keys unchanged."""
     todo: list[MonitorEntry] = []
     unchanged: list[str] = []
     for entry in snapshot:
@@ -119,46 +127,12 @@ def fetch_changed(client: Client, seen: Seen = None, *, bucket: str | None = Non
             unchanged.append(entry.key)
         else:
             todo.append(entry)
-    local = threading.local()
-    copies: list[Transport] = []
-    lock = threading.Lock()
+    return todo, unchanged
 
-    def transport() -> Transport:
-        # One session per thread (requests does not promise a session is thread-safe); an
-        # injected session (betamax...) is the caller's, shared.
-        if not client.transport.owns_session:
-            return client.transport
-        if not hasattr(local, "transport"):
-            local.transport = client.transport.copy()
-            with lock:
-                copies.append(local.transport)
-        mine: Transport = local.transport
-        return mine
 
-    def one(entry: MonitorEntry) -> CollectionFetch:
-        since = known.get(entry.key)
-        target = client.bucket(entry.bucket).collection(entry.collection)
-        try:
-            changeset = read_changeset(target, since=since, expected=entry.last_modified,
-                                       transport=transport() if concurrency > 1 else None)
-            if verify is not None:
-                verify(changeset)
-        except KintoError as error:
-            return CollectionFetch(entry.bucket, entry.collection, entry.last_modified, since,
-                                   error=error)
-        return CollectionFetch(entry.bucket, entry.collection, entry.last_modified, since,
-                               changeset=changeset)
-
-    try:
-        if concurrency == 1 or len(todo) < 2:
-            fetched = [one(entry) for entry in todo]
-        else:
-            with ThreadPoolExecutor(min(concurrency, len(todo)),
-                                    thread_name_prefix="kinto-query-fetch") as pool:
-                fetched = list(pool.map(one, todo))  # in the monitor's order
-    finally:
-        for copy in copies:
-            copy.close()
+def fetch_report(snapshot: MonitorSnapshot, known: Mapping[str, int],
+                 fetched: list[CollectionFetch], unchanged: list[str]) -> FetchReport:
+    """The report, with the timestamps to pass as ``seen`` next time."""
     timestamps = dict(known)
     for fetch in fetched:
         if fetch.changeset is not None:

@@ -8,14 +8,19 @@ destination's records. Each step is one ``PATCH`` of the collection's ``data.sta
 ``If-Match`` on the version read: a collection changed meanwhile (another status, an edited
 record, which the signer notes on the collection) is a ``ReviewConflict``, never a step
 taken on a state nobody looked at.
+
+This module is pure (the status read, the step's request, the refusals); the steps' I/O is
+written once, async, in ``kinto_query._async.review`` (generated into ``_blocking.review``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
 
+from ._data import Data
 from ._messages import Request, if_match
 from ._signer import CollectionRef, SignerResource, signer_resource
 from .exceptions import (
@@ -30,10 +35,8 @@ from .exceptions import (
     SigningNotEnabled,
 )
 
-if TYPE_CHECKING:
-    from ._collection import Collection
-
-__all__ = ["ReviewStatus", "review_status", "review_step"]
+__all__ = ["ReviewStatus", "Reviewed", "Step", "signer_of", "status_of", "step_conflict",
+           "step_refusal", "step_request", "workspace_of"]
 
 Step = Literal["request_review", "approve", "decline", "rollback"]
 # The status each step sets, and the field its message goes in (kinto-signer's names).
@@ -43,6 +46,30 @@ _STEPS: dict[str, tuple[str, str | None]] = {
     "decline": ("work-in-progress", "last_reviewer_comment"),
     "rollback": ("to-rollback", None),
 }
+
+
+class _Named(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class Reviewed(Protocol):
+    """A collection of either side (``Collection``, ``AsyncCollection``), as read here."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def last_modified(self) -> int | None: ...
+
+    @property
+    def bucket(self) -> _Named: ...
+
+    @property
+    def data(self) -> Data: ...
 
 
 def _date(value: Any) -> datetime.datetime | None:
@@ -116,9 +143,9 @@ class ReviewStatus:
                 f"{self.status} timestamp={self.timestamp}>")
 
 
-def _resource(collection: Collection) -> tuple[str, SignerResource]:
-    """The signer workflow of this collection, or ``SigningNotEnabled``."""
-    info = collection.transport.server_info()
+def signer_of(info: Mapping[str, Any], collection: Reviewed) -> tuple[str, SignerResource]:
+    """The signer workflow of this collection (its role in it, and the workflow), from the
+    server's ``GET /v1/`` answer ``info``; or ``SigningNotEnabled``."""
     bucket, cid = collection.bucket.id, collection.id
     path = f"/buckets/{bucket}/collections/{cid}"
     if "signer" not in (info.get("capabilities") or {}):
@@ -134,8 +161,10 @@ def _resource(collection: Collection) -> tuple[str, SignerResource]:
     return found
 
 
-def _workspace(collection: Collection, step: str) -> SignerResource:
-    role, resource = _resource(collection)
+def workspace_of(info: Mapping[str, Any], collection: Reviewed,
+                 step: str) -> SignerResource:
+    """The workflow whose workspace ``collection`` is, or ``SignerOwned`` (nothing sent)."""
+    role, resource = signer_of(info, collection)
     if role != "source":
         path = f"/buckets/{collection.bucket.id}/collections/{collection.id}"
         raise SignerOwned(
@@ -146,7 +175,8 @@ def _workspace(collection: Collection, step: str) -> SignerResource:
     return resource
 
 
-def _status_of(collection: Collection, resource: SignerResource) -> ReviewStatus:
+def status_of(collection: Reviewed, resource: SignerResource) -> ReviewStatus:
+    """Where a collection just read from the server stands."""
     data = collection.data
     assert collection.last_modified is not None  # loaded from the server
     return ReviewStatus(
@@ -165,50 +195,36 @@ def _status_of(collection: Collection, resource: SignerResource) -> ReviewStatus
         signer=resource)
 
 
-def review_status(collection: Collection) -> ReviewStatus:
-    """Read the collection (one ``GET``; the status lives in the workspace, so a destination
-    or preview reads its workspace's) and where it stands."""
-    role, resource = _resource(collection)
-    if role != "source":
-        from ._bucket import Bucket  # which imports the collection, which imports this
-
-        collection = Bucket(resource.workspace.bucket, client=collection.bucket) \
-            .collection(resource.workspace.collection)
-    collection.refresh()
-    return _status_of(collection, resource)
-
-
-def review_step(collection: Collection, step: Step, message: str | None = None) -> ReviewStatus:
-    """Take one step (one ``PATCH`` with ``If-Match``), then read where it leads."""
-    resource = _workspace(collection, step)
-    if collection.last_modified is None:
-        collection.refresh()  # nothing read yet: the step goes against what is there now
+def step_request(collection: Reviewed, step: Step, message: str | None,
+                 info: Mapping[str, Any], resource: SignerResource) -> Request:
+    """The ``PATCH`` of one step against the version read (``If-Match``), after the refusals
+    that are sure before sending."""
     version = collection.last_modified
     assert version is not None  # loaded from the server
     path = f"/buckets/{collection.bucket.id}/collections/{collection.id}"
     status = _text(collection.data.get("status"))
-    _refuse_before_sending(collection, step, path, status, resource)
+    _refuse_before_sending(collection, info, step, path, status, resource)
     target, field = _STEPS[step]
     data: dict[str, Any] = {"status": target}
     if field is not None:
         data[field] = message or ""
-    request = Request("PATCH", collection.path, {"data": data},
-                      if_match(version))
-    try:
-        collection.transport.send(request)
-    except PreconditionFailed as error:
-        raise ReviewConflict(error.response, error.response.json_or_none(),
-                             action=f"{step}()") from None
-    except (Forbidden, BadRequest) as error:
-        raise _refusal(error, step, path, status, resource) from error
-    # The answer predates what the signer then writes on the collection (its status, its
-    # tracking fields, a newer timestamp): read that back.
-    collection.refresh()
-    return _status_of(collection, resource)
+    return Request("PATCH", collection.path, {"data": data}, if_match(version))
 
 
-def _refuse_before_sending(collection: Collection, step: str, path: str, status: str | None,
-                           resource: SignerResource) -> None:
+def step_conflict(error: PreconditionFailed, step: Step) -> ReviewConflict:
+    """What a step refused on ``If-Match`` raises: the collection changed since read."""
+    return ReviewConflict(error.response, error.response.json_or_none(), action=f"{step}()")
+
+
+def step_refusal(error: Forbidden | BadRequest, collection: Reviewed, step: Step,
+                 resource: SignerResource) -> Exception:
+    """kinto-signer's refusal of a step as our error, saying what to do (others as they are)."""
+    path = f"/buckets/{collection.bucket.id}/collections/{collection.id}"
+    return _refusal(error, step, path, _text(collection.data.get("status")), resource)
+
+
+def _refuse_before_sending(collection: Reviewed, info: Mapping[str, Any], step: str,
+                           path: str, status: str | None, resource: SignerResource) -> None:
     """The refusals that are sure before sending: ``If-Match`` pins the status read, and
     kinto-signer's rules on it are these. Caught here, they also spare the memory backend,
     which does not roll a refused step back (its status would stay the one refused)."""
@@ -232,7 +248,7 @@ def _refuse_before_sending(collection: Collection, step: str, path: str, status:
         raise invalid(f"is not under review (its status is {status!r}): request_review() "
                       "first (as the editor), then another user approves")
     requester = collection.data.get("last_review_request_by")
-    user = (collection.transport.server_info().get("user") or {}).get("id")
+    user = (info.get("user") or {}).get("id")
     if resource.to_review_enabled and requester is not None and requester == user:
         raise LastEditorCannotReview(
             f"{path}: you ({user}) asked for this review yourself, and the last editor "

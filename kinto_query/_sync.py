@@ -7,22 +7,23 @@ Each write is guarded by the version the diff read: a create is ``If-None-Match:
 update a ``PUT`` with ``If-Match`` on the ``last_modified`` scanned, a delete a ``DELETE``
 with that ``If-Match``. A record someone changed between the scan and the write is a
 conflict in the report, never overwritten.
+
+This module is pure (the plan's requests, the report); ``sync()`` itself is written once,
+async, in ``kinto_query._async.collection`` (generated into ``_blocking``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
 
 from ._changes import own_fields
 from ._diff import RecordsDiff
 from ._report import BatchItem, BatchReport, ItemFailure
+from ._state import ResourceState
 
-if TYPE_CHECKING:
-    from ._collection import Collection
-
-__all__ = ["SyncReport", "run_sync", "sync_items"]
+__all__ = ["SyncReport", "file_sync_report", "has_writes", "sync_items"]
 
 _ACTIONS = ("create", "update", "delete")
 
@@ -91,7 +92,13 @@ class SyncReport:
         return f"<SyncReport {self.summary()}>"
 
 
-def sync_items(collection: Collection, diff: RecordsDiff, delete: bool) -> Iterator[BatchItem]:
+class _Collection(Protocol):
+    def record(self, data: Mapping[str, Any] | None = None, *,
+               id: str | None = None) -> ResourceState: ...
+
+
+def sync_items(collection: _Collection, diff: RecordsDiff,
+               delete: bool) -> Iterator[BatchItem]:
     """The guarded writes applying ``diff`` to ``collection``, in the plan's order."""
     for wanted in diff.to_create:
         # Only the record's own data: a last_modified from elsewhere (a dump) is not ours.
@@ -113,18 +120,14 @@ def sync_items(collection: Collection, diff: RecordsDiff, delete: bool) -> Itera
             yield BatchItem(record.delete_request(), record.id, missing_ok=True)
 
 
-def run_sync(diff: RecordsDiff, items: Iterable[BatchItem], delete: bool,
-             send: Callable[[Iterable[BatchItem]], BatchReport]) -> SyncReport:
-    """Send the plan's ``items`` with ``send`` (the collection's bulk write); nothing is sent
-    when there is nothing to write. Any exception leaving it carries the ``SyncReport`` so
-    far as ``.report``."""
-    if not (diff.to_create or diff.to_update or (delete and diff.to_delete)):
-        return SyncReport(diff, BatchReport(), delete)
-    try:
-        report = send(items)
-    except BaseException as error:
-        done = getattr(error, "report", None)
-        if isinstance(done, BatchReport):
-            error.report = SyncReport.of(diff, done, delete)  # type: ignore[attr-defined]
-        raise
-    return SyncReport.of(diff, report, delete)
+def has_writes(diff: RecordsDiff, delete: bool) -> bool:
+    """Whether applying ``diff`` writes anything (else only the scan was sent)."""
+    return bool(diff.to_create or diff.to_update or (delete and diff.to_delete))
+
+
+def file_sync_report(error: BaseException, diff: RecordsDiff, delete: bool) -> None:
+    """An exception leaving the writes carries the ``SyncReport`` so far as ``.report``
+    (instead of the bulk writes' own ``BatchReport``)."""
+    done = getattr(error, "report", None)
+    if isinstance(done, BatchReport):
+        error.report = SyncReport.of(diff, done, delete)  # type: ignore[attr-defined]

@@ -21,9 +21,10 @@ batch:``) are the sync ones awaited, their chunks in flight at once ``asyncio`` 
 cancellation leaves the report of what was sent on the ``CancelledError`` (``.report``), as
 any exception leaving them does. History (``async for entry in bucket.history()``),
 permissions (``client.permissions()``), accounts (``client.accounts``, ``await
-client.whoami()``), attachments (streamed both ways) and changes (``async for record in
-collection.watch()``) are async too. Features not yet async (diff and sync, changesets,
-review, the monitor...) are on the sync classes only for now (see ``kinto_query._features``).
+client.whoami()``), attachments, changes and Remote Settings (``await collection.changeset()``,
+``client.monitor()``, ``await client.fetch_changed()``, the review steps, ``await
+collection.diff(...)``/``sync(...)``) are async too. Features not yet async (Arrow, pandas,
+Dask...) are on the sync classes only for now (see ``kinto_query._features``).
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ from ._async.grants import AsyncGrantQuery
 from ._async.group import AsyncGroup
 from ._async.history import AsyncHistoryQuery
 from ._async.mixed_batch import AsyncBatch
+from ._async.monitor import AsyncMonitor
 from ._async.query import AsyncListing, AsyncQuery
 from ._async.record import AsyncRecord
+from ._async.replicate import replicate
 from ._async.resource import AsyncResource
+from ._async.signature import AsyncSignatureVerifier
 from ._async.transport import AsyncTransport
 from ._messages import AsyncStreamedResponse
 from ._wire import AsyncWire, HttpxWire
@@ -60,14 +64,17 @@ __all__ = [
     "AsyncGroup",
     "AsyncHistoryQuery",
     "AsyncListing",
+    "AsyncMonitor",
     "AsyncQuery",
     "AsyncRecord",
     "AsyncRecordQuery",
     "AsyncResource",
+    "AsyncSignatureVerifier",
     "AsyncStreamedResponse",
     "AsyncTransport",
     "AsyncWatch",
     "AsyncWire",
     "HttpxWire",
     "NotLoaded",
+    "replicate",
 ]

@@ -13,12 +13,15 @@ from .._config import Config, Options
 from .._dry_run import PlannedWrite
 from .._endpoints import endpoint_path
 from .._features.client import AsyncClientFeatures
+from .._fetch_changed import FetchReport, Seen, Verify
 from .._state import loader
 from .accounts import AsyncAccounts
 from .accounts import whoami as ask_whoami
 from .bucket import AsyncBucket
+from .fetch_changed import fetch_changed
 from .grants import AsyncGrantQuery
 from .mixed_batch import AsyncBatch
+from .monitor import AsyncMonitor
 from .query import AsyncQuery
 from .transport import AsyncTransport
 
@@ -156,6 +159,37 @@ class AsyncClient(AsyncClientFeatures):
         return AsyncBatch(
             self.transport, raise_on_error=raise_on_error, chunk_size=chunk_size,
             progress=progress)
+
+    # -- Remote Settings (kinto-changes) -------------------------------------------------------
+
+    def monitor(self) -> AsyncMonitor:
+        """The Remote Settings monitor (kinto-changes): a lazy query of one entry per
+        monitored collection (bucket, collection, last_modified).
+
+        >>> Client().monitor().filter(bucket="main").url
+        'http://localhost:8888/v1/buckets/monitor/collections/changes/changeset?_expected=0&bucket=main'
+        """
+        return AsyncMonitor(self.transport)
+
+    async def fetch_changed(self, seen: Seen = None, *, bucket: str | None = None,
+                            collection: str | None = None, concurrency: int = 10,
+                            verify: Verify | None = None) -> FetchReport:
+        """Read the monitor, then the changeset of every collection that changed since
+        ``seen`` (``{"bucket/collection": timestamp}``, or the previous ``FetchReport``),
+        ``concurrency`` at a time, each with ``_expected`` its monitor timestamp and
+        ``_since`` the one seen. Each collection gets its result or its error (``verify``,
+        e.g. ``SignatureVerifier(...).verify``, runs on each changeset; what it raises is
+        that collection's error); ``report.timestamps`` is the next ``seen``.
+
+        >>> report = client.fetch_changed(bucket="main")
+        >>> list(report.timestamps)
+        ['main/regions']
+        >>> later = client.fetch_changed(report)  # only what changed since
+        >>> later.fetched, later.unchanged
+        ((), ('main/regions',))
+        """
+        return await fetch_changed(self, seen, bucket=bucket, collection=collection,
+                                   concurrency=concurrency, verify=verify)
 
     # -- who you are, what you may do (plugins) -----------------------------------------------
 

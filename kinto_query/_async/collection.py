@@ -8,19 +8,25 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, overload
 
 from .._bulk import Progress
+from .._changeset import Changeset, Since
+from .._diff import DEFAULT_IGNORE, RecordsDiff, RecordsDiffer
 from .._endpoints import endpoint_path
 from .._features.collection import AsyncCollectionFeatures
 from .._feed import Flag
 from .._listing import delegate
 from .._messages import Request
 from .._report import BatchItem, BatchReport
+from .._review import ReviewStatus
+from .._sync import SyncReport, file_sync_report, has_writes, sync_items
 from .._wire import AsyncOutcome
 from ..exceptions import BatchError
 from .batch import send_batch
 from .changes_feed import AsyncChanges, AsyncWatch, collection_timestamp
+from .monitor import collection_changeset
 from .query import AsyncQuery
 from .record import AsyncRecord
 from .resource import AsyncResource
+from .review import review_status, review_step
 
 if TYPE_CHECKING:
     from .bucket import AsyncBucket
@@ -336,6 +342,135 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
                                 missing_ok=missing_ok)
 
         return await self._bulk(items(), raise_on_error, chunk_size, progress, concurrency)
+
+    # -- diff and sync (their writes: the bulk writes' own, _bulk) ----------------------------
+
+    async def diff(
+        self,
+        records: Iterable[Mapping[str, Any] | AsyncRecord] | AsyncQuery[Any],
+        *,
+        key: str = "id",
+        ignore: Iterable[str] = DEFAULT_IGNORE,
+    ) -> RecordsDiff:
+        """What ``sync(records)`` would write: one scan of the collection compared with
+        ``records`` (see ``diff_records``); nothing is written.
+
+        >>> print(todo.diff([{"id": "r1", "title": "milk"}]))
+        0 to create, 1 to update, 2 to delete, 0 unchanged
+        ~ r1: status, title
+        - r2
+        - r3
+        """
+        differ = RecordsDiffer(key=key, ignore=ignore)
+        if isinstance(records, AsyncQuery):  # another collection's query, read as it streams
+            async for wanted in records:
+                differ.want(wanted)
+        else:
+            differ.want_all(records)
+        async for item in self.dicts():
+            differ.see(item)
+        return differ.result()
+
+    async def sync(
+        self,
+        records: Iterable[Mapping[str, Any] | AsyncRecord] | AsyncQuery[Any] | RecordsDiff,
+        *,
+        delete: bool = False,
+        key: str = "id",
+        ignore: Iterable[str] = DEFAULT_IGNORE,
+        raise_on_error: bool = True,
+        chunk_size: int | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
+    ) -> SyncReport:
+        """Make the collection hold ``records`` (any iterable: a file's lines, an API's
+        answer, another collection's query): one scan, the diff, then its writes through
+        ``POST /batch``, and one report; with ``delete=True`` the records the list does not
+        hold are deleted too. A ``RecordsDiff`` from ``diff()`` is applied as it is.
+
+        Each write holds only if the record is as scanned (``If-Match``; a create only if
+        the id is free): a record changed meanwhile is reported in ``conflicts`` and left
+        as it is. Only data is synced (record permissions stay); fields in ``ignore`` are
+        neither compared nor changed. With nothing to change, only the scan is sent.
+        By default a report with failures raises ``BatchError`` carrying it.
+
+        >>> report = todo.sync([{"id": "r1", "title": "milk"}], delete=True)
+        >>> report.summary()
+        'created 0, updated 1, deleted 2, unchanged 0'
+        """
+        diff = (records if isinstance(records, RecordsDiff)
+                else await self.diff(records, key=key, ignore=ignore))
+        if not has_writes(diff, delete):
+            return SyncReport(diff, BatchReport(), delete)
+        try:
+            done = await self._bulk(sync_items(self, diff, delete), False, chunk_size, progress,
+                                    concurrency)
+        except BaseException as error:
+            file_sync_report(error, diff, delete)
+            raise
+        report = SyncReport.of(diff, done, delete)
+        if raise_on_error and not report.ok:
+            raise BatchError(report)
+        return report
+
+    # -- Remote Settings: the changeset (kinto-changes) --------------------------------------
+
+    async def changeset(self, since: Since = None, *, expected: int | str | None = None,
+                  limit: int | None = None) -> Changeset[AsyncRecord]:
+        """The collection's changeset (kinto-changes, Remote Settings): metadata, timestamp
+        and records in one consistent read; ``since`` (a timestamp, an ETag, an aware
+        datetime, an earlier changeset) for what changed after it, tombstones included.
+        ``expected`` (the cache-busting ``_expected``) defaults to the collection's timestamp
+        as the monitor lists it, so no cached copy older than that can answer.
+
+        >>> regions = client.bucket("main").collection("regions")
+        >>> later = regions.changeset(since=regions.changeset())
+        """
+        return await collection_changeset(self, since, expected=expected, limit=limit)
+
+    # -- the review workflow (Remote Settings, kinto-signer; see _review.py) -------------------
+
+    async def review_status(self) -> ReviewStatus:
+        """Where this workspace collection stands in the review workflow (one ``GET``; the
+        server's capabilities once per client): status, who edited, asked for a review and
+        signed it, when, and its preview and destination. Unsaved changes are dropped.
+
+        >>> regions = client.bucket("main-workspace").collection("regions")
+        >>> regions.review_status().status
+        'signed'
+        """
+        return await review_status(self)
+
+    async def request_review(self, message: str = "") -> ReviewStatus:
+        """Ask for a review of the changes (status ``to-review``, ``message`` for the
+        reviewer), against the version read last (``ReviewConflict`` if it changed since).
+
+        Example: ``regions.request_review("Add Belgium")``.
+        """
+        return await review_step(self, "request_review", message)
+
+    async def approve(self) -> ReviewStatus:
+        """Approve the review (status ``to-sign``): the signer signs the records into the
+        destination. Another user than the one who asked must (``LastEditorCannotReview``).
+
+        Example: ``regions.approve().status`` is ``'signed'``.
+        """
+        return await review_step(self, "approve")
+
+    async def decline(self, message: str = "") -> ReviewStatus:
+        """Decline the review (back to ``work-in-progress``), ``message`` saying why.
+
+        Example: ``regions.decline("Belgium's code is BE")``.
+        """
+        return await review_step(self, "decline", message)
+
+    async def rollback(self) -> ReviewStatus:
+        """Drop the changes not signed yet: the workspace (and preview) get the destination's
+        records back (status ``to-rollback``, then ``signed``).
+
+        Example: ``regions.rollback()``.
+        """
+        return await review_step(self, "rollback")
 
     # -- changes (see changes_feed.py) --------------------------------------------------------
 

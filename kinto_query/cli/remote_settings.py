@@ -49,7 +49,7 @@ def _utc(milliseconds: int) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _verify(changes: Changeset, key: Path | None, root_hash: str | None,
+def _verify(changes: Changeset[Any], key: Path | None, root_hash: str | None,
             subject: str | None, ctx: click.Context) -> str:
     """Check the signature as asked; what to say of it on stderr."""
     if key is None and root_hash is None:
