@@ -39,6 +39,8 @@ PRINTED: dict[str, list[str]] = {
         "records?status=done&min_priority=3&_sort=-priority,id\n24\n",
         "t009 task 9 4\nt019 task 19 4\nt029 task 29 4\n", "buy oat milk",
         "[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]",
+        "created 1, updated 0, deleted 1, unchanged 1 2\ncreated 1, updated 0, deleted 1, "
+        "unchanged 1\nto-review\nsigned\n['fr', 'it']\n",
     ],
     "guides/dataframes.md": [
         "60 ['id', 'last_modified']", "struct<name: string>", "{'done': 120, 'todo': 120}",
