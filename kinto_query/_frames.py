@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Generator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 if TYPE_CHECKING:
     import dask.bag
@@ -59,7 +59,13 @@ class _Parted(_Scanned, Protocol):
 
 
 class AsyncFrames:
-    """The async side has no Arrow or pandas output yet: nothing to add."""
+    """The async side has no Arrow or pandas output yet. What it adds: a plain ``for`` over an
+    async query fails at once (else Python's old protocol would call ``q[0]``, ``q[1]``...
+    forever, each an unawaited coroutine)."""
+
+    def __iter__(self) -> NoReturn:
+        raise TypeError("an async query is read with `async for record in query` (and its "
+                        "terminal operations awaited: `await query.count()`), not with `for`")
 
 
 class AsyncTimedFrames:

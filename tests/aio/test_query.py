@@ -392,3 +392,14 @@ async def test_partition_of_an_empty_query_is_itself(kinto_fresh_server: str) ->
         assert len(parts) == 1 and parts[0].url == query.url
     finally:
         await transport.aclose()
+
+
+def test_a_plain_for_over_an_async_query_says_to_use_async_for() -> None:
+    path = "/buckets/b/collections/c/records"
+    query = AsyncQuery(AsyncTransport("http://kinto.test/v1"), path, lambda obj, fields, _: obj,
+                       item_path=lambda record_id: f"{path}/{record_id}")
+    for attempt in (lambda: [r for r in query[:3]], lambda: list(query)):
+        with pytest.raises(TypeError, match="is read with `async for record in query`"):
+            attempt()
+    with pytest.raises(TypeError):  # not a search of q[0], q[1]... without end either
+        assert 1 in query
