@@ -35,7 +35,7 @@ from ._urls import (
     without_userinfo,
 )
 from ._values import dumps
-from ._wire import PRIVATE_HEADERS, Outgoing
+from ._wire import PRIVATE_HEADERS, Outgoing, RequestsWire
 from .exceptions import BackoffRequested, TooManyRedirects, UnsafeURL, raise_for_response
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def user_agent_header(product: str | None = None, wire: str | None = None) -> st
     """
     from . import __version__  # at call time: the package is imported by then
 
-    wire = wire or f"requests/{requests.__version__}"
+    wire = wire or RequestsWire.agent
     ours = f"kinto_query/{__version__} {wire} python/{platform.python_version()}"
     return f"{product} {ours}" if product else ours
 
