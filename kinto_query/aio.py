@@ -47,7 +47,7 @@ from ._async.query import AsyncListing, AsyncQuery
 from ._async.record import AsyncRecord
 from ._async.replicate import replicate
 from ._async.resource import AsyncResource
-from ._async.signature import AsyncSignatureVerifier
+from ._async.signature import AsyncSignatureVerifier, verify_signature
 from ._async.transport import AsyncTransport
 from ._messages import AsyncStreamedResponse
 from ._wire import AsyncWire, HttpxWire
@@ -77,4 +77,5 @@ __all__ = [
     "HttpxWire",
     "NotLoaded",
     "replicate",
+    "verify_signature",
 ]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
-__all__ = ["AsyncSignatureVerifier"]
+__all__ = ["AsyncSignatureVerifier", "verify_signature"]
 
 
 class AsyncSignatureVerifier(VerifierBase):
@@ -84,3 +84,21 @@ class AsyncSignatureVerifier(VerifierBase):
             return (await own.fetch(url, headers={"Accept": "*/*"})).content
         finally:
             await own.aclose()
+
+
+async def verify_signature(
+    changeset: object,
+    *,
+    public_key: PublicKey | None = None,
+    root_hash: str | None = None,
+    transport: AsyncTransport | None = None,
+) -> None:
+    """Raise ``InvalidSignature`` unless a changeset's signature is valid (a verifier made for
+    one check; keep a verifier to fetch each x5u chain once). Either side's changeset: with
+    ``public_key`` nothing is fetched.
+
+    >>> verify_signature(collection.changeset(), public_key=PEM)
+    """
+    verifier = AsyncSignatureVerifier(public_key=public_key, root_hash=root_hash,
+                                      transport=transport)
+    await verifier.verify(changeset)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
-__all__ = ["SignatureVerifier"]
+__all__ = ["SignatureVerifier", "verify_signature"]
 
 
 class SignatureVerifier(VerifierBase):
@@ -86,3 +86,21 @@ class SignatureVerifier(VerifierBase):
             return (own.fetch(url, headers={"Accept": "*/*"})).content
         finally:
             own.close()
+
+
+def verify_signature(
+    changeset: object,
+    *,
+    public_key: PublicKey | None = None,
+    root_hash: str | None = None,
+    transport: Transport | None = None,
+) -> None:
+    """Raise ``InvalidSignature`` unless a changeset's signature is valid (a verifier made for
+    one check; keep a verifier to fetch each x5u chain once). Either side's changeset: with
+    ``public_key`` nothing is fetched.
+
+    >>> verify_signature(collection.changeset(), public_key=PEM)
+    """
+    verifier = SignatureVerifier(public_key=public_key, root_hash=root_hash,
+                                      transport=transport)
+    verifier.verify(changeset)
