@@ -18,8 +18,8 @@ lint: install
 	$(VENV)/bin/ruff check kinto_query tests examples bench tools
 	$(VENV)/bin/mypy --strict kinto_query
 
-# The sync I/O code (kinto_query/_blocking) is generated from its async source
-# (kinto_query/_async): run after editing the source; tests/test_generated.py fails when stale.
+# The sync I/O code (kinto_query/*/_blocking) is generated from its async source
+# (kinto_query/*/_async): run after editing the source; tests/test_generated.py fails when stale.
 unasync: install
 	$(PY) tools/generate_sync.py
 

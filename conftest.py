@@ -15,6 +15,7 @@ out, and they run against the session's Remote Settings server, emptied first, w
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,8 +28,8 @@ from kinto_query.testing.remote_settings import RemoteSettingsServer
 pytest_plugins = ["kinto_query.testing"]
 
 # The examples of the async sources are those of the sync code generated from them
-# (kinto_query/_blocking), which run: once is enough.
-collect_ignore = ["kinto_query/_async"]
+# (kinto_query/*/_blocking), which run: once is enough.
+collect_ignore = [str(p) for p in Path(__file__).parent.glob("kinto_query/*/_async")]
 
 # The examples that start servers of their own.
 _OWN_SERVER = {
@@ -38,29 +39,29 @@ _OWN_SERVER = {
 _OWN_POSTGRESQL = {"kinto_query.testing.postgresql.PostgreSQL"}
 # The examples that run in the namespace described above.
 _SERVED = {
-    "kinto_query._blocking.client.Client.batch",
-    "kinto_query._blocking.client.Client.fetch_changed",
-    "kinto_query._review.ReviewStatus",
-    "kinto_query._diff.diff_records",
-    "kinto_query._sync.SyncReport",
-    "kinto_query._frames.Frames.iter_batches",
-    "kinto_query._frames.Frames.to_arrow",
-    "kinto_query._frames.Frames.to_pandas",
-    "kinto_query._frames.TimedFrames.to_dask_bag",
-    "kinto_query._frames.TimedFrames.to_dask_dataframe",
-    "kinto_query._changeset.Changeset",
-    "kinto_query._blocking.mixed_batch.Batch",
-    "kinto_query._blocking.signature.SignatureVerifier",
-    "kinto_query._signature.verify_signature",
+    "kinto_query._objects._blocking.client.Client.batch",
+    "kinto_query._objects._blocking.client.Client.fetch_changed",
+    "kinto_query._server.review.ReviewStatus",
+    "kinto_query._server.diff.diff_records",
+    "kinto_query._server.sync.SyncReport",
+    "kinto_query._queries.frames.Frames.iter_batches",
+    "kinto_query._queries.frames.Frames.to_arrow",
+    "kinto_query._queries.frames.Frames.to_pandas",
+    "kinto_query._queries.frames.TimedFrames.to_dask_bag",
+    "kinto_query._queries.frames.TimedFrames.to_dask_dataframe",
+    "kinto_query._server.changeset.Changeset",
+    "kinto_query._objects._blocking.mixed_batch.Batch",
+    "kinto_query._server._blocking.signature.SignatureVerifier",
+    "kinto_query._server._blocking.signature.verify_signature",
     "kinto_query.testing.remote_settings.publish",
-    "kinto_query._blocking.collection.Collection.diff",
-    "kinto_query._blocking.collection.Collection.sync",
-    "kinto_query._blocking.collection.Collection.permissions_of",
-    "kinto_query._blocking.collection.Collection.changeset",
-    "kinto_query._blocking.collection.Collection.review_status",
-    "kinto_query._transport",
-    "kinto_query._blocking.client.Client.dry_run_log",
-    "kinto_query._dry_run.PlannedWrite",
+    "kinto_query._objects._blocking.collection.Collection.diff",
+    "kinto_query._objects._blocking.collection.Collection.sync",
+    "kinto_query._objects._blocking.collection.Collection.permissions_of",
+    "kinto_query._objects._blocking.collection.Collection.changeset",
+    "kinto_query._objects._blocking.collection.Collection.review_status",
+    "kinto_query._wire._blocking.transport",
+    "kinto_query._objects._blocking.client.Client.dry_run_log",
+    "kinto_query._wire.dry_run.PlannedWrite",
 }
 ALICE = ("alice", "s3cret")
 BOB = ("bob", "s3cret")

@@ -50,15 +50,14 @@ nitpick_ignore_regex = [
                r"|_HasTransport|[A-Z])"),
     (r"py:.*", r"kinto_query\.(\w+\.)*(_\w+|[A-Z]|Resource|BatchItem)"),
     # What stops a watch: a protocol (threading.Event, asyncio.Event), said in watch()'s doc.
-    (r"py:class", r"kinto_query\._feed\.Flag"),
+    (r"py:class", r"kinto_query\._server\.feed\.Flag"),
     # The mixins a query is made of (each class documents the methods it has).
-    (r"py:class", r"kinto_query\._query\.(Timed|Projected|Addressed|Deletable)"),
-    (r"py:class", r"kinto_query\._(blocking|async)\.query\.(Async)?(Timed|Projected|Addressed"
-                  r"|Deletable)"),
+    (r"py:class", r"kinto_query\._queries\._(blocking|async)\.query\.(Async)?(Timed|Projected"
+                  r"|Addressed|Deletable)"),
     # The pure state of the objects, which a mixed batch's calls take (either side's objects).
-    (r"py:class", r"kinto_query\._state\.\w+State"),
+    (r"py:class", r"kinto_query\._objects\.state\.\w+State"),
     # The pure part of a query, and the sync-only Arrow/Dask part, each a base of the queries.
-    (r"py:class", r"kinto_query\._listing\.\w+Core|kinto_query\._frames\.\w*Frames"),
+    (r"py:class", r"kinto_query\._queries\.(listing\.\w+Core|frames\.\w*Frames)"),
     # kinto_query.aio's classes, named by the test kit's signatures: no reference page yet.
     (r"py:class", r"AsyncTransport"),
     # The docstring of random.random, shown as the default of RetryPolicy's jitter source.

@@ -6,40 +6,46 @@
 'http://localhost:8888/v1/buckets/b/collections/todo/records?status=done&_limit=10'
 """
 
-from ._accounts import Account, Accounts, Identity
-from ._attachment import Attachment, OriginalFile
 from ._auth import TokenAuth
-from ._bucket import Bucket
-from ._changes_feed import Changes, Watch
-from ._changeset import Changeset
-from ._client import Client
-from ._collection import Collection, RecordQuery
 from ._config import Config
 from ._data import Data
-from ._diff import RecordChange, RecordsDiff, diff_records
-from ._dry_run import PlannedWrite
 from ._endpoints import validate_id
-from ._fetch_changed import CollectionFetch, FetchReport
-from ._grants import Grant, GrantQuery
-from ._group import Group
-from ._history import HistoryEntry, HistoryQuery
 from ._lookups import split_lookup
-from ._messages import StreamBody, StreamedResponse
-from ._mixed_batch import Batch, BatchHandle
-from ._monitor import Monitor, MonitorEntry, MonitorSnapshot
+from ._messages import Request, Response, StreamBody, StreamedResponse
+from ._objects._blocking.bucket import Bucket
+from ._objects._blocking.client import Client
+from ._objects._blocking.collection import Collection, RecordQuery
+from ._objects._blocking.group import Group
+from ._objects._blocking.mixed_batch import Batch
+from ._objects._blocking.record import Record
+from ._objects.attachment import Attachment, OriginalFile
+from ._objects.batch_calls import BatchHandle
 from ._permissions import Permissions, Principals
-from ._query import Listing, Query
-from ._record import Record
-from ._replicate import ReplicationReport, replicate
+from ._queries._blocking.query import Listing, Query
+from ._queries.scan import Page
 from ._report import BatchReport, ItemFailure
 from ._retry import RetryPolicy
-from ._review import ReviewStatus
-from ._scan import Page
-from ._signature import SignatureVerifier, verify_signature
+from ._server._blocking.accounts import Accounts
+from ._server._blocking.changes_feed import Changes, Watch
+from ._server._blocking.grants import GrantQuery
+from ._server._blocking.history import HistoryQuery
+from ._server._blocking.monitor import Monitor
+from ._server._blocking.replicate import replicate
+from ._server._blocking.signature import SignatureVerifier, verify_signature
+from ._server.account import Account, Identity
+from ._server.changeset import Changeset, MonitorEntry, MonitorSnapshot
+from ._server.diff import RecordChange, RecordsDiff, diff_records
+from ._server.fetch_changed import CollectionFetch, FetchReport
+from ._server.grant import Grant
+from ._server.history_entry import HistoryEntry
+from ._server.replication import ReplicationReport
+from ._server.review import ReviewStatus
+from ._server.sync import SyncReport
 from ._signer import CollectionRef, SignerResource
-from ._sync import SyncReport
-from ._transport import DEFAULT_SERVER_URL, Request, Response, Transport
-from ._wire import AsyncWire, HttpxWire, Outgoing, RequestsWire, Wire
+from ._urls import DEFAULT_SERVER_URL
+from ._wire._blocking.transport import Transport
+from ._wire.dry_run import PlannedWrite
+from ._wire.http import AsyncWire, HttpxWire, Outgoing, RequestsWire, Wire
 from .exceptions import (
     AlreadyExists,
     BackoffRequested,

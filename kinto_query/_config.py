@@ -23,7 +23,7 @@ from ._urls import DEFAULT_SERVER_URL, check_server_url
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ._wire import AsyncWire, Wire
+    from ._wire.http import AsyncWire, Wire
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_TIMEOUT", "Config", "OnBackoff", "Options", "Timeout",
            "configure", "new_record_id"]
@@ -62,7 +62,7 @@ class Config:
     ``dry_run=True``: every read is sent, no write is; each write is answered as the server
     would from its current state and recorded (``Client.dry_run_log``). ``wire`` carries the
     exchanges instead of a requests session (``Client``) or an httpx client (``AsyncClient``):
-    see ``kinto_query._wire``. Its repr shows no credentials.
+    see ``kinto_query._wire.http``. Its repr shows no credentials.
 
     >>> config = Config("http://localhost:8888/v1", auth=("alice", "s3cret"), retry=None)
     >>> Client(config=config, deadline=30.0).transport.deadline

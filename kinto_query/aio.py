@@ -1,7 +1,7 @@
 """kinto_query, awaitable: the same library for asyncio code (FastAPI, aiohttp, scripts).
 
 The async classes are the sync ones' twins: the sync code is generated from this side's
-source (``kinto_query._async``), so both behave the same, retries and read-backs included.
+source (each layer's ``_async``), so both behave the same, retries and read-backs included.
 Requests go over httpx (the ``aio`` extra: ``pip install kinto_query[aio]``).
 
 >>> from kinto_query.aio import AsyncClient
@@ -24,7 +24,7 @@ permissions (``client.permissions()``), accounts (``client.accounts``, ``await
 client.whoami()``), attachments, changes and Remote Settings (``await collection.changeset()``,
 ``client.monitor()``, ``await client.fetch_changed()``, the review steps, ``await
 collection.diff(...)``/``sync(...)``) are async too. Features not yet async (Arrow, pandas,
-Dask...) are on the sync classes only for now (see ``kinto_query._features``).
+Dask...) are on the sync classes only for now (see ``kinto_query._objects.features``).
 """
 
 from __future__ import annotations
@@ -33,24 +33,24 @@ from __future__ import annotations
 # HttpxWire, which is made inside a running event loop, blocking it for the import (~0.5 s).
 import httpx  # noqa: F401
 
-from ._async.accounts import AsyncAccounts
-from ._async.bucket import AsyncBucket
-from ._async.changes_feed import AsyncChanges, AsyncWatch
-from ._async.client import AsyncClient
-from ._async.collection import AsyncCollection, AsyncRecordQuery
-from ._async.grants import AsyncGrantQuery
-from ._async.group import AsyncGroup
-from ._async.history import AsyncHistoryQuery
-from ._async.mixed_batch import AsyncBatch
-from ._async.monitor import AsyncMonitor
-from ._async.query import AsyncListing, AsyncQuery
-from ._async.record import AsyncRecord
-from ._async.replicate import replicate
-from ._async.resource import AsyncResource
-from ._async.signature import AsyncSignatureVerifier, verify_signature
-from ._async.transport import AsyncTransport
 from ._messages import AsyncStreamedResponse
-from ._wire import AsyncWire, HttpxWire
+from ._objects._async.bucket import AsyncBucket
+from ._objects._async.client import AsyncClient
+from ._objects._async.collection import AsyncCollection, AsyncRecordQuery
+from ._objects._async.group import AsyncGroup
+from ._objects._async.mixed_batch import AsyncBatch
+from ._objects._async.record import AsyncRecord
+from ._objects._async.resource import AsyncResource
+from ._queries._async.query import AsyncListing, AsyncQuery
+from ._server._async.accounts import AsyncAccounts
+from ._server._async.changes_feed import AsyncChanges, AsyncWatch
+from ._server._async.grants import AsyncGrantQuery
+from ._server._async.history import AsyncHistoryQuery
+from ._server._async.monitor import AsyncMonitor
+from ._server._async.replicate import replicate
+from ._server._async.signature import AsyncSignatureVerifier, verify_signature
+from ._wire._async.transport import AsyncTransport
+from ._wire.http import AsyncWire, HttpxWire
 from .exceptions import NotLoaded
 
 __all__ = [

@@ -34,12 +34,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._auth import AuthLike, parse_auth
-from ._bucket import Bucket
-from ._client import Client
-from ._collection import Collection
-from ._dry_run import PlannedWrite
 from ._endpoints import validate_id
+from ._objects._blocking.bucket import Bucket
+from ._objects._blocking.client import Client
+from ._objects._blocking.collection import Collection
 from ._urls import DEFAULT_SERVER_URL, check_server_url
+from ._wire.dry_run import PlannedWrite
 from .exceptions import ConfigurationError, InvalidId
 
 if TYPE_CHECKING:

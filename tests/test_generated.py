@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 
@@ -27,21 +28,21 @@ def test_the_generated_sync_code_is_what_the_async_source_generates() -> None:
     assert stale == [], f"stale generated files (run `make unasync`): {stale}"
 
 
-def test_a_hand_edit_of_a_generated_file_is_caught(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hand_edit_of_a_generated_file_is_caught(tmp_path: Path) -> None:
     tool = _tool()
-    target = tmp_path / "_blocking"
-    target.mkdir()
-    tool.generate(target)  # type: ignore[attr-defined]
-    monkeypatch.setattr(tool, "TARGET", target)
-    assert tool.stale() == []  # type: ignore[attr-defined]
-    edited = target / "__init__.py"
+    layer = tmp_path / "_objects"
+    shutil.copytree(tool.PACKAGE / "_objects" / "_async", layer / "_async")  # type: ignore[attr-defined]
+    (layer / "_blocking").mkdir()
+    tool.generate(layer / "_async", layer / "_blocking")  # type: ignore[attr-defined]
+    assert tool.stale(tmp_path) == []  # type: ignore[attr-defined]
+    edited = layer / "_blocking" / "record.py"
     edited.write_text(edited.read_text() + "\nx = 1\n")
-    assert tool.stale() == ["__init__.py"]  # type: ignore[attr-defined]
+    (layer / "_blocking" / "extra.py").write_text("x = 1\n")
+    assert tool.stale(tmp_path) == ["_objects/_blocking/extra.py",  # type: ignore[attr-defined]
+                                    "_objects/_blocking/record.py"]
 
 
-def test_async_names_become_the_sync_names_users_know(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_async_names_become_the_sync_names_users_know(tmp_path: Path) -> None:
     tool = _tool()
     source = tmp_path / "_async"
     source.mkdir()
@@ -53,10 +54,9 @@ def test_async_names_become_the_sync_names_users_know(tmp_path: Path,
         "            yield await self.transport.send(1)\n\n"
         "    async def aclose(self) -> None:\n"
         "        await self.wire.aclose()\n")
-    monkeypatch.setattr(tool, "SOURCE", source)
     out = tmp_path / "out"
     out.mkdir()
-    tool.generate(out)  # type: ignore[attr-defined]
+    tool.generate(source, out)  # type: ignore[attr-defined]
     body = (out / "demo.py").read_text().split("\n", 2)[2]  # past the two header lines
     assert body == (
         "from ._blocking.transport import Transport\n\n\n"

@@ -31,9 +31,10 @@ from kinto_query import (
     TooManyRequests,
     UnsafeURL,
 )
+from kinto_query._queries.scan import Position
 from kinto_query._retry import RetryPolicy, applied, idempotent, retry_after_seconds
-from kinto_query._scan import Position
-from kinto_query._transport import KintoAlert, Transport
+from kinto_query._wire._blocking.transport import Transport
+from kinto_query._wire.policy import KintoAlert
 from kinto_query.testing import KintoServer
 
 from .conftest import WIRE_OK, Script, WireAnswer

@@ -31,15 +31,7 @@ from .errors import CliError, ExitStatus, classify
 from .options import Target, connection_options, dry_run_option, settings_of, target_argument
 from .output import plural_records
 from .progress import Progress
-from .sources import (
-    FailedFile,
-    Item,
-    count_lines,
-    csv_header,
-    open_input,
-    read_items,
-    stdin_input,
-)
+from .sources import FailedFile, Item, count_lines, csv_header, open_input, read_items, stdin_input
 
 __all__ = ["import_records"]
 

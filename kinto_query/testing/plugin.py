@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from .._auth import AuthLike
-from .._client import Client
+from .._objects._blocking.client import Client
 from .postgresql import PostgreSQL, PostgreSQLNotFound
 from .recorder import (
     RECORD_MODES,
@@ -32,8 +32,8 @@ from .scrub import Scrub
 from .server import KintoNotInstalled, KintoServer, PortInUse, flush
 
 if TYPE_CHECKING:
-    from .._async.client import AsyncClient
-    from .._async.transport import AsyncTransport
+    from .._objects._async.client import AsyncClient
+    from .._wire._async.transport import AsyncTransport
 
 __all__ = ["cassette_name", "cassette_of"]
 

@@ -30,8 +30,8 @@ from betamax.exceptions import BetamaxError
 from requests.adapters import BaseAdapter
 
 from .._auth import AuthLike
-from .._client import Client
 from .._config import Config
+from .._objects._blocking.client import Client
 from .attachment_files import RecordableSession
 from .cassettes import (
     SERIALIZER,
@@ -46,8 +46,8 @@ from .scrub import Scrub
 if TYPE_CHECKING:
     import httpx
 
-    from .._async.client import AsyncClient
-    from .._async.transport import AsyncTransport
+    from .._objects._async.client import AsyncClient
+    from .._wire._async.transport import AsyncTransport
     from .httpx_cassette import AsyncCassetteTransport
 
 __all__ = [
@@ -234,7 +234,7 @@ class Recorder:
 
     def httpx_client(self) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` on this cassette, as kinto_query makes one for an
-        ``HttpxWire`` given none (``kinto_query._wire.new_httpx_client``, which
+        ``HttpxWire`` given none (``kinto_query._wire.http.new_httpx_client``, which
         :meth:`route_clients` replaces by this): no redirects followed (the transport decides),
         and no proxies from the environment, which would send around the cassette."""
         import httpx
@@ -245,8 +245,8 @@ class Recorder:
     def async_transport(self, *, auth: AuthLike = None, **options: Any) -> AsyncTransport:
         """An ``AsyncTransport`` (``kinto_query.aio``) on this cassette, as :meth:`client` is
         a Client on it (credentials are never written, however they are set)."""
-        from .._async.transport import AsyncTransport
-        from .._wire import HttpxWire
+        from .._wire._async.transport import AsyncTransport
+        from .._wire.http import HttpxWire
 
         options.setdefault("id_factory", self.new_id)
         if "wire" not in options:
@@ -256,8 +256,8 @@ class Recorder:
     def async_client(self, *, auth: AuthLike = None, **options: Any) -> AsyncClient:
         """An ``AsyncClient`` (``kinto_query.aio``) on this cassette, as :meth:`client` is a
         Client on it (credentials are never written, however they are set)."""
-        from .._async.client import AsyncClient
-        from .._wire import HttpxWire
+        from .._objects._async.client import AsyncClient
+        from .._wire.http import HttpxWire
 
         options.setdefault("id_factory", self.new_id)
         if "wire" not in options:
@@ -289,7 +289,7 @@ class Recorder:
         one (``AsyncTransport``...) built without a wire of its own, talks through this
         cassette; one built without a URL talks to this recorder's server
         (``KINTO_SERVER_URL``), and the ids of new records are :meth:`new_id`'s."""
-        from .. import _wire
+        from .._wire import http as _wire
 
         saved_url = os.environ.get("KINTO_SERVER_URL")
         os.environ["KINTO_SERVER_URL"] = self.server_url

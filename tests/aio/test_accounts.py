@@ -1,4 +1,5 @@
-"""Tests of _async/accounts.py: accounts and ``await client.whoami()``, on real Kinto servers;
+"""Tests of _server/_async/accounts.py: accounts and ``await client.whoami()``, on real Kinto
+servers;
 the accounts, identities and errors are the sync ones."""
 
 from __future__ import annotations

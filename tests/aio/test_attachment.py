@@ -1,4 +1,4 @@
-"""Tests of _async/attachment.py and the async record's attachment methods, on real Kinto
+"""Tests of _objects/_async/attachment.py and the async record's attachment methods, on real Kinto
 servers (the kit's have the kinto-attachment plugin): streamed both ways, size and SHA-256
 checked, the errors the sync ones; a cancelled download leaves nothing behind."""
 
@@ -19,19 +19,12 @@ import anyio
 import pytest
 import requests
 
-from kinto_query import (
-    BadRequest,
-    Forbidden,
-    HashMismatch,
-    NoAttachment,
-    NotFound,
-    NotLoaded,
-)
+from kinto_query import BadRequest, Forbidden, HashMismatch, NoAttachment, NotFound, NotLoaded
 from kinto_query.aio import AsyncClient, AsyncCollection, AsyncRecord
 from kinto_query.testing import KintoServer
 
 from ..conftest import AUTH, R1, TODO, local_server, raw, raw_get, raw_put_record
-from ..test_attachment import CDN
+from ..objects.test_attachment import CDN
 from .sent import LoggedClient
 
 pytestmark = pytest.mark.anyio

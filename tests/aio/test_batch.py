@@ -1,4 +1,4 @@
-"""Bulk writes on the async side (kinto_query._async.batch), live on both backends: reports
+"""Bulk writes on the async side (kinto_query._objects._async.batch), live on both backends: reports
 item by item against the server read raw, chunks at the server's limit, chunks at once
 bounded, faults through the loopback proxy, and a cancellation mid-write."""
 
@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from kinto_query import BatchError, Outgoing, Request, Response, RetryPolicy
-from kinto_query._async.batch import send_batch
+from kinto_query._objects._async.batch import send_batch
 from kinto_query._report import BatchItem, BatchReport
 from kinto_query.aio import AsyncClient, AsyncCollection, AsyncTransport, HttpxWire
 from kinto_query.testing import KintoServer

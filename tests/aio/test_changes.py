@@ -1,4 +1,4 @@
-"""Tests of _async/changes_feed.py: ``collection.changes()`` and ``async for change in
+"""Tests of _server/_async/changes_feed.py: ``collection.changes()`` and ``async for change in
 collection.watch()`` on real Kinto servers; the records, URLs and errors are the sync ones, and
 a watch ends cleanly when its task is cancelled (no task, no connection left)."""
 
@@ -18,7 +18,7 @@ from kinto_query.testing import KintoServer
 
 from ..conftest import AUTH, R1, R2, R3, TODO, raw, raw_get, raw_put_record
 from ..faultproxy import FaultProxy
-from ..test_changes_feed import timestamp_of, writer
+from ..server.test_changes_feed import timestamp_of, writer
 from .sent import LoggedClient
 
 pytestmark = pytest.mark.anyio

@@ -1,4 +1,5 @@
-"""Tests of _async/changeset.py, _async/monitor.py and _async/fetch_changed.py: changesets, the
+"""Tests of _server/_async/changeset.py, _server/_async/monitor.py and
+_server/_async/fetch_changed.py: changesets, the
 monitor and fetch_changed awaited, on the kit's Remote Settings server; what was sent is
 watched through a loopback proxy, what the server holds read raw."""
 

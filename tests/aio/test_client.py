@@ -1,4 +1,4 @@
-"""Tests of the async client (_async/client.py, kinto_query.aio) against a real Kinto."""
+"""Tests of the async client (_objects/_async/client.py, kinto_query.aio) against a real Kinto."""
 
 from __future__ import annotations
 

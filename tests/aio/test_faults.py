@@ -42,7 +42,7 @@ from kinto_query.testing import KintoServer
 
 from ..conftest import AUTH, WIRE_OK, Script, raw, raw_get
 from ..faultproxy import Fault, FaultProxy
-from ..test_transport import redirect, scripted_origin
+from ..wire.test_transport import redirect, scripted_origin
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""Tests of _async/grants.py: what you may do where (``client.permissions()``) awaited, on
+"""Tests of _server/_async/grants.py: what you may do where (``client.permissions()``) awaited, on
 real Kinto servers; the grants and errors are the sync ones."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests of _async/history.py: a bucket's history awaited (``async for entry in
+"""Tests of _server/_async/history.py: a bucket's history awaited (``async for entry in
 bucket.history()``), on real Kinto servers; the entries and errors are the sync ones."""
 
 from __future__ import annotations

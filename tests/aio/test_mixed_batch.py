@@ -1,4 +1,4 @@
-"""Mixed batches on the async side (kinto_query._async.mixed_batch): ``async with
+"""Mixed batches on the async side (kinto_query._objects._async.mixed_batch): ``async with
 client.batch() as batch:``, live on both backends, the server read raw; a gateway error after
 the server applied a chunk; a cancellation while it is sent."""
 

@@ -1,4 +1,5 @@
-"""Tests of _async/query.py and _async/scan.py: the async query on real Kinto servers.
+"""Tests of _queries/_async/query.py and _queries/_async/scan.py: the async query on real Kinto
+servers.
 
 Records are seeded raw (the sync client's batch, not the code under test); what was sent is
 read from a loopback proxy's log (``tests/faultproxy.py``, no fault unless one is injected),
@@ -18,8 +19,8 @@ import anyio
 import pytest
 
 from kinto_query import Bucket, Client, IncompleteScan, InvalidQuery, NotFound
-from kinto_query._async.query import AsyncQuery
-from kinto_query._async.transport import AsyncTransport
+from kinto_query._queries._async.query import AsyncQuery
+from kinto_query._wire._async.transport import AsyncTransport
 
 from ..conftest import AUTH, batch_put, raw_get
 from ..faultproxy import Fault, FaultProxy

@@ -1,4 +1,4 @@
-"""Tests of _async/replicate.py: replicate() awaited, copying a collection into another one
+"""Tests of _server/_async/replicate.py: replicate() awaited, copying a collection into another one
 (another server, the same), incrementally with ``since``, its report the sync one; what the
 servers hold is read raw."""
 

@@ -1,4 +1,5 @@
-"""Tests of _async/review.py: the review-and-sign workflow of Remote Settings, awaited, live on
+"""Tests of _server/_async/review.py: the review-and-sign workflow of Remote Settings, awaited,
+live on
 the test kit's server with two users (an editor and a reviewer, as ``publish()`` does); the
 refusals are the sync ones, checked before anything is sent."""
 

@@ -1,5 +1,6 @@
-"""Tests of AsyncCollection.diff/sync (written once in _async/collection.py over the pure
-_diff.py and _sync.py): live on real Kinto servers, what they hold read raw; dry runs leave
+"""Tests of AsyncCollection.diff/sync (written once in _objects/_async/collection.py over the pure
+_server/diff.py and _server/sync.py): live on real Kinto servers, what they hold read raw; dry runs
+leave
 every byte as it was and plan what the real run does; and the README's "Publishing to Remote
 Settings" awaited."""
 

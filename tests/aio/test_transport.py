@@ -1,4 +1,4 @@
-"""The async transport (kinto_query._async.transport), live: what it sends and answers."""
+"""The async transport (kinto_query._wire._async.transport), live: what it sends and answers."""
 
 from __future__ import annotations
 
@@ -10,12 +10,7 @@ import pytest
 
 from kinto_query import AsyncWire, Outgoing, Request, Response
 from kinto_query.aio import AsyncTransport, HttpxWire
-from kinto_query.exceptions import (
-    KintoConnectionError,
-    NotFound,
-    PreconditionFailed,
-    UnsafeURL,
-)
+from kinto_query.exceptions import KintoConnectionError, NotFound, PreconditionFailed, UnsafeURL
 
 from ..conftest import AUTH, raw_get
 

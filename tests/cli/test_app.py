@@ -10,11 +10,7 @@ import pytest
 
 from kinto_query import Client, Collection
 
-from .clitools import (
-    KINTO_QUERY,
-    cli_env,
-    run,
-)
+from .clitools import KINTO_QUERY, cli_env, run
 from .conftest import seed
 
 COMMANDS = ["records", "count", "get", "buckets", "collections", "export", "import", "delete",

@@ -9,11 +9,7 @@ import pytest
 from kinto_query import Bucket, Client, Collection
 
 from ..conftest import raw_get
-from .clitools import (
-    Terminal,
-    cli_env,
-    run,
-)
+from .clitools import Terminal, cli_env, run
 from .conftest import TODO, seed, server_records
 
 

@@ -8,11 +8,7 @@ import pytest
 
 from kinto_query import Bucket, Client, Collection
 
-from .clitools import (
-    Terminal,
-    cli_env,
-    run,
-)
+from .clitools import Terminal, cli_env, run
 from .conftest import seed
 
 

@@ -8,7 +8,7 @@ import io
 
 import requests
 
-from kinto_query._attachment import _multipart, _Source
+from kinto_query._objects.attachment import _multipart, _Source
 from kinto_query.testing.attachment_files import CASSETTE_BOUNDARY, RecordableSession
 
 
