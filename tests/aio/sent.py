@@ -9,7 +9,7 @@ import httpx
 
 from kinto_query.aio import AsyncClient, HttpxWire
 
-__all__ = ["LoggedClient"]
+__all__ = ["LoggedClient", "log_of"]
 
 
 class LoggedClient(AsyncClient):
@@ -35,3 +35,19 @@ class LoggedClient(AsyncClient):
     async def aclose(self) -> None:
         await super().aclose()
         await self._http.aclose()
+
+
+def log_of(client: AsyncClient) -> list[tuple[str, str]]:
+    """What ``client`` (on a cassette: ``kinto_async_client``) sends from now on, as (method,
+    path and query below its server URL), noted by a request hook on its httpx client: the
+    same list whether the cassette records (the live server's URL) or replays (kinto.test)."""
+    wire = client.transport.wire
+    assert isinstance(wire, HttpxWire)
+    sent: list[tuple[str, str]] = []
+    server_url = client.server_url
+
+    async def note(request: httpx.Request) -> None:
+        sent.append((request.method, str(request.url).replace(server_url, "")))
+
+    wire.client.event_hooks["request"].append(note)
+    return sent
