@@ -246,23 +246,38 @@ class Recorder:
         """An ``AsyncTransport`` (``kinto_query.aio``) on this cassette, as :meth:`client` is
         a Client on it (credentials are never written, however they are set)."""
         from .._wire._async.transport import AsyncTransport
-        from .._wire.http import HttpxWire
 
         options.setdefault("id_factory", self.new_id)
         if "wire" not in options:
-            options["wire"] = HttpxWire(self.httpx_client())
+            with self._owned_httpx_client():
+                return AsyncTransport(self.server_url, auth=auth, **options)
         return AsyncTransport(self.server_url, auth=auth, **options)
 
     def async_client(self, *, auth: AuthLike = None, **options: Any) -> AsyncClient:
         """An ``AsyncClient`` (``kinto_query.aio``) on this cassette, as :meth:`client` is a
         Client on it (credentials are never written, however they are set)."""
         from .._objects._async.client import AsyncClient
-        from .._wire.http import HttpxWire
 
         options.setdefault("id_factory", self.new_id)
         if "wire" not in options:
-            options["wire"] = HttpxWire(self.httpx_client())
+            with self._owned_httpx_client():
+                return AsyncClient(self.server_url, auth=auth, **options)
         return AsyncClient(self.server_url, auth=auth, **options)
+
+    @contextlib.contextmanager
+    def _owned_httpx_client(self) -> Iterator[None]:
+        """While inside, a transport built without ``wire=`` makes its ``HttpxWire`` on this
+        cassette's httpx client, and owns it: ``aclose()`` (``async with``) closes it, as it
+        closes the one it makes off the cassette. A ``wire=HttpxWire(client)`` would be the
+        caller's, never closed."""
+        from .._wire import http as _wire
+
+        saved = _wire.new_httpx_client
+        _wire.new_httpx_client = self.httpx_client
+        try:
+            yield
+        finally:
+            _wire.new_httpx_client = saved
 
     def _mount(self, session: requests.Session) -> requests.Session:
         for prefix in ("http://", "https://"):

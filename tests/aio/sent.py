@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from kinto_query.aio import AsyncClient, HttpxWire
+from kinto_query.aio import AsyncClient, AsyncTransport, HttpxWire
 
-__all__ = ["LoggedClient"]
+__all__ = ["LoggedClient", "log_of"]
 
 
 class LoggedClient(AsyncClient):
@@ -35,3 +35,21 @@ class LoggedClient(AsyncClient):
     async def aclose(self) -> None:
         await super().aclose()
         await self._http.aclose()
+
+
+def log_of(sender: AsyncClient | AsyncTransport) -> list[tuple[str, str]]:
+    """What ``sender`` (on a cassette: ``kinto_async_client``, ``kinto_async_transport``)
+    sends from now on, as (method, path and query below its server URL), noted by a request
+    hook on its httpx client: the same list whether the cassette records (the live server's
+    URL) or replays (kinto.test)."""
+    transport = sender if isinstance(sender, AsyncTransport) else sender.transport
+    wire = transport.wire
+    assert isinstance(wire, HttpxWire)
+    sent: list[tuple[str, str]] = []
+    server_url = transport.server_url
+
+    async def note(request: httpx.Request) -> None:
+        sent.append((request.method, str(request.url).replace(server_url, "")))
+
+    wire.client.event_hooks["request"].append(note)
+    return sent

@@ -19,6 +19,7 @@ from kinto_query.testing import KintoServer
 
 from ..conftest import AUTH, raw, raw_get
 from ..faultproxy import Fault, FaultProxy
+from .sent import log_of
 
 pytestmark = pytest.mark.anyio
 
@@ -458,3 +459,52 @@ async def test_a_cancelled_create_records_carries_its_report(
     await anyio.sleep(0.5)  # the proxy's requests upstream, sent before, end
     (error,) = caught
     check_cancelled(error, url, {f"r{i:03d}": i for i in range(400)})
+
+
+# -- cassettes: recorded from a real Kinto, replayed offline ------------------------------------
+
+
+async def test_cassette_bulk_writes_item_by_item(kinto_async_client: AsyncClient) -> None:
+    async with kinto_async_client as client:
+        bucket = await client.bucket("w").create()
+        todo = await bucket.create_collection("todo")
+        sent = log_of(client)
+        made = await todo.create_records(
+            {"id": f"t{n}", "n": n} for n in range(3))
+        assert made.succeeded == ["t0", "t1", "t2"] and made.created == ["t0", "t1", "t2"]
+        with pytest.raises(BatchError,
+                           match=r"2 of 3 succeeded; 1 conflict \['t0'\]") as again:
+            await todo.create_records([{"id": "t0"}, {"id": "t3"}, {"id": "t4"}])
+        assert again.value.report.conflicts[0].existing is not None
+        records = {r.id: r for r in await todo.get_records()}
+        records["t1"].data.n = 10
+        saved = await todo.save_records([records["t1"], records["t2"]])  # t2 unchanged
+        assert saved.succeeded == ["t1"]
+        replaced = await todo.replace_records(
+            [{"id": "t2", "n": 20}, {"id": "ghost", "n": 0}], raise_on_error=False)
+        assert replaced.succeeded == ["t2"] and [m.id for m in replaced.conflicts] == ["ghost"]
+        assert replaced.conflicts[0].existing is None  # missing: nothing to show
+        deleted = await todo.delete_records(["t3", "t4", "ghost"], missing_ok=True)
+        assert deleted.succeeded == ["t3", "t4", "ghost"]
+        with pytest.raises(BatchError, match=r"0 of 1 succeeded; 1 missing \['ghost'\]"):
+            await todo.delete_records(["ghost"])
+        held = sorted([(r.id, r.data.n) async for r in todo.records()])
+    assert held == [("t0", 0), ("t1", 10), ("t2", 20)]
+    # One POST /batch per call (each under the server's 25 a chunk), plus the reads.
+    assert [method for method, path in sent if path == "/batch"] == ["POST"] * 6
+
+
+async def test_cassette_permissions_of_many_records(kinto_async_client: AsyncClient) -> None:
+    async with kinto_async_client as client:
+        bucket = await client.bucket("w").create()
+        todo = await bucket.create_collection("todo")
+        await todo.create_record({"id": "r1"}, permissions={"read": ["system.Everyone"]})
+        await todo.create_record({"id": "r2"})
+        sent = log_of(client)
+        found = await todo.permissions_of(["r1", "ghost", "r2"])
+    assert found[0]["read"] == ["system.Everyone"]
+    assert found[0]["write"][0].startswith("basicauth:")
+    assert found[1] == {}  # missing
+    assert list(found[2]) == ["write"]
+    # The server's batch limit read first (GET /), then one POST /batch of three GETs.
+    assert sent == [("GET", "/"), ("POST", "/batch")]

@@ -9,6 +9,7 @@ import kinto_query.aio
 from kinto_query.aio import AsyncBucket, AsyncClient, HttpxWire
 
 from ..conftest import AUTH, raw_get
+from .sent import log_of
 
 pytestmark = pytest.mark.anyio
 
@@ -67,3 +68,36 @@ async def test_an_injected_http_client_stays_open(kinto_fresh_server: str) -> No
             await client.bucket("b").create()
         assert not own.is_closed  # the caller's to close
         assert raw_get(kinto_fresh_server, "/buckets/b")["data"]["id"] == "b"
+
+
+# -- cassettes: recorded from a real Kinto, replayed offline ------------------------------------
+
+
+async def test_cassette_server_info_is_read_once_and_async_with_closes(
+    kinto_async_client: AsyncClient,
+) -> None:
+    sent = log_of(kinto_async_client)
+    async with kinto_async_client as client:
+        info = await client.server_info()
+        again = await client.server_info()
+        wire = client.transport.wire
+    assert again is info  # cached: one GET /
+    assert sent == [("GET", "/")]
+    assert info["user"]["id"].startswith("basicauth:")
+    assert "batch_max_requests" in info["settings"]
+    assert isinstance(wire, HttpxWire) and wire.client.is_closed
+
+
+async def test_cassette_aclose_closes_the_client_and_buckets_list(
+    kinto_async_client: AsyncClient,
+) -> None:
+    client = kinto_async_client
+    sent = log_of(client)
+    for bucket_id in ("b2", "b1"):
+        await client.bucket(bucket_id).create()
+    listed = [bucket.id async for bucket in client.buckets().sort("id")]
+    await client.aclose()
+    assert listed == ["b1", "b2"]
+    assert sent == [("PUT", "/buckets/b2"), ("PUT", "/buckets/b1"), ("GET", "/buckets?_sort=id")]
+    wire = client.transport.wire
+    assert isinstance(wire, HttpxWire) and wire.client.is_closed

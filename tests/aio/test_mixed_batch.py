@@ -24,6 +24,7 @@ from kinto_query.aio import AsyncBatch, AsyncClient, AsyncGroup
 
 from ..conftest import AUTH, raw, raw_get
 from ..faultproxy import Fault, FaultProxy
+from .sent import log_of
 
 pytestmark = pytest.mark.anyio
 
@@ -208,3 +209,67 @@ async def test_a_cancellation_while_sent_settles_what_was_sent_and_carries_the_r
             handle.result()
     assert {path.rsplit("/", 1)[-1] for path in held if "/new/" not in path} <= (
         {f"old{n}" for n in range(10)} | set(report.succeeded) | unknown)
+
+
+# -- cassettes: recorded from a real Kinto, replayed offline ------------------------------------
+
+
+async def test_cassette_async_with_sends_the_calls_at_the_end(
+    kinto_async_client: AsyncClient,
+) -> None:
+    async with kinto_async_client as client:
+        bucket = client.bucket("b")
+        todo = bucket.collection("todo")
+        sent = log_of(client)
+        async with client.batch() as batch:
+            made_bucket = batch.create(bucket)
+            made_todo = batch.create(todo)
+            milk = batch.create(todo.record({"id": "milk", "n": 1}))
+            team = batch.create(AsyncGroup(bucket, "team", data={"members": ["bob"]}))
+            assert sent == []  # nothing before the block ends
+            with pytest.raises(BatchNotSent):
+                milk.result()
+        assert (made_bucket.result().id, made_todo.result().id) == ("b", "todo")
+        assert milk.result().data.n == 1 and milk.result().last_modified is not None
+        assert team.result().members == ["bob"]
+        assert batch.report is not None and batch.report.succeeded == [
+            "b", "todo", "milk", "team"]
+        assert [m for m, _ in sent] == ["GET", "POST"]  # the limit read, then one batch
+        record = milk.result()
+        record.data.n = 2
+        async with client.batch(raise_on_error=False) as second:
+            saved = second.save(record)
+            again = second.create(todo.record({"id": "milk"}))
+            gone = second.delete(todo.record(id="ghost"))
+            read = second.get(bucket.group("team"))
+        assert saved.result().data.n == 2
+        with pytest.raises(AlreadyExists, match="record 'milk' already exists"):
+            again.result()
+        with pytest.raises(NotFound, match="record 'ghost'"):
+            gone.result()
+        assert read.result().members == ["bob"]
+        assert second.report is not None and second.report.succeeded == ["milk", "team"]
+        held = [r.data.n async for r in todo.records()]
+    assert held == [2]
+
+
+async def test_cassette_send_raises_batch_error_and_a_failed_block_sends_nothing(
+    kinto_async_client: AsyncClient,
+) -> None:
+    async with kinto_async_client as client:
+        bucket = await client.bucket("b").create()
+        todo = await bucket.create_collection("todo")
+        sent = log_of(client)
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            async with client.batch() as dropped:
+                dropped.create(todo.record({"id": "never"}))
+                raise RuntimeError("changed my mind")
+        assert sent == []
+        batch = client.batch()
+        batch.create(todo.record({"id": "one"}))
+        batch.delete(todo.record(id="ghost"))
+        with pytest.raises(BatchError, match=r"1 of 2 succeeded; 1 missing \['ghost'\]") as caught:
+            await batch.send()
+        assert caught.value.report.succeeded == ["one"]
+        assert [r.id async for r in todo.records()] == ["one"]
+    assert ("POST", "/batch") in sent

@@ -27,6 +27,7 @@ from kinto_query.aio import (
 )
 
 from ..conftest import AUTH, R1, R2, TODO, own, raw, raw_get, raw_put_record, raw_record
+from .sent import log_of
 
 pytestmark = pytest.mark.anyio
 
@@ -288,3 +289,110 @@ async def test_update_record_patches_without_reading(
     assert record.data.status == "done"
     with pytest.raises(NotFound):
         await todo.update_record("nope", {"status": "done"})
+
+
+# -- cassettes: recorded from a real Kinto, replayed offline ------------------------------------
+
+
+async def test_cassette_bucket_create_load_save_patch_delete(
+    kinto_async_client: AsyncClient,
+) -> None:
+    async with kinto_async_client as client:
+        sent = log_of(client)
+        bucket = await client.bucket("shop").create()
+        with pytest.raises(AlreadyExists, match=r"bucket 'shop' already exists \(pass "
+                                                r"exist_ok=True"):
+            await client.bucket("shop").create()
+        same = await client.bucket("shop").create(exist_ok=True)
+        assert same.last_modified == bucket.last_modified  # loaded as it is, not rewritten
+        bucket.data.city = "Lyon"
+        await bucket.save()
+        await bucket.patch(open=True)
+        handle = await client.bucket("shop").load()
+        assert (handle.data.city, handle.data.open) == ("Lyon", True)
+        assert handle.permissions.write[0].startswith("basicauth:")
+        await same.refresh()  # drops nothing, reads the latest
+        assert same.last_modified == bucket.last_modified
+        await bucket.delete()
+        with pytest.raises(Forbidden):  # a missing bucket is a 403 to its former owner
+            await client.bucket("shop").delete()
+        await client.bucket("shop").delete(missing_ok=True)
+    assert sent == [
+        ("PUT", "/buckets/shop"), ("PUT", "/buckets/shop"), ("PUT", "/buckets/shop"),
+        ("GET", "/buckets/shop"),  # exist_ok: the existing one loaded
+        ("PUT", "/buckets/shop"), ("PATCH", "/buckets/shop"), ("GET", "/buckets/shop"),
+        ("GET", "/buckets/shop"), ("DELETE", "/buckets/shop"), ("DELETE", "/buckets/shop"),
+        ("DELETE", "/buckets/shop"), ("GET", "/buckets/shop"),  # missing_ok: is it there?
+    ]
+
+
+async def test_cassette_collections_and_groups_of_a_bucket(
+    kinto_async_client: AsyncClient,
+) -> None:
+    async with kinto_async_client as client:
+        bucket = await client.bucket("w").create()
+        todo = await bucket.create_collection("todo", data={"kind": "list"})
+        assert isinstance(todo, AsyncCollection) and todo.data.kind == "list"
+        again = await bucket.create_collection("todo", exist_ok=True)
+        assert again.last_modified == todo.last_modified
+        with pytest.raises(AlreadyExists, match="collection 'todo' already exists"):
+            await bucket.create_collection("todo")
+        group = await bucket.create_group("team", ["bob", "bob", "carol"])
+        assert isinstance(group, AsyncGroup) and group.members == ["bob", "carol"]
+        loaded = await bucket.group("team").load()
+        assert loaded.members == ["bob", "carol"]
+        assert [c.id async for c in bucket.collections()] == ["todo"]
+        assert [g.id async for g in bucket.groups()] == ["team"]
+        await bucket.delete_group("team")
+        with pytest.raises(NotFound):
+            await bucket.delete_group("team")
+        await bucket.delete_group("team", missing_ok=True)
+        await bucket.delete_collection("todo")
+        with pytest.raises(NotFound, match="collection 'todo'"):
+            await bucket.delete_collection("todo")
+        await bucket.delete_collection("todo", missing_ok=True)
+        assert [c.id async for c in bucket.collections()] == []
+        with pytest.raises(NotFound):
+            await bucket.collection("todo").load()
+
+
+async def test_cassette_records_one_by_one(kinto_async_client: AsyncClient) -> None:
+    async with kinto_async_client as client:
+        bucket = await client.bucket("w").create()
+        todo = await bucket.create_collection("todo")
+        sent = log_of(client)
+        made = await todo.create_record({"title": "milk"})  # an id the recorder draws
+        r1 = await todo.create_record({"id": "r1", "title": "bread", "status": "todo"})
+        with pytest.raises(AlreadyExists, match="record 'r1' already exists"):
+            await todo.create_record({"id": "r1", "title": "other"})
+        kept = await todo.create_record({"id": "r1", "title": "other"}, exist_ok=True)
+        assert kept.data.title == "bread" and kept.last_modified == r1.last_modified
+        read = await todo.get_record("r1")
+        assert isinstance(read, AsyncRecord) and read.data.status == "todo"
+        read.data.status = "done"
+        await todo.save_record(read)
+        patched = await todo.update_record("r1", {"n": 2})
+        assert (patched.data.status, patched.data.n) == ("done", 2)
+        # r1 changed since `kept` was read: its save is refused, the server's version shown.
+        kept.data.title = "mine"
+        with pytest.raises(PreconditionFailed) as stale:
+            await kept.save()
+        assert not isinstance(stale.value, AlreadyExists)
+        assert stale.value.existing is not None and stale.value.existing["n"] == 2
+        await todo.save_record(kept, force=True)
+        listed = sorted((r.id, r.data.title) for r in await todo.get_records())
+        assert listed == sorted([(made.id, "milk"), ("r1", "mine")])
+        timestamp = await todo.timestamp()
+        assert timestamp == max(r.last_modified or 0 for r in await todo.get_records())
+        await todo.delete_record("r1")
+        with pytest.raises(NotFound, match="record 'r1'"):
+            await todo.delete_record(id="r1")
+        await todo.delete_record(id="r1", missing_ok=True)
+        await made.delete()
+        assert made.deleted
+        await todo.record(id=made.id).delete(missing_ok=True)
+        assert await todo.get_records() == []
+    records = f"{TODO}/records"
+    assert sent[:4] == [("PUT", f"{records}/{made.id}"), ("PUT", f"{records}/r1"),
+                        ("PUT", f"{records}/r1"), ("PUT", f"{records}/r1")]
+    assert ("PATCH", f"{records}/r1") in sent

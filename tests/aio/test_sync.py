@@ -18,6 +18,7 @@ from kinto_query.testing import RemoteSettingsServer
 
 from ..conftest import AUTH, R1, R2, R3, TODO, own, raw_dump, raw_get, raw_put_record
 from ..faultproxy import FaultProxy
+from .sent import log_of
 
 pytestmark = pytest.mark.anyio
 
@@ -166,3 +167,52 @@ async def test_publishing_to_remote_settings_as_the_readme_does(
     assert sorted(r.id for r in published.records) == ["fr", "it"]
     raw = raw_get(server.url, "/buckets/main/collections/regions/changeset?_expected=0")
     assert sorted(r["id"] for r in raw["changes"]) == ["fr", "it"]
+
+
+# -- cassettes: recorded from a real Kinto, replayed offline ------------------------------------
+
+
+async def _cassette_todo(client: AsyncClient) -> AsyncCollection:
+    """w/todo holding r1, r2, r3 (R1, R2, R3), written through the client (so the cassette
+    holds the writes too)."""
+    bucket = await client.bucket("w").create()
+    todo = await bucket.create_collection("todo")
+    await todo.create_records({"id": record_id, **data}
+                              for record_id, data in (("r1", R1), ("r2", R2), ("r3", R3)))
+    return todo
+
+
+async def test_cassette_diff_then_sync(kinto_async_client: AsyncClient) -> None:
+    async with kinto_async_client as client:
+        todo = await _cassette_todo(client)
+        sent = log_of(client)
+        diff = await todo.diff(WANTED)
+        assert sent == [("GET", f"{TODO}/records")]  # one scan, nothing written
+        assert diff.summary() == "1 to create, 1 to update, 1 to delete, 1 unchanged"
+        assert [change.id for change in diff.to_update] == ["r1"]
+        report = await todo.sync(diff, delete=True)  # the diff applied as it is: no rescan
+        assert isinstance(report, SyncReport) and report.ok
+        assert (report.created, report.updated, report.deleted) == (("r4",), ("r1",), ("r3",))
+        assert report.summary() == "created 1, updated 1, deleted 1, unchanged 1"
+        held = {r.id: own(r.data.to_dict()) async for r in todo.records()}
+        assert (await todo.diff(WANTED)).in_sync
+    assert held == {"r1": {**R1, "title": "A"}, "r2": R2, "r4": {"title": "new"}}
+    assert sent[1:3] == [("POST", "/batch"), ("GET", f"{TODO}/records")]
+
+
+async def test_cassette_sync_conflict_is_a_batch_error(kinto_async_client: AsyncClient) -> None:
+    async with kinto_async_client as client:
+        todo = await _cassette_todo(client)
+        diff = await todo.diff([{"id": "r1", "title": "mine"}, {"id": "r2", "title": "mine"}])
+        await todo.update_record("r1", {"title": "theirs"})  # changed after the scan
+        with pytest.raises(BatchError, match=r"conflict \['r1'\]") as caught:
+            await todo.sync(diff)
+        report = caught.value.report
+        assert isinstance(report, SyncReport)
+        assert [(c.id, c.status) for c in report.conflicts] == [("r1", 412)]
+        assert report.updated == ("r2",)
+        assert (await todo.get_record("r1")).data.title == "theirs"  # not overwritten
+        nothing = await todo.sync([{"id": "r2", "title": "mine"}])
+        # Nothing to write: only the scan is sent; r1 and r3, not in the list, stay.
+        assert nothing.summary() == ("created 0, updated 0, deleted 0, unchanged 1, "
+                                     "2 not in the list kept (delete=True deletes them)")

@@ -9,10 +9,16 @@ import httpx
 import pytest
 
 from kinto_query import AsyncWire, Outgoing, Request, Response
-from kinto_query.aio import AsyncTransport, HttpxWire
-from kinto_query.exceptions import KintoConnectionError, NotFound, PreconditionFailed, UnsafeURL
+from kinto_query.aio import AsyncStreamedResponse, AsyncTransport, HttpxWire
+from kinto_query.exceptions import (
+    KintoConnectionError,
+    NotFound,
+    PreconditionFailed,
+    UnsafeURL,
+)
 
 from ..conftest import AUTH, raw_get
+from .sent import log_of
 
 pytestmark = pytest.mark.anyio
 
@@ -111,3 +117,81 @@ async def test_a_sync_wire_is_refused_with_a_clear_error() -> None:
 
     with pytest.raises(TypeError, match="must be an async wire"):
         AsyncTransport("http://kinto.test/v1", wire=RequestsWire(requests.Session()))
+
+
+# -- cassettes: recorded from a real Kinto, replayed offline ------------------------------------
+
+
+async def test_cassette_send_answers_and_raises_as_live(
+    kinto_async_transport: AsyncTransport,
+) -> None:
+    async with kinto_async_transport as transport:
+        sent = log_of(transport)
+        created = await transport.send(Request("PUT", "/buckets/b", {"data": {"n": 1}}))
+        read = await transport.send(Request("GET", "/buckets/b"))
+        with pytest.raises(NotFound, match=r"GET .*/buckets/b/collections/nope -> 404"):
+            await transport.send(Request("GET", "/buckets/b/collections/nope"))
+        with pytest.raises(PreconditionFailed) as refused:
+            await transport.send(Request("PUT", "/buckets/b", {"data": {}},
+                                         {"If-None-Match": "*"}))
+        wire = transport.wire
+    assert created.status == 201 and read.json()["data"]["n"] == 1
+    assert read.url == f"{transport.server_url}/buckets/b"
+    assert refused.value.response.status == 412
+    assert sent == [("PUT", "/buckets/b"), ("GET", "/buckets/b"),
+                    ("GET", "/buckets/b/collections/nope"), ("PUT", "/buckets/b")]
+    assert isinstance(wire, HttpxWire) and wire.client.is_closed  # async with closed it
+
+
+async def test_cassette_server_info_is_read_once(kinto_async_transport: AsyncTransport) -> None:
+    transport = kinto_async_transport
+    sent = log_of(transport)
+    first = await transport.server_info()
+    again = await transport.server_info()
+    await transport.aclose()
+    assert first is again
+    assert first["user"]["id"].startswith("basicauth:")
+    assert sent == [("GET", "/")]
+
+
+async def test_cassette_read_back_tells_an_applied_write(
+    kinto_async_transport: AsyncTransport,
+) -> None:
+    async with kinto_async_transport as transport:
+        write = Request("PUT", "/buckets/b", {"data": {"n": 1}})
+        await transport.send(write)
+        sent = log_of(transport)
+        held = await transport.read_back(write)
+        other = await transport.read_back(Request("PUT", "/buckets/b", {"data": {"n": 2}}))
+        # A collection: a bucket gone is a 403 to its former owner (Kinto hides which
+        # buckets exist), which says nothing.
+        await transport.send(Request("PUT", "/buckets/b/collections/c", {"data": {}}))
+        await transport.send(Request("DELETE", "/buckets/b/collections/c"))
+        gone = await transport.read_back(Request("DELETE", "/buckets/b/collections/c"))
+    assert held is not None and held.json()["data"]["n"] == 1  # the server holds n=1
+    assert other is None  # n=2 was never applied: the write's own answer stands
+    assert gone is not None and (gone.status, gone.json()) == (200, {"data": {}})
+    assert sent == [("GET", "/buckets/b"), ("GET", "/buckets/b"),
+                    ("PUT", "/buckets/b/collections/c"), ("DELETE", "/buckets/b/collections/c"),
+                    ("GET", "/buckets/b/collections/c")]
+
+
+async def test_cassette_fetch_is_anonymous_and_streams(
+    kinto_async_transport: AsyncTransport,
+) -> None:
+    async with kinto_async_transport as transport:
+        root = f"{transport.server_url}/"
+        plain = await transport.fetch(root)
+        async with await transport.fetch(root, stream=True) as streamed:
+            assert isinstance(streamed, AsyncStreamedResponse)
+            body = b"".join([piece async for piece in streamed.iter_bytes()])
+        mine = await transport.send(Request("GET", "/"), stream=True)
+        try:
+            assert isinstance(mine, AsyncStreamedResponse)
+            mine_body = b"".join([piece async for piece in mine.iter_bytes()])
+        finally:
+            await mine.aclose()
+    # fetch sends no credentials: the server sees nobody; send does.
+    assert "user" not in plain.json()
+    assert b'"user"' not in body and b'"project_name"' in body
+    assert b'"user"' in mine_body

@@ -16,7 +16,7 @@ import httpcore  # noqa: F401
 import pytest
 
 from kinto_query import Request
-from kinto_query.aio import AsyncClient, AsyncTransport
+from kinto_query.aio import AsyncClient, AsyncTransport, HttpxWire
 from kinto_query.testing import Recorder
 from kinto_query.testing.plugin import cassette_name, cassette_of
 
@@ -241,6 +241,8 @@ async def test_kinto_async_transport_talks_through_the_cassette(
     assert info["user"]["id"].startswith("basicauth:")  # user1 on replay
     assert transport.server_url == kinto_recorder.server_url
     assert kinto_recorder.sent == 2
+    wire = transport.wire
+    assert isinstance(wire, HttpxWire) and wire.client.is_closed  # async with closed it
 
 
 @pytest.mark.anyio
@@ -258,6 +260,9 @@ async def test_kinto_async_client_is_an_async_client_on_the_cassette(
     assert (again.id, again.data.title) == (made.id, "milk")
     assert client.server_url == kinto_recorder.server_url
     assert kinto_recorder.sent == 5
+    # The recorder's httpx client is the fixture's own: async with closed it.
+    wire = client.transport.wire
+    assert isinstance(wire, HttpxWire) and wire.client.is_closed
 
 
 @pytest.mark.anyio
