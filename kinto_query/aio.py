@@ -23,8 +23,10 @@ any exception leaving them does. History (``async for entry in bucket.history()`
 permissions (``client.permissions()``), accounts (``client.accounts``, ``await
 client.whoami()``), attachments, changes and Remote Settings (``await collection.changeset()``,
 ``client.monitor()``, ``await client.fetch_changed()``, the review steps, ``await
-collection.diff(...)``/``sync(...)``) are async too. Features not yet async (Arrow, pandas,
-Dask...) are on the sync classes only for now (see ``kinto_query._objects.features``).
+collection.diff(...)``/``sync(...)``) are async too, and so are Arrow and pandas output
+(``async for batch in query.iter_batches()``, ``await query.to_arrow()``, ``await
+query.to_pandas()``); ``await query.to_dask_bag(k)``/``to_dask_dataframe(k)`` build the
+sync side's lazy Dask collection, its parts read by sync clients in Dask's workers.
 """
 
 from __future__ import annotations

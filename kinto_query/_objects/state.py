@@ -173,7 +173,7 @@ class ResourceState:
 
     def _fetch(self, what: str) -> None:
         """Called when ``what`` (data, permissions) is read before it was loaded. An attribute
-        cannot await, so this refuses; the sync classes load instead (``_features``)."""
+        cannot await, so this refuses; the sync classes load instead (``_objects.features``)."""
         raise NotLoaded(f"{self!r}: its {what} is not loaded: `await {self.kind}.load()` "
                         f"first (an attribute cannot fetch it on first use, as the sync "
                         f"{type(self).__name__.removeprefix('Async')} does)")

@@ -22,7 +22,7 @@ from typing import Any
 from ..exceptions import ConfigurationError, SchemaMismatch
 from .scan import Page
 
-__all__ = ["base_schema", "batches", "pandas", "pyarrow", "table"]
+__all__ = ["base_schema", "batch_of", "batches", "pandas", "pyarrow", "table", "table_of"]
 
 ARROW_INSTALL = "pip install 'kinto_query[arrow]'"
 _FIRST = ("id", "last_modified")
@@ -194,32 +194,46 @@ def _fitted(pa: Any, objects: list[dict[str, Any]], schema: Any, strict: bool,
                              "schema= with each field's type (a pyarrow.Schema)") from None
 
 
+def batch_of(pa: Any, objects: list[dict[str, Any]], fields: tuple[str, ...], where: str,
+             schema: Any = None, *, strict: bool = False) -> Any:
+    """The ``RecordBatch`` of one page's objects (``pa``: the ``pyarrow`` module, asked for
+    once per scan), or None for an empty page: of ``schema`` when given (fields it lacks are
+    left out, unless ``strict``: then they are an error), else inferred from the objects.
+    Pure: the sync and async page loops (``Query.iter_batches``) both call it."""
+    if not objects:
+        return None
+    if schema is None:
+        return _inferred(pa, objects, fields, where)
+    return _fitted(pa, objects, schema, strict, where)
+
+
 def batches(pages: Iterable[Page[dict[str, Any]]], fields: tuple[str, ...], where: str,
             schema: Any = None, *, strict: bool = False) -> Generator[Any, None, None]:
-    """One ``RecordBatch`` per non-empty page: of ``schema`` when given (fields it lacks are
-    left out, unless ``strict``: then they are an error), else inferred from the page."""
+    """One ``RecordBatch`` per non-empty page (see ``batch_of``)."""
     pa = pyarrow()
     for page in pages:
         objects = page.items
         del page  # only the objects are needed, and only until their batch is built
-        if not objects:
-            continue
-        if schema is None:
-            batch = _inferred(pa, objects, fields, where)
-        else:
-            batch = _fitted(pa, objects, schema, strict, where)
+        batch = batch_of(pa, objects, fields, where, schema, strict=strict)
         del objects
-        yield batch
+        if batch is not None:
+            yield batch
 
 
 def table(pages: Iterable[Page[dict[str, Any]]], fields: tuple[str, ...], where: str,
           schema: Any = None, *, strict: bool = False) -> Any:
     """One ``pyarrow.Table`` of every page (see ``batches``), its pages' schemas unified."""
+    return table_of(batches(pages, fields, where, schema, strict=strict), fields, where, schema)
+
+
+def table_of(found: Iterable[Any], fields: tuple[str, ...], where: str,
+             schema: Any = None) -> Any:
+    """One ``pyarrow.Table`` of the batches ``found`` (those of ``batch_of``, read as they
+    come): of ``schema`` when given, else their schemas unified. Pure, for both sides."""
     pa = pyarrow()
     if schema is not None:
-        found = batches(pages, fields, where, schema, strict=strict)
         return pa.Table.from_batches(list(found), schema=schema)
-    parts = [pa.Table.from_batches([batch]) for batch in batches(pages, fields, where)]
+    parts = [pa.Table.from_batches([batch]) for batch in found]
     if not parts:
         return base_schema(fields).empty_table()
     try:

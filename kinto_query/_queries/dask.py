@@ -1,6 +1,9 @@
 """A partitioned scan as a Dask bag or dataframe (``dask`` extra): one Dask partition per
 part of ``query.partition(k)``, each read by a worker with a client of its own.
 
+The graph is the same whichever side built it (``Query`` or ``kinto_query.aio``'s
+``AsyncQuery``): the parts are always read by sync code in Dask's workers.
+
 A worker cannot be handed a live client (a requests session does not travel between
 processes): each part travels as a ``ScanPart``, plain values (the connection's ``Config``
 without its session or factories, the endpoint's path, the query's state), from which the
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import inspect
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -82,12 +86,17 @@ class ScanPart:
 
 def configs(config: Config, servers: Sequence[str] | None) -> list[Config]:
     """The configuration of each server (default: ``config``'s), checked, as a worker takes
-    it: without a session or a factory of this process (a worker makes its own)."""
+    it: without a session or a factory of this process (a worker makes its own), and
+    without an async wire (an ``AsyncClient``'s httpx client: a worker reads with a sync
+    client, over requests)."""
     if isinstance(servers, str):
         raise ConfigurationError("servers= takes a list of server URLs, not one string")
     urls = list(servers) if servers else [config.server_url]
+    wire = config.wire
+    if wire is not None and inspect.iscoroutinefunction(getattr(wire, "exchange", None)):
+        wire = None
     return [dataclasses.replace(configure(url, config), session=None, session_factory=None,
-                                id_factory=None) for url in urls]
+                                id_factory=None, wire=wire) for url in urls]
 
 
 def parts(server_configs: Sequence[Config], path: str,

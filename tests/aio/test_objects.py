@@ -96,10 +96,8 @@ def test_the_sync_objects_have_the_features_not_yet_async() -> None:
     built = Record.page_factory(todo)({"id": "r1", "last_modified": 1}, None, None)
     assert type(built) is Record and callable(built.attach)
     assert hasattr(Collection, "sync") and hasattr(Collection, "to_arrow")
-    # ... which the async side lacks for now (Arrow, pandas, Dask), rather than having them
-    # half-converted.
-    assert not hasattr(AsyncCollection, "to_arrow") and not hasattr(AsyncCollection, "to_pandas")
-    # Those converted since are on both sides, written once.
+    # Those converted since are on both sides, written once (Arrow, pandas and Dask too).
+    assert callable(AsyncCollection.to_arrow) and callable(AsyncCollection.to_dask_bag)
     assert callable(AsyncRecord.attach) and callable(AsyncBucket.history)
     assert callable(AsyncCollection.watch) and callable(AsyncCollection.save_records)
     assert callable(AsyncCollection.sync) and callable(AsyncCollection.changeset)

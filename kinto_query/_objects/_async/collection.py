@@ -76,7 +76,6 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
         )
 
     # -- the collection as its unfiltered query: Query's own methods, on ``records()`` ---------
-    # (those not async yet, Arrow, pandas and Dask, are CollectionFeatures', sync only.)
 
     filter = delegate(records, AsyncQuery.filter)
     exclude = delegate(records, AsyncQuery.exclude)
@@ -96,6 +95,11 @@ class AsyncCollection(AsyncCollectionFeatures, AsyncResource):
     exists = delegate(records, AsyncQuery.exists)
     first = delegate(records, AsyncQuery.first)
     get = delegate(records, AsyncQuery.get)
+    iter_batches = delegate(records, AsyncQuery.iter_batches)
+    to_arrow = delegate(records, AsyncQuery.to_arrow)
+    to_pandas = delegate(records, AsyncQuery.to_pandas)
+    to_dask_bag = delegate(records, AsyncQuery.to_dask_bag)
+    to_dask_dataframe = delegate(records, AsyncQuery.to_dask_dataframe)
 
     # Overloads and properties, which a delegated function cannot carry.
     @overload

@@ -78,7 +78,6 @@ class Collection(CollectionFeatures, Resource):
         )
 
     # -- the collection as its unfiltered query: Query's own methods, on ``records()`` ---------
-    # (those not async yet, Arrow, pandas and Dask, are CollectionFeatures', sync only.)
 
     filter = delegate(records, Query.filter)
     exclude = delegate(records, Query.exclude)
@@ -98,6 +97,11 @@ class Collection(CollectionFeatures, Resource):
     exists = delegate(records, Query.exists)
     first = delegate(records, Query.first)
     get = delegate(records, Query.get)
+    iter_batches = delegate(records, Query.iter_batches)
+    to_arrow = delegate(records, Query.to_arrow)
+    to_pandas = delegate(records, Query.to_pandas)
+    to_dask_bag = delegate(records, Query.to_dask_bag)
+    to_dask_dataframe = delegate(records, Query.to_dask_dataframe)
 
     # Overloads and properties, which a delegated function cannot carry.
     @overload

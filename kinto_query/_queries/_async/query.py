@@ -15,7 +15,7 @@ factory of results, and where one object by id lives::
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -23,7 +23,7 @@ from ..._messages import Request
 from ..._wire.concurrency import AsyncPrefetched
 from ..._wire.http import AsyncOutcome
 from ...exceptions import HTTPError, InvalidResponse, KintoError
-from ..frames import AsyncFrames, AsyncTimedFrames
+from ..frames import AsyncFrames
 from ..listing import (
     AddressedCore,
     DeletableCore,
@@ -39,9 +39,14 @@ from ..scan import Page, Position
 from .scan import AsyncPages, scan, watched, without_tombstones
 
 if TYPE_CHECKING:
+    import dask.bag
+    import dask.dataframe
+    import pandas
+    import pyarrow
     from typing_extensions import Self
 
     from ..._wire._async.transport import AsyncTransport
+    from .. import dask as _dask
 
 __all__ = ["AsyncAddressed", "AsyncDeletable", "AsyncListing", "AsyncProjected", "AsyncQuery",
            "AsyncTimed"]
@@ -109,6 +114,69 @@ class AsyncListing(AsyncFrames, ListingCore[T]):
             async for item in items:
                 return item
         raise IndexError(f"query has no result at index {index}")
+
+    # -- Arrow and pandas (the ``arrow`` extra): the page loop here, each page's conversion
+    # pure (``kinto_query._queries.arrow``), so both sides build the same batches.
+
+    async def iter_batches(
+        self, schema: pyarrow.Schema | None = None, *, strict: bool = False
+    ) -> AsyncGenerator[pyarrow.RecordBatch, None]:
+        """The results as ``pyarrow.RecordBatch`` objects, one per page, each built as its page
+        arrives (the page's JSON objects dropped before the next is fetched); in async code,
+        ``async for batch in query.iter_batches()``.
+
+        Without ``schema``, each page's columns and types are inferred from its objects
+        (nested objects as structs, arrays as lists), so two pages may differ; with one,
+        every batch has it (a field it lacks is left out, or an error if ``strict``).
+        ``id`` and ``last_modified`` come first, then the ``fields()`` asked for.
+        Needs the ``arrow`` extra.
+
+        >>> for batch in todo.iter_batches():
+        ...     print(batch.num_rows, batch.schema.names)
+        3 ['id', 'last_modified', 'title', 'status']
+        """
+        from .. import arrow as _arrow
+
+        pa = _arrow.pyarrow()  # before any request: a missing extra costs none
+        fields, where = self._state.fields, self._url_for_errors()
+        async with aclosing(self._raw_pages()) as pages:
+            async for page in pages:
+                objects = page.items
+                del page  # only the objects are needed, and only until their batch is built
+                batch = _arrow.batch_of(pa, objects, fields, where, schema, strict=strict)
+                del objects
+                if batch is not None:
+                    yield batch
+
+    async def to_arrow(
+        self, schema: pyarrow.Schema | None = None, *, strict: bool = False
+    ) -> pyarrow.Table:
+        """Every result in one ``pyarrow.Table``, built page by page (see ``iter_batches``);
+        without ``schema``, the pages' schemas unified (a field missing on a page is null
+        there; integers and floats in one field are floats). ``SchemaMismatch`` when values
+        of one field fit no one type: pass ``schema=``.
+
+        >>> todo.filter(status="done").fields("title").to_arrow().column_names
+        ['id', 'last_modified', 'title']
+        """
+        from .. import arrow as _arrow
+
+        async with aclosing(self.iter_batches(schema, strict=strict)) as batches:
+            found = []
+            async for batch in batches:  # the batches only: each page's objects are gone
+                found.append(batch)
+        return _arrow.table_of(found, self._state.fields, self._url_for_errors(), schema)
+
+    async def to_pandas(self, schema: pyarrow.Schema | None = None) -> pandas.DataFrame:
+        """Every result in one ``pandas.DataFrame``, through ``to_arrow(schema)``.
+
+        >>> todo.to_pandas().set_index("id").loc["r1", "title"]
+        'bread'
+        """
+        from .. import arrow as _arrow
+
+        _arrow.pandas()  # before any request: a missing extra costs none
+        return (await self.to_arrow(schema)).to_pandas()
 
     # -- terminal operations: the only ones that send requests ----------------------------
 
@@ -192,7 +260,7 @@ class AsyncListing(AsyncFrames, ListingCore[T]):
 # -- what only some endpoints support: each a mixin, so that a query offers nothing it refuses --
 
 
-class AsyncTimed(AsyncTimedFrames, TimedCore[T], AsyncListing[T]):
+class AsyncTimed(TimedCore[T], AsyncListing[T]):
     """Builders and operations over ``last_modified``: ``since()``, ``before()``,
     ``partition()``."""
 
@@ -227,6 +295,66 @@ class AsyncTimed(AsyncTimedFrames, TimedCore[T], AsyncListing[T]):
         if not isinstance(value, int):
             raise InvalidResponse(f"GET {first.url}: no last_modified in {str(objects)[:100]}")
         return value
+
+    # -- Dask (the ``dask`` extra): the parts are split here, read by Dask's workers with
+    # sync clients of their own (``kinto_query._queries.dask``), whichever side built the graph.
+
+    async def to_dask_bag(
+        self, k: int, *, servers: Sequence[str] | None = None
+    ) -> dask.bag.Bag:
+        """A Dask bag of the results as plain JSON objects, one Dask partition per part of
+        ``partition(k)``, each read by a Dask worker with a client of its own; part ``i``
+        through ``servers[i % len(servers)]`` (Kinto web heads on one database; default:
+        this query's server). Needs the ``dask`` extra.
+
+        On ``kinto_query.aio``, awaited for ``partition(k)``'s two requests only: the bag
+        is the sync one, lazy, its parts read when Dask computes it, by sync clients built
+        in Dask's workers from this client's configuration (URL, credentials, headers,
+        timeouts, retries; not an own ``wire=``). Its ``compute()`` blocks: in async code,
+        ``await asyncio.to_thread(bag.compute)``.
+
+        >>> sorted(todo.to_dask_bag(8, servers=heads).pluck("status").frequencies())
+        [('done', 2), ('todo', 1)]
+        """
+        from .. import dask as _dask
+
+        _dask.require("bag")
+        return _dask.bag(await self._scan_parts(k, servers))
+
+    async def to_dask_dataframe(
+        self, k: int, *, servers: Sequence[str] | None = None,
+        schema: pyarrow.Schema | None = None,
+    ) -> dask.dataframe.DataFrame:
+        """A Dask dataframe of the results, one partition per part of ``partition(k)``
+        (each read by a worker as in ``to_dask_bag``), its columns those of ``schema``.
+
+        Without ``schema``, it is inferred from the first page of the query (read now):
+        a part whose records have a field outside it raises ``SchemaMismatch`` when
+        computed; pass ``schema=`` where records vary. Needs the ``dask`` extra. On
+        ``kinto_query.aio``, awaited for those requests only (see ``to_dask_bag``).
+
+        >>> sizes = todo.to_dask_dataframe(8, servers=heads).groupby("status").size()
+        >>> sizes.compute().sort_index().to_dict()
+        {'done': 2, 'todo': 1}
+        """
+        from .. import arrow as _arrow
+        from .. import dask as _dask
+
+        _dask.require("dataframe")
+        parts = await self._scan_parts(k, servers)
+        strict = schema is None
+        if schema is None:
+            async with aclosing(self.iter_batches()) as batches:
+                first = await anext(batches, None)
+            schema = _arrow.base_schema(self._state.fields) if first is None else first.schema
+        return _dask.dataframe(parts, schema, strict)
+
+    async def _scan_parts(self, k: int, servers: Sequence[str] | None) -> list[_dask.ScanPart]:
+        from .. import dask as _dask
+
+        server_configs = _dask.configs(self._transport.config, servers)  # checked first
+        states = [part._state for part in await self.partition(k)]
+        return _dask.parts(server_configs, self._path, states)
 
 
 class AsyncProjected(ProjectedCore[T], AsyncListing[T]):
